@@ -103,6 +103,30 @@ pub enum ErrorKind {
     Sink(std::io::ErrorKind),
 }
 
+impl ErrorKind {
+    /// The variant's name, stable across versions: the hostile corpus and
+    /// the Python exceptions use it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorKind::LengthOverflow { .. } => "LengthOverflow",
+            ErrorKind::LengthTooShort { .. } => "LengthTooShort",
+            ErrorKind::TrailingBytes { .. } => "TrailingBytes",
+            ErrorKind::UnknownPduType(_) => "UnknownPduType",
+            ErrorKind::UnknownItemType(_) => "UnknownItemType",
+            ErrorKind::Missing => "Missing",
+            ErrorKind::Duplicate => "Duplicate",
+            ErrorKind::InvalidValue => "InvalidValue",
+            ErrorKind::InvalidText => "InvalidText",
+            ErrorKind::NonConformantUid => "NonConformantUid",
+            ErrorKind::LimitExceeded { .. } => "LimitExceeded",
+            ErrorKind::UnknownCommandField(_) => "UnknownCommandField",
+            ErrorKind::MessageSequence => "MessageSequence",
+            ErrorKind::Truncated { .. } => "Truncated",
+            ErrorKind::Sink(_) => "Sink",
+        }
+    }
+}
+
 /// A decode failure: what, in which field, where, and the default answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
