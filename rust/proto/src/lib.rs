@@ -7,6 +7,8 @@ pub mod codec;
 pub mod dimse;
 pub mod error;
 pub mod fragment;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod pdu;
 pub mod receiver;
