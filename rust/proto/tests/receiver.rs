@@ -980,3 +980,19 @@ fn dcmtk_capture_cut_mid_pdu_is_truncated() {
         assert!(error.is_truncation(), "{error}");
     }
 }
+
+#[test]
+fn messages_before_an_error_in_the_same_pdu_are_still_delivered_when_observing() {
+    let echo = c_echo_rq(1);
+    let stream = pdata(&[(1, CMD_LAST, &echo), (1, DATA_LAST, b"ab")]);
+    let mut receiver = Receiver::new(ReceiverConfig {
+        observe_pdus: true,
+        ..config(16382)
+    });
+    let err = receiver.feed(&stream).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::MessageSequence);
+    assert_eq!(
+        drain(&mut receiver),
+        vec![Ev::Message(1, command(&echo), None)]
+    );
+}
