@@ -89,6 +89,20 @@ pub fn decode_uid(
     Ok(ascii_string(trimmed))
 }
 
+/// Decodes free text of the default repertoire (an implementation version
+/// name): padding stripped, printable ASCII required, any length.
+pub fn decode_printable(
+    raw: &[u8],
+    field: &'static str,
+    offset: u64,
+) -> Result<String, DecodeError> {
+    let trimmed = trim_padding(raw);
+    if !trimmed.iter().all(|&b| (0x20..0x7F).contains(&b)) {
+        return Err(DecodeError::new(ErrorKind::InvalidText, field, offset));
+    }
+    Ok(ascii_string(trimmed))
+}
+
 /// Reads `len` bytes from `r` and decodes them as a UID.
 pub fn read_uid(
     r: &mut Reader<'_>,

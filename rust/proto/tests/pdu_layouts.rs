@@ -291,6 +291,21 @@ fn implementation_version_name_is_decoded_leniently() {
     );
 }
 
+/// Found by the roundtrip fuzzer: a name with control bytes used to decode
+/// (lossily) into a value the encoder refused. Now it is refused on decode,
+/// and any name that decodes re-encodes, whatever its length.
+#[test]
+fn implementation_version_name_must_be_printable_and_round_trips() {
+    let bytes = rq_with_user_info(b"\x55\x00\x00\x04OF\x01F");
+    let err = decode(&bytes).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidText);
+    assert_eq!(err.field, "Implementation-version-name");
+
+    let long_name = rq_with_user_info(b"\x55\x00\x00\x14TWENTY_CHARACTERS_XX");
+    let pdu = decode(&long_name).unwrap();
+    assert_eq!(pdu.to_bytes().unwrap(), long_name);
+}
+
 // ---------------------------------------------------------------------------
 // A-ASSOCIATE-AC, PS3.8 Table 9-17, items of Tables 9-18 to 9-20, and the
 // user identity AC sub-item of PS3.7 Table D.3-15.

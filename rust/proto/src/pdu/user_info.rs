@@ -10,10 +10,7 @@ use super::item_type::*;
 use crate::codec::Reader;
 use crate::error::{DecodeError, EncodeError, EncodeErrorReason};
 use crate::limits::DecodeOptions;
-use crate::text::{check_uid_for_encoding, decode_uid, read_uid};
-
-/// The implementation version name holds 1 to 16 characters (PS3.7 D.3.3.2.3).
-const MAX_VERSION_NAME_LEN: usize = 16;
+use crate::text::{check_uid_for_encoding, decode_printable, decode_uid, read_uid};
 
 /// User information item (type 0x50): its sub-items in wire order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -165,7 +162,12 @@ fn decode_user_item(
             scp_role: body.u8("SCP-role")?,
         }),
         IMPLEMENTATION_VERSION_NAME => {
-            UserItem::ImplementationVersionName(decode_version_name(body.rest()))
+            let offset = body.offset();
+            UserItem::ImplementationVersionName(decode_printable(
+                body.rest(),
+                "Implementation-version-name",
+                offset,
+            )?)
         }
         SOP_CLASS_EXTENDED => UserItem::SopClassExtended(SopClassExtended {
             sop_class_uid: read_u16_len_uid(&mut body, "SOP-class-uid", options)?,
@@ -227,18 +229,6 @@ fn read_u16_len_uid(
     let offset = r.offset();
     let raw = read_u16_len_bytes(r, field)?;
     decode_uid(raw, field, offset + 2, options)
-}
-
-/// Lenient: any bytes, padding stripped, invalid UTF-8 replaced. The 16
-/// character limit binds senders; a longer name is kept, not refused.
-fn decode_version_name(raw: &[u8]) -> String {
-    let is_pad = |b: &u8| *b == 0 || *b == b' ';
-    let start = raw.iter().position(|b| !is_pad(b)).unwrap_or(raw.len());
-    let end = raw
-        .iter()
-        .rposition(|b| !is_pad(b))
-        .map_or(start, |i| i + 1);
-    String::from_utf8_lossy(raw.get(start..end).unwrap_or_default()).into_owned()
 }
 
 fn encode_user_item(item: &UserItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -316,23 +306,15 @@ fn write_u16_len_uid(out: &mut Vec<u8>, uid: &str, field: &'static str) -> Resul
     write_u16_len_bytes(out, uid.as_bytes(), field)
 }
 
-/// 1 to 16 characters of printable ASCII.
+/// Printable ASCII, as decoding accepts. The 1 to 16 character rule of
+/// PS3.7 D.3.3.2.3 binds what we send and is checked by the Python policy
+/// (as pynetdicom does), so that whatever decodes here also re-encodes.
 fn check_version_name(name: &str) -> Result<(), EncodeError> {
-    const FIELD: &str = "Implementation-version-name";
-    if name.is_empty() {
-        return Err(EncodeError::new(FIELD, EncodeErrorReason::InvalidValue));
-    }
-    if name.len() > MAX_VERSION_NAME_LEN {
-        return Err(EncodeError::new(
-            FIELD,
-            EncodeErrorReason::TooLong {
-                length: name.len() as u64,
-                limit: MAX_VERSION_NAME_LEN as u64,
-            },
-        ));
-    }
     if !name.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-        return Err(EncodeError::new(FIELD, EncodeErrorReason::InvalidText));
+        return Err(EncodeError::new(
+            "Implementation-version-name",
+            EncodeErrorReason::InvalidText,
+        ));
     }
     Ok(())
 }
