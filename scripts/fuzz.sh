@@ -19,7 +19,7 @@ for target in "${targets[@]}"; do
     printf -- '-- %s: %ss\n' "$target" "$seconds"
     rc=0
     cargo fuzz run -s none --release "$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
+        -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=1024 \
         -print_final_stats=1 >"$log" 2>&1 || rc=$?
     grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+ +DONE)' "$log" || true
     if [ "$rc" -ne 0 ]; then
