@@ -241,6 +241,13 @@ fn decode_version_name(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw.get(start..end).unwrap_or_default()).into_owned()
 }
 
+impl UserItem {
+    /// Appends this sub-item on its own (for the binding's per-item `encode()`).
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_user_item(self, out)
+    }
+}
+
 fn encode_user_item(item: &UserItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     match item {
         UserItem::MaximumLength(len) => write_item(out, MAXIMUM_LENGTH, 0, |out| {
