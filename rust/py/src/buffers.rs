@@ -6,7 +6,7 @@ use std::ffi::c_int;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyBufferError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyMemoryView};
 
 /// Inputs of this size or more are worked on with the GIL released.
 pub const DETACH_THRESHOLD: usize = 64 * 1024;
@@ -80,6 +80,21 @@ impl DataSetBuffer {
 
     fn __repr__(&self) -> String {
         format!("<DataSetBuffer of {} bytes>", self.data.len())
+    }
+
+    /// PEP 688's Python-level view (Python 3.12 derives it from the buffer
+    /// slot; defined here so that 3.11 agrees with the type stub): a
+    /// read-only memoryview. Writable requests raise BufferError.
+    fn __buffer__<'py>(slf: &Bound<'py, Self>, flags: c_int) -> PyResult<Bound<'py, PyMemoryView>> {
+        if flags & pyo3::ffi::PyBUF_WRITABLE != 0 {
+            return Err(PyBufferError::new_err("DataSetBuffer is read-only"));
+        }
+        PyMemoryView::from(slf.as_any())
+    }
+
+    /// Releases a view returned by `__buffer__`.
+    fn __release_buffer__(&self, view: &Bound<'_, PyMemoryView>) -> PyResult<()> {
+        view.call_method0("release").map(drop)
     }
 
     /// Exports the bytes read-only.

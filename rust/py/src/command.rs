@@ -10,6 +10,10 @@ use crate::buffers::InputBytes;
 use crate::errors::OrRaise;
 use crate::repr::fields_repr;
 
+// The Python signature spells NO_DATA_SET out (so that it shows in
+// `inspect.signature`); this keeps the two in step.
+const _: () = assert!(NO_DATA_SET == 0x0101);
+
 /// A DIMSE command set; elements a command does not use are None.
 #[pyclass(module = "fastdimse._core", frozen, eq, from_py_object)]
 #[derive(Clone, PartialEq)]
@@ -46,7 +50,7 @@ impl CommandSet {
     #[pyo3(signature = (
         command_field, *, affected_sop_class_uid = None, requested_sop_class_uid = None,
         message_id = None, message_id_being_responded_to = None, move_destination = None,
-        priority = None, command_data_set_type = NO_DATA_SET, status = None,
+        priority = None, command_data_set_type = 0x0101, status = None,
         offending_element = None, error_comment = None, error_id = None,
         affected_sop_instance_uid = None, requested_sop_instance_uid = None,
         event_type_id = None, attribute_identifier_list = None, action_type_id = None,

@@ -26,6 +26,11 @@ use crate::repr::fields_repr;
 /// Buffer between the core and a data set's file: few, large writes.
 const FILE_WRITE_BUFFER: usize = 1024 * 1024;
 
+// The Python signature spells the core's defaults out (so that they show
+// in `inspect.signature`); these keep the two in step.
+const _: () = assert!(LocalMaxPdu::DEFAULT.0 == 16382);
+const _: () = assert!(fastdimse_proto::limits::DEFAULT_MAX_ASSOCIATE_PDU == 1048576);
+
 /// The receiving side of one association (see the module documentation).
 #[pyclass(module = "fastdimse._core", frozen)]
 pub struct Receiver {
@@ -37,7 +42,7 @@ pub struct Receiver {
 #[pymethods]
 impl Receiver {
     #[new]
-    #[pyo3(signature = (local_max_pdu = LocalMaxPdu::DEFAULT.0, *, max_associate_pdu = fastdimse_proto::limits::DEFAULT_MAX_ASSOCIATE_PDU, enforce_uid_conformance = false, observe_pdus = false, report_pdata = false, announce_data_sets = false))]
+    #[pyo3(signature = (local_max_pdu = 16382, *, max_associate_pdu = 1048576, enforce_uid_conformance = false, observe_pdus = false, report_pdata = false, announce_data_sets = false))]
     fn new(
         local_max_pdu: u32,
         max_associate_pdu: u32,

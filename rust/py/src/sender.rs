@@ -66,7 +66,7 @@ struct SenderState {
 #[pymethods]
 impl FileDataSetSender {
     #[new]
-    #[pyo3(signature = (peer_max_pdu, context_id, command, fd, offset, length, chunk_size = 4 * 1024 * 1024))]
+    #[pyo3(signature = (peer_max_pdu, context_id, command, fd, offset, length, chunk_size = 4194304))]
     fn new(
         peer_max_pdu: u32,
         context_id: u8,
