@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fastdimse_proto::pdu::{decode_pdu, pdu_type, split_pdus, Pdu};
+use fastdimse_proto::pdu::{decode_pdu, item_type, pdu_type, split_pdus, Pdu};
 use fastdimse_proto::DecodeOptions;
 
 const RQ: u8 = pdu_type::ASSOCIATE_RQ;
@@ -81,7 +81,7 @@ fn zero_reserved_bytes(raw: &[u8]) -> Vec<u8> {
     let mut at = 6 + 68;
     while at + 4 <= raw.len() {
         let len = usize::from(u16::from_be_bytes([raw[at + 2], raw[at + 3]]));
-        if raw[at] == pdu_type_item::PRESENTATION_CONTEXT_RQ {
+        if raw[at] == item_type::PRESENTATION_CONTEXT_RQ {
             assert_eq!(&raw[at + 5..at + 8], [0x00, 0xFF, 0x00]);
             out[at + 6] = 0;
         }
@@ -89,8 +89,6 @@ fn zero_reserved_bytes(raw: &[u8]) -> Vec<u8> {
     }
     out
 }
-
-use fastdimse_proto::pdu::item_type as pdu_type_item;
 
 fn types(pdus: &[Pdu]) -> Vec<u8> {
     pdus.iter().map(Pdu::pdu_type).collect()
@@ -162,7 +160,10 @@ fn echo_release() {
 fn echo_abort() {
     let rq = decode_capture("echo-abort.requestor.bin");
     assert_eq!(types(&rq), [RQ, PDATA, ABORT]);
-    assert_eq!(types(&decode_capture("echo-abort.acceptor.bin")), [AC, PDATA]);
+    assert_eq!(
+        types(&decode_capture("echo-abort.acceptor.bin")),
+        [AC, PDATA]
+    );
 }
 
 #[test]
