@@ -279,7 +279,12 @@ impl Receiver {
     }
 
     fn process_or_poison(&mut self, data: &[u8]) -> Result<usize, DecodeError> {
-        self.process(data).map_err(|e| self.poison(e))
+        self.process(data).map_err(|e| {
+            // Messages completed before the error stay deliverable, even
+            // though the RawPdu of their (broken) PDU never comes.
+            self.events.extend(self.held.drain(..));
+            self.poison(e)
+        })
     }
 
     fn missing_bytes(&self) -> u64 {
