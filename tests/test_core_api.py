@@ -87,6 +87,7 @@ def encoded_dataset() -> bytes:
 
 
 def test_exception_hierarchy() -> None:
+    assert CoreError("x").events == ()
     assert issubclass(DecodeError, CoreError) and issubclass(DecodeError, ValueError)
     assert issubclass(LimitExceededError, DecodeError)
     assert issubclass(TruncatedError, DecodeError)
@@ -647,8 +648,11 @@ def test_receiver_is_poisoned_after_an_error() -> None:
     receiver = core.Receiver()
     with pytest.raises(DecodeError) as first:
         receiver.feed(core.ReleaseRq().encode() + pdu(0x09, bytes(4)))
+    # The events completed before the error travel with it.
+    assert list(first.value.events) == [core.ReleaseRq()]
     with pytest.raises(DecodeError) as second:
         receiver.feed(core.ReleaseRq().encode())
+    assert list(second.value.events) == []
     assert (second.value.kind, second.value.offset, str(second.value)) == (
         first.value.kind,
         first.value.offset,
