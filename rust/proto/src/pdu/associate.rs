@@ -315,6 +315,20 @@ fn encode_application_context(name: &str, out: &mut Vec<u8>) -> Result<(), Encod
     )
 }
 
+impl PresentationContextRq {
+    /// Appends this item on its own (for the binding's per-item `encode()`).
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_context_rq(self, out)
+    }
+}
+
+impl PresentationContextAc {
+    /// Appends this item on its own (for the binding's per-item `encode()`).
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_context_ac(self, out)
+    }
+}
+
 fn encode_context_rq(
     context: &PresentationContextRq,
     out: &mut Vec<u8>,

@@ -57,14 +57,19 @@ pub(super) fn decode(mut r: Reader<'_>) -> Result<PDataTf, DecodeError> {
 
 /// Appends a P-DATA-TF body.
 pub(super) fn encode(pdata: &PDataTf, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    for pdv in &pdata.pdvs {
+    pdata.pdvs.iter().try_for_each(|pdv| pdv.encode(out))
+}
+
+impl Pdv {
+    /// Appends this presentation data value item (for the binding's
+    /// per-item `encode()`; P-DATA-TF encoding uses it too).
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let at = begin_u32_len(out);
-        out.push(pdv.context_id);
-        out.push(pdv.control.0);
-        out.extend_from_slice(&pdv.data);
-        end_u32_len(out, at, "Presentation-data-value-item/Item-length")?;
+        out.push(self.context_id);
+        out.push(self.control.0);
+        out.extend_from_slice(&self.data);
+        end_u32_len(out, at, "Presentation-data-value-item/Item-length")
     }
-    Ok(())
 }
 
 fn decode_pdv(r: &mut Reader<'_>) -> Result<Pdv, DecodeError> {

@@ -231,6 +231,13 @@ fn read_u16_len_uid(
     decode_uid(raw, field, offset + 2, options)
 }
 
+impl UserItem {
+    /// Appends this sub-item on its own (for the binding's per-item `encode()`).
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_user_item(self, out)
+    }
+}
+
 fn encode_user_item(item: &UserItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     match item {
         UserItem::MaximumLength(len) => write_item(out, MAXIMUM_LENGTH, 0, |out| {
