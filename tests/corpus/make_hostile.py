@@ -88,8 +88,10 @@ def encode_tree(parts: list[Part]) -> tuple[bytes, list[LengthField]]:
     """Encodes and fills in each field's `followers`: the bytes from the end of the field to
     the end of the innermost length-counted span holding it (or of the whole input)."""
     data, fields = encode(parts)
-    spans = [(f.offset + struct.calcsize(f.fmt), f.offset + struct.calcsize(f.fmt) + f.value)
-             for f in fields]
+    spans = [
+        (f.offset + struct.calcsize(f.fmt), f.offset + struct.calcsize(f.fmt) + f.value)
+        for f in fields
+    ]
     for f, (start, _) in zip(fields, spans, strict=True):
         parent_end = len(data)
         for o_start, o_end in spans:
@@ -196,8 +198,11 @@ def user_identity_rq() -> list[Part]:
     return item(
         0x58,
         name,
-        [bytes([2, 1]), u16_len(f"{name}/Primary-field-length", b"user"),
-         u16_len(f"{name}/Secondary-field-length", b"secret")],
+        [
+            bytes([2, 1]),
+            u16_len(f"{name}/Primary-field-length", b"user"),
+            u16_len(f"{name}/Secondary-field-length", b"secret"),
+        ],
     )
 
 
@@ -212,8 +217,11 @@ def associate_rq(
     items: list[list[Part]] | None = None,
 ) -> list[Part]:
     if items is None:
-        items = [app_context(), pc_rq(1, VERIFICATION, [IMPLICIT_LE], "PC1"),
-                 user_info([max_length(16382), impl_class_uid()])]
+        items = [
+            app_context(),
+            pc_rq(1, VERIFICATION, [IMPLICIT_LE], "PC1"),
+            user_info([max_length(16382), impl_class_uid()]),
+        ]
     body: list[Part] = [assoc_fixed(called, calling)]
     for parts in items:
         body += parts
@@ -226,8 +234,18 @@ def full_rq_items() -> list[list[Part]]:
         app_context(),
         pc_rq(1, VERIFICATION, [IMPLICIT_LE, EXPLICIT_LE], "PC1"),
         pc_rq(3, CT_IMAGE, [IMPLICIT_LE], "PC3"),
-        user_info([max_length(16382), impl_class_uid(), async_ops(), role_selection(),
-                   impl_version(), sop_extended(), sop_common_extended(), user_identity_rq()]),
+        user_info(
+            [
+                max_length(16382),
+                impl_class_uid(),
+                async_ops(),
+                role_selection(),
+                impl_version(),
+                sop_extended(),
+                sop_common_extended(),
+                user_identity_rq(),
+            ]
+        ),
     ]
 
 
@@ -249,8 +267,10 @@ def fixed_pdu(pdu_type: int, body: bytes) -> list[Part]:
 
 def element(tag: int, value: bytes) -> list[Part]:
     """Tag (group, element: 16-bit little endian each), 32-bit little-endian length, value."""
-    return [struct.pack("<HH", tag >> 16, tag & 0xFFFF),
-            Len(f"({tag >> 16:04X},{tag & 0xFFFF:04X})/Value-length", "<I", [value])]
+    return [
+        struct.pack("<HH", tag >> 16, tag & 0xFFFF),
+        Len(f"({tag >> 16:04X},{tag & 0xFFFF:04X})/Value-length", "<I", [value]),
+    ]
 
 
 def us(value: int) -> bytes:
@@ -278,14 +298,30 @@ def command_parts(elements: list[tuple[int, bytes]]) -> list[Part]:
     return [struct.pack("<HHI", 0, 0, 4), Len("(0000,0000)/Command-group-length", "<I", body)]
 
 
-ECHO_RQ = [(0x00000002, ui(VERIFICATION)), (0x00000100, us(0x0030)),
-           (0x00000110, us(1)), (0x00000800, us(0x0101))]
-ECHO_RSP = [(0x00000002, ui(VERIFICATION)), (0x00000100, us(0x8030)),
-            (0x00000120, us(1)), (0x00000800, us(0x0101)), (0x00000900, us(0))]
+ECHO_RQ = [
+    (0x00000002, ui(VERIFICATION)),
+    (0x00000100, us(0x0030)),
+    (0x00000110, us(1)),
+    (0x00000800, us(0x0101)),
+]
+ECHO_RSP = [
+    (0x00000002, ui(VERIFICATION)),
+    (0x00000100, us(0x8030)),
+    (0x00000120, us(1)),
+    (0x00000800, us(0x0101)),
+    (0x00000900, us(0)),
+]
 STORE_INSTANCE = b"1.2.826.0.1.3680043.9.3811.9.1"
-STORE_RQ = [(0x00000002, ui(CT_IMAGE)), (0x00000100, us(0x0001)), (0x00000110, us(7)),
-            (0x00000700, us(0)), (0x00000800, us(0x0000)), (0x00001000, ui(STORE_INSTANCE)),
-            (0x00001030, b"MOVESCU "), (0x00001031, us(3))]
+STORE_RQ = [
+    (0x00000002, ui(CT_IMAGE)),
+    (0x00000100, us(0x0001)),
+    (0x00000110, us(7)),
+    (0x00000700, us(0)),
+    (0x00000800, us(0x0000)),
+    (0x00001000, ui(STORE_INSTANCE)),
+    (0x00001030, b"MOVESCU "),
+    (0x00001031, us(3)),
+]
 
 
 def pdv(ctx_id: int, control: int, data: bytes) -> Len:
@@ -323,7 +359,7 @@ class Reader:
     def take(self, n: int) -> bytes:
         if n > self.remaining():
             raise ModelError("LengthOverflow")
-        out = self.data[self.pos:self.pos + n]
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -549,19 +585,62 @@ def _identity_ac(r: Reader) -> None:
 
 
 USER_ITEM_MODELS: dict[int, Callable[[Reader], object]] = {
-    0x51: _fixed(4), 0x52: _uid_item, 0x53: _fixed(4), 0x54: _role, 0x55: _version_name,
-    0x56: _sop_extended, 0x57: _common_extended, 0x58: _identity_rq, 0x59: _identity_ac,
+    0x51: _fixed(4),
+    0x52: _uid_item,
+    0x53: _fixed(4),
+    0x54: _role,
+    0x55: _version_name,
+    0x56: _sop_extended,
+    0x57: _common_extended,
+    0x58: _identity_rq,
+    0x59: _identity_ac,
 }
 
 # Command set elements: (tag) -> value check.
-US_TAGS = {0x0110, 0x0120, 0x0700, 0x0800, 0x0900, 0x0903, 0x1002, 0x1008, 0x1020, 0x1021,
-           0x1022, 0x1023, 0x1031, 0x0100}
+US_TAGS = {
+    0x0110,
+    0x0120,
+    0x0700,
+    0x0800,
+    0x0900,
+    0x0903,
+    0x1002,
+    0x1008,
+    0x1020,
+    0x1021,
+    0x1022,
+    0x1023,
+    0x1031,
+    0x0100,
+}
 UI_TAGS = {0x0002, 0x0003, 0x1000, 0x1001}
 AE_TAGS = {0x0600, 0x1030}
 AT_TAGS = {0x0901, 0x1005}
-KNOWN_COMMAND_FIELDS = {0x0001, 0x8001, 0x0010, 0x8010, 0x0020, 0x8020, 0x0021, 0x8021, 0x0030,
-                        0x8030, 0x0100, 0x8100, 0x0110, 0x8110, 0x0120, 0x8120, 0x0130, 0x8130,
-                        0x0140, 0x8140, 0x0150, 0x8150, 0x0FFF}
+KNOWN_COMMAND_FIELDS = {
+    0x0001,
+    0x8001,
+    0x0010,
+    0x8010,
+    0x0020,
+    0x8020,
+    0x0021,
+    0x8021,
+    0x0030,
+    0x8030,
+    0x0100,
+    0x8100,
+    0x0110,
+    0x8110,
+    0x0120,
+    0x8120,
+    0x0130,
+    0x8130,
+    0x0140,
+    0x8140,
+    0x0150,
+    0x8150,
+    0x0FFF,
+}
 
 
 def model_command(data: bytes) -> str:
@@ -690,7 +769,7 @@ def run_stream(data: bytes, local_max: int) -> None:
                 raise ModelError("LimitExceeded")
             if len(data) - body_start < length:
                 raise ModelError("Truncated")
-            model_pdu_body(pdu_type, data[body_start:body_start + length])
+            model_pdu_body(pdu_type, data[body_start : body_start + length])
             pos = body_start + length
             continue
         if local_max and length > local_max:
@@ -719,7 +798,7 @@ def stream_pdvs(data: bytes, pos: int, end: int, message: Reassembly) -> int:
         fragment_end = pos + 4 + length
         if len(data) < fragment_end:
             raise ModelError("Truncated")
-        message.fragment(control, data[pos + 6:fragment_end])
+        message.fragment(control, data[pos + 6 : fragment_end])
         pos = fragment_end
     return end
 
@@ -749,18 +828,33 @@ class Entry:
 def valid_examples() -> list[tuple[str, str, list[Part]]]:
     """The seven PDU types, valid (PS3.8 9.3.2-9.3.8)."""
     return [
-        ("assoc-rq", "A-ASSOCIATE-RQ with two presentation contexts and every user-info "
-         "sub-item", associate_rq(items=full_rq_items())),
-        ("assoc-ac", "A-ASSOCIATE-AC, one context accepted, one refused, user identity AC",
-         associate_ac()),
-        ("assoc-rj", "A-ASSOCIATE-RJ permanent, service user, no reason",
-         fixed_pdu(0x03, bytes([0, 1, 1, 1]))),
-        ("p-data", "P-DATA-TF carrying a whole C-ECHO-RQ command set",
-         p_data([pdv(1, 0x03, command_set(ECHO_RQ))])),
+        (
+            "assoc-rq",
+            "A-ASSOCIATE-RQ with two presentation contexts and every user-info sub-item",
+            associate_rq(items=full_rq_items()),
+        ),
+        (
+            "assoc-ac",
+            "A-ASSOCIATE-AC, one context accepted, one refused, user identity AC",
+            associate_ac(),
+        ),
+        (
+            "assoc-rj",
+            "A-ASSOCIATE-RJ permanent, service user, no reason",
+            fixed_pdu(0x03, bytes([0, 1, 1, 1])),
+        ),
+        (
+            "p-data",
+            "P-DATA-TF carrying a whole C-ECHO-RQ command set",
+            p_data([pdv(1, 0x03, command_set(ECHO_RQ))]),
+        ),
         ("release-rq", "A-RELEASE-RQ", fixed_pdu(0x05, bytes(4))),
         ("release-rp", "A-RELEASE-RP", fixed_pdu(0x06, bytes(4))),
-        ("abort", "A-ABORT from the service provider, reason not specified",
-         fixed_pdu(0x07, bytes([0, 0, 2, 0]))),
+        (
+            "abort",
+            "A-ABORT from the service provider, reason not specified",
+            fixed_pdu(0x07, bytes([0, 0, 2, 0])),
+        ),
     ]
 
 
@@ -776,17 +870,26 @@ def truncations() -> Iterator[Entry]:
         yield Entry(f"{name}-valid", "pdu", data, "ok", f"{what} (valid)")
         yield Entry(f"{name}-valid-stream", "stream", data, "ok", f"{what} (valid)")
         for n in prefix_lengths(len(data)):
-            yield Entry(f"{name}-prefix-{n:03d}", "pdu", data[:n], "LengthOverflow",
-                        f"{what}: first {n} of {len(data)} bytes")
+            yield Entry(
+                f"{name}-prefix-{n:03d}",
+                "pdu",
+                data[:n],
+                "LengthOverflow",
+                f"{what}: first {n} of {len(data)} bytes",
+            )
             if n:
-                yield Entry(f"{name}-prefix-{n:03d}-stream", "stream", data[:n], "Truncated",
-                            f"{what}: stream ends after {n} of {len(data)} bytes")
+                yield Entry(
+                    f"{name}-prefix-{n:03d}-stream",
+                    "stream",
+                    data[:n],
+                    "Truncated",
+                    f"{what}: stream ends after {n} of {len(data)} bytes",
+                )
 
 
 def mutated_values(f: LengthField) -> dict[str, int]:
     top = 0xFFFF if f.fmt.endswith("H") else 0xFFFFFFFF
-    values = {"zero": 0, "one": 1, "minus1": f.followers - 1, "plus1": f.followers + 1,
-              "max": top}
+    values = {"zero": 0, "one": 1, "minus1": f.followers - 1, "plus1": f.followers + 1, "max": top}
     return {k: v for k, v in values.items() if 0 <= v <= top}
 
 
@@ -801,9 +904,19 @@ def length_mutations() -> Iterator[Entry]:
     sources: list[tuple[str, str, list[Part], str]] = [
         (name, what, parts, "pdu") for name, what, parts in valid_examples()
     ]
-    sources.append(("p-data-2pdv", "P-DATA-TF with a command and a data set PDV", p_data([
-        pdv(1, 0x03, command_set(STORE_RQ)), pdv(1, 0x02, b"\x08\x00\x16\x00\x02\x00\x00\x00AB")
-    ]), "pdu"))
+    sources.append(
+        (
+            "p-data-2pdv",
+            "P-DATA-TF with a command and a data set PDV",
+            p_data(
+                [
+                    pdv(1, 0x03, command_set(STORE_RQ)),
+                    pdv(1, 0x02, b"\x08\x00\x16\x00\x02\x00\x00\x00AB"),
+                ]
+            ),
+            "pdu",
+        )
+    )
     sources.append(("cmd-store-rq", "C-STORE-RQ command set", command_parts(STORE_RQ), "command"))
     sources.append(("cmd-echo-rsp", "C-ECHO-RSP command set", command_parts(ECHO_RSP), "command"))
     for name, what, parts, kind in sources:
@@ -817,142 +930,442 @@ def length_mutations() -> Iterator[Entry]:
             for tag, value in mutated_values(f).items():
                 mutated = bytearray(data)
                 struct.pack_into(f.fmt, mutated, f.offset, value)
-                desc = (f"{what}: {f.name} = {value:#x} (the {f.followers} bytes that follow "
-                        f"in its parent; was {f.value})")
+                desc = (
+                    f"{what}: {f.name} = {value:#x} (the {f.followers} bytes that follow "
+                    f"in its parent; was {f.value})"
+                )
                 base = f"{name}-len-{label}-{tag}"
                 yield Entry(base, kind, bytes(mutated), "", desc)
                 if kind == "pdu" and f.name in ("PDU-length", "PDV/Item-length"):
                     yield Entry(f"{base}-stream", "stream", bytes(mutated), "", desc)
 
 
-def rq_with(*, called: bytes = b"ANY-SCP", calling: bytes = b"ECHOSCU",
-            items: list[list[Part]] | None = None) -> bytes:
+def rq_with(
+    *,
+    called: bytes = b"ANY-SCP",
+    calling: bytes = b"ECHOSCU",
+    items: list[list[Part]] | None = None,
+) -> bytes:
     return raw(associate_rq(called, calling, items))
 
 
-def std_items(*, app: list[Part] | None = None, pcs: list[list[Part]] | None = None,
-              user: list[Part] | None = None) -> list[list[Part]]:
-    return [app if app is not None else app_context(),
-            *(pcs if pcs is not None else [pc_rq(1, VERIFICATION, [IMPLICIT_LE], "PC1")]),
-            user if user is not None else user_info([max_length(16382), impl_class_uid()])]
+def std_items(
+    *,
+    app: list[Part] | None = None,
+    pcs: list[list[Part]] | None = None,
+    user: list[Part] | None = None,
+) -> list[list[Part]]:
+    return [
+        app if app is not None else app_context(),
+        *(pcs if pcs is not None else [pc_rq(1, VERIFICATION, [IMPLICIT_LE], "PC1")]),
+        user if user is not None else user_info([max_length(16382), impl_class_uid()]),
+    ]
 
 
-def pc(ctx_id: int = 1, abstract: bytes = VERIFICATION,
-       transfers: list[bytes] | None = None) -> list[Part]:
+def pc(
+    ctx_id: int = 1, abstract: bytes = VERIFICATION, transfers: list[bytes] | None = None
+) -> list[Part]:
     return pc_rq(ctx_id, abstract, transfers or [IMPLICIT_LE], "PC")
 
 
 def associate_cases() -> Iterator[Entry]:
     uid65 = b"1." + b"2" * 63
-    yield Entry("rq-unknown-user-sub-item", "pdu", rq_with(items=std_items(user=user_info([
-        max_length(16382), impl_class_uid(), item(0x7F, "x", [b"private"])]))), "ok",
-        "an unknown user-information sub-item (0x7F) is kept, not refused")
-    yield Entry("rq-unknown-item", "pdu", rq_with(items=[*std_items(), item(0x60, "x", [b"??"])]),
-                "UnknownItemType", "an item of type 0x60 in an A-ASSOCIATE-RQ")
-    yield Entry("rq-ac-context-item", "pdu", rq_with(items=std_items(pcs=[
-        pc_ac(1, 0, IMPLICIT_LE, "PC")])), "UnknownItemType",
-        "a presentation context item of the AC form (0x21) in an RQ")
-    yield Entry("rq-unknown-pc-sub-item", "pdu", rq_with(items=std_items(pcs=[item(0x20, "PC", [
-        bytes([1, 0, 0, 0]), *item(0x30, "a", [VERIFICATION]), *item(0x40, "t", [IMPLICIT_LE]),
-        *item(0x41, "x", [b"?"])])])), "UnknownItemType",
-        "a sub-item of type 0x41 in a presentation context")
-    yield Entry("rq-uid-non-ascii", "pdu", rq_with(items=std_items(pcs=[
-        pc(abstract="1.2.840.10008.1.1é".encode())])), "InvalidText",
-        "an abstract syntax UID with a non-ASCII character")
-    yield Entry("rq-uid-control-char", "pdu", rq_with(items=std_items(app=app_context(
-        b"1.2.840.10008.3.1\x01.1.1"))), "InvalidText", "an application context name with 0x01")
-    yield Entry("rq-uid-65-chars", "pdu", rq_with(items=std_items(pcs=[pc(transfers=[uid65])])),
-                "LimitExceeded", "a 65-character transfer syntax UID")
-    yield Entry("rq-uid-64-chars", "pdu", rq_with(items=std_items(pcs=[
-        pc(transfers=[uid65[:64]])])), "ok", "a 64-character transfer syntax UID (the maximum)")
-    yield Entry("rq-impl-uid-65-chars", "pdu", rq_with(items=std_items(user=user_info([
-        max_length(0), impl_class_uid(uid65)]))), "LimitExceeded",
-        "a 65-character implementation class UID")
-    yield Entry("rq-uid-empty-abstract", "pdu", rq_with(items=std_items(pcs=[pc(abstract=b"")])),
-                "ok", "an empty abstract syntax (the core is lenient; the policy refuses it)")
-    yield Entry("rq-uid-empty-app-context", "pdu", rq_with(items=std_items(app=app_context(b""))),
-                "ok", "an empty application context name (lenient; the policy refuses it)")
-    yield Entry("rq-uid-padded", "pdu", rq_with(items=std_items(pcs=[
-        pc(abstract=VERIFICATION + b"\0", transfers=[IMPLICIT_LE + b" "])])), "ok",
-        "UIDs padded with NUL and space (stripped)")
-    yield Entry("rq-ae-non-ascii", "pdu", rq_with(called="ÉCHO".encode()), "InvalidText",
-                "a called AE title with a non-ASCII character")
-    yield Entry("rq-ae-backslash", "pdu", rq_with(calling=b"A\\B"), "InvalidText",
-                "a calling AE title with a backslash")
-    yield Entry("rq-ae-control-char", "pdu", rq_with(calling=b"ECHO\x07SCU"), "InvalidText",
-                "a calling AE title with a control character")
-    yield Entry("rq-ae-empty-spaces", "pdu", rq_with(called=b""), "ok",
-                "an all-space called AE title (lenient; the policy refuses it)")
-    yield Entry("rq-ae-empty-nuls", "pdu", rq_with(calling=bytes(16)), "ok",
-                "an all-NUL calling AE title (lenient; the policy refuses it)")
-    yield Entry("rq-ae-nul-padded", "pdu", rq_with(called=b"STORESCP".ljust(16, b"\0")), "ok",
-                "a NUL-padded called AE title")
-    yield Entry("rq-ae-leading-spaces", "pdu", rq_with(calling=b"  ECHOSCU"), "ok",
-                "a calling AE title with leading spaces")
-    yield Entry("rq-pc-id-even", "pdu", rq_with(items=std_items(pcs=[pc(2)])), "InvalidValue",
-                "presentation context ID 2 (IDs are odd, PS3.8 9.3.2.2)")
-    yield Entry("rq-pc-id-zero", "pdu", rq_with(items=std_items(pcs=[pc(0)])), "InvalidValue",
-                "presentation context ID 0")
-    yield Entry("rq-pc-id-255", "pdu", rq_with(items=std_items(pcs=[pc(255)])), "ok",
-                "presentation context ID 255 (the largest)")
-    yield Entry("rq-pc-id-duplicate", "pdu", rq_with(items=std_items(pcs=[pc(1), pc(1)])),
-                "Duplicate", "two presentation contexts with ID 1")
-    yield Entry("rq-pc-no-transfer-syntax", "pdu", rq_with(items=std_items(pcs=[item(
-        0x20, "PC", [bytes([1, 0, 0, 0]), *item(0x30, "a", [VERIFICATION])])])), "Missing",
-        "a presentation context without a transfer syntax")
-    yield Entry("rq-pc-no-abstract-syntax", "pdu", rq_with(items=std_items(pcs=[item(
-        0x20, "PC", [bytes([1, 0, 0, 0]), *item(0x40, "t", [IMPLICIT_LE])])])), "Missing",
-        "a presentation context without an abstract syntax")
-    yield Entry("rq-pc-two-abstract-syntaxes", "pdu", rq_with(items=std_items(pcs=[item(
-        0x20, "PC", [bytes([1, 0, 0, 0]), *item(0x30, "a", [VERIFICATION]),
-                     *item(0x30, "a", [CT_IMAGE]), *item(0x40, "t", [IMPLICIT_LE])])])),
-        "Duplicate", "a presentation context with two abstract syntaxes")
-    yield Entry("rq-no-app-context", "pdu", rq_with(items=std_items()[1:]), "Missing",
-                "no application context item")
-    yield Entry("rq-no-user-info", "pdu", rq_with(items=std_items()[:-1]), "Missing",
-                "no user information item")
-    yield Entry("rq-two-app-contexts", "pdu", rq_with(items=[app_context(), *std_items()]),
-                "Duplicate", "two application context items")
-    yield Entry("rq-two-user-infos", "pdu", rq_with(items=[*std_items(), user_info([
-        max_length(0)])]), "Duplicate", "two user information items")
-    yield Entry("rq-short-fixed-part", "pdu", raw(pdu_parts(0x01, [assoc_fixed(b"A", b"B")[:67]])),
-                "LengthTooShort", "an A-ASSOCIATE-RQ of 67 bytes (the fixed part is 68)")
-    yield Entry("rq-item-overflows-pdu", "pdu", raw(pdu_parts(0x01, [
-        assoc_fixed(b"A", b"B"), bytes([0x10, 0]), struct.pack(">H", 100), APP_CONTEXT])),
-        "LengthOverflow", "an item claiming 100 bytes where 21 remain in the PDU")
-    yield Entry("rq-sub-item-overflows-item", "pdu", rq_with(items=std_items(pcs=[item(0x20, "PC", [
-        bytes([1, 0, 0, 0]), *item(0x30, "a", [VERIFICATION]), bytes([0x40, 0]),
-        struct.pack(">H", 40), IMPLICIT_LE])])), "LengthOverflow",
-        "a transfer syntax sub-item running past its presentation context item")
-    yield Entry("rq-user-sub-item-overflows-item", "pdu", rq_with(items=std_items(user=item(
-        0x50, "U", [*max_length(0), bytes([0x52, 0]), struct.pack(">H", 500), IMPL_UID]))),
-        "LengthOverflow", "an implementation class UID sub-item running past the user info item")
-    yield Entry("rq-max-length-5-bytes", "pdu", rq_with(items=std_items(user=user_info([
-        item(0x51, "M", [bytes(5)]), impl_class_uid()]))), "TrailingBytes",
-        "a maximum length sub-item of 5 bytes")
-    yield Entry("rq-max-length-3-bytes", "pdu", rq_with(items=std_items(user=user_info([
-        item(0x51, "M", [bytes(3)]), impl_class_uid()]))), "LengthOverflow",
-        "a maximum length sub-item of 3 bytes")
-    yield Entry("rq-version-name-17", "pdu", rq_with(items=std_items(user=user_info([
-        max_length(0), impl_class_uid(), impl_version(b"X" * 17)]))), "LimitExceeded",
-        "a 17-character implementation version name")
-    yield Entry("ac-pc-no-transfer-syntax-accepted", "pdu", raw(pdu_parts(0x02, [
-        assoc_fixed(b"A", b"B"), *app_context(), *item(0x21, "PC", [bytes([1, 0, 0, 0])]),
-        *user_info([max_length(0)])])), "Missing",
-        "an accepted presentation context without its transfer syntax")
-    yield Entry("ac-pc-refused-no-transfer-syntax", "pdu", raw(pdu_parts(0x02, [
-        assoc_fixed(b"A", b"B"), *app_context(), *item(0x21, "PC", [bytes([1, 0, 3, 0])]),
-        *user_info([max_length(0)])])), "ok",
-        "a refused presentation context without a transfer syntax (some peers omit it)")
-    yield Entry("ac-ae-fields-binary", "pdu", raw(pdu_parts(0x02, [
-        struct.pack(">HH", 1, 0) + bytes(range(200, 216)) + bytes(range(16)) + bytes(32),
-        *app_context(), *user_info([max_length(0)])])), "ok",
-        "AC reserved AE title fields with binary bytes (not tested on receipt, PS3.8 9.3.3)")
+    yield Entry(
+        "rq-unknown-user-sub-item",
+        "pdu",
+        rq_with(
+            items=std_items(
+                user=user_info([max_length(16382), impl_class_uid(), item(0x7F, "x", [b"private"])])
+            )
+        ),
+        "ok",
+        "an unknown user-information sub-item (0x7F) is kept, not refused",
+    )
+    yield Entry(
+        "rq-unknown-item",
+        "pdu",
+        rq_with(items=[*std_items(), item(0x60, "x", [b"??"])]),
+        "UnknownItemType",
+        "an item of type 0x60 in an A-ASSOCIATE-RQ",
+    )
+    yield Entry(
+        "rq-ac-context-item",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc_ac(1, 0, IMPLICIT_LE, "PC")])),
+        "UnknownItemType",
+        "a presentation context item of the AC form (0x21) in an RQ",
+    )
+    yield Entry(
+        "rq-unknown-pc-sub-item",
+        "pdu",
+        rq_with(
+            items=std_items(
+                pcs=[
+                    item(
+                        0x20,
+                        "PC",
+                        [
+                            bytes([1, 0, 0, 0]),
+                            *item(0x30, "a", [VERIFICATION]),
+                            *item(0x40, "t", [IMPLICIT_LE]),
+                            *item(0x41, "x", [b"?"]),
+                        ],
+                    )
+                ]
+            )
+        ),
+        "UnknownItemType",
+        "a sub-item of type 0x41 in a presentation context",
+    )
+    yield Entry(
+        "rq-uid-non-ascii",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(abstract="1.2.840.10008.1.1é".encode())])),
+        "InvalidText",
+        "an abstract syntax UID with a non-ASCII character",
+    )
+    yield Entry(
+        "rq-uid-control-char",
+        "pdu",
+        rq_with(items=std_items(app=app_context(b"1.2.840.10008.3.1\x01.1.1"))),
+        "InvalidText",
+        "an application context name with 0x01",
+    )
+    yield Entry(
+        "rq-uid-65-chars",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(transfers=[uid65])])),
+        "LimitExceeded",
+        "a 65-character transfer syntax UID",
+    )
+    yield Entry(
+        "rq-uid-64-chars",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(transfers=[uid65[:64]])])),
+        "ok",
+        "a 64-character transfer syntax UID (the maximum)",
+    )
+    yield Entry(
+        "rq-impl-uid-65-chars",
+        "pdu",
+        rq_with(items=std_items(user=user_info([max_length(0), impl_class_uid(uid65)]))),
+        "LimitExceeded",
+        "a 65-character implementation class UID",
+    )
+    yield Entry(
+        "rq-uid-empty-abstract",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(abstract=b"")])),
+        "ok",
+        "an empty abstract syntax (the core is lenient; the policy refuses it)",
+    )
+    yield Entry(
+        "rq-uid-empty-app-context",
+        "pdu",
+        rq_with(items=std_items(app=app_context(b""))),
+        "ok",
+        "an empty application context name (lenient; the policy refuses it)",
+    )
+    yield Entry(
+        "rq-uid-padded",
+        "pdu",
+        rq_with(
+            items=std_items(pcs=[pc(abstract=VERIFICATION + b"\0", transfers=[IMPLICIT_LE + b" "])])
+        ),
+        "ok",
+        "UIDs padded with NUL and space (stripped)",
+    )
+    yield Entry(
+        "rq-ae-non-ascii",
+        "pdu",
+        rq_with(called="ÉCHO".encode()),
+        "InvalidText",
+        "a called AE title with a non-ASCII character",
+    )
+    yield Entry(
+        "rq-ae-backslash",
+        "pdu",
+        rq_with(calling=b"A\\B"),
+        "InvalidText",
+        "a calling AE title with a backslash",
+    )
+    yield Entry(
+        "rq-ae-control-char",
+        "pdu",
+        rq_with(calling=b"ECHO\x07SCU"),
+        "InvalidText",
+        "a calling AE title with a control character",
+    )
+    yield Entry(
+        "rq-ae-empty-spaces",
+        "pdu",
+        rq_with(called=b""),
+        "ok",
+        "an all-space called AE title (lenient; the policy refuses it)",
+    )
+    yield Entry(
+        "rq-ae-empty-nuls",
+        "pdu",
+        rq_with(calling=bytes(16)),
+        "ok",
+        "an all-NUL calling AE title (lenient; the policy refuses it)",
+    )
+    yield Entry(
+        "rq-ae-nul-padded",
+        "pdu",
+        rq_with(called=b"STORESCP".ljust(16, b"\0")),
+        "ok",
+        "a NUL-padded called AE title",
+    )
+    yield Entry(
+        "rq-ae-leading-spaces",
+        "pdu",
+        rq_with(calling=b"  ECHOSCU"),
+        "ok",
+        "a calling AE title with leading spaces",
+    )
+    yield Entry(
+        "rq-pc-id-even",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(2)])),
+        "InvalidValue",
+        "presentation context ID 2 (IDs are odd, PS3.8 9.3.2.2)",
+    )
+    yield Entry(
+        "rq-pc-id-zero",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(0)])),
+        "InvalidValue",
+        "presentation context ID 0",
+    )
+    yield Entry(
+        "rq-pc-id-255",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(255)])),
+        "ok",
+        "presentation context ID 255 (the largest)",
+    )
+    yield Entry(
+        "rq-pc-id-duplicate",
+        "pdu",
+        rq_with(items=std_items(pcs=[pc(1), pc(1)])),
+        "Duplicate",
+        "two presentation contexts with ID 1",
+    )
+    yield Entry(
+        "rq-pc-no-transfer-syntax",
+        "pdu",
+        rq_with(
+            items=std_items(
+                pcs=[item(0x20, "PC", [bytes([1, 0, 0, 0]), *item(0x30, "a", [VERIFICATION])])]
+            )
+        ),
+        "Missing",
+        "a presentation context without a transfer syntax",
+    )
+    yield Entry(
+        "rq-pc-no-abstract-syntax",
+        "pdu",
+        rq_with(
+            items=std_items(
+                pcs=[item(0x20, "PC", [bytes([1, 0, 0, 0]), *item(0x40, "t", [IMPLICIT_LE])])]
+            )
+        ),
+        "Missing",
+        "a presentation context without an abstract syntax",
+    )
+    yield Entry(
+        "rq-pc-two-abstract-syntaxes",
+        "pdu",
+        rq_with(
+            items=std_items(
+                pcs=[
+                    item(
+                        0x20,
+                        "PC",
+                        [
+                            bytes([1, 0, 0, 0]),
+                            *item(0x30, "a", [VERIFICATION]),
+                            *item(0x30, "a", [CT_IMAGE]),
+                            *item(0x40, "t", [IMPLICIT_LE]),
+                        ],
+                    )
+                ]
+            )
+        ),
+        "Duplicate",
+        "a presentation context with two abstract syntaxes",
+    )
+    yield Entry(
+        "rq-no-app-context",
+        "pdu",
+        rq_with(items=std_items()[1:]),
+        "Missing",
+        "no application context item",
+    )
+    yield Entry(
+        "rq-no-user-info",
+        "pdu",
+        rq_with(items=std_items()[:-1]),
+        "Missing",
+        "no user information item",
+    )
+    yield Entry(
+        "rq-two-app-contexts",
+        "pdu",
+        rq_with(items=[app_context(), *std_items()]),
+        "Duplicate",
+        "two application context items",
+    )
+    yield Entry(
+        "rq-two-user-infos",
+        "pdu",
+        rq_with(items=[*std_items(), user_info([max_length(0)])]),
+        "Duplicate",
+        "two user information items",
+    )
+    yield Entry(
+        "rq-short-fixed-part",
+        "pdu",
+        raw(pdu_parts(0x01, [assoc_fixed(b"A", b"B")[:67]])),
+        "LengthTooShort",
+        "an A-ASSOCIATE-RQ of 67 bytes (the fixed part is 68)",
+    )
+    yield Entry(
+        "rq-item-overflows-pdu",
+        "pdu",
+        raw(
+            pdu_parts(
+                0x01,
+                [assoc_fixed(b"A", b"B"), bytes([0x10, 0]), struct.pack(">H", 100), APP_CONTEXT],
+            )
+        ),
+        "LengthOverflow",
+        "an item claiming 100 bytes where 21 remain in the PDU",
+    )
+    yield Entry(
+        "rq-sub-item-overflows-item",
+        "pdu",
+        rq_with(
+            items=std_items(
+                pcs=[
+                    item(
+                        0x20,
+                        "PC",
+                        [
+                            bytes([1, 0, 0, 0]),
+                            *item(0x30, "a", [VERIFICATION]),
+                            bytes([0x40, 0]),
+                            struct.pack(">H", 40),
+                            IMPLICIT_LE,
+                        ],
+                    )
+                ]
+            )
+        ),
+        "LengthOverflow",
+        "a transfer syntax sub-item running past its presentation context item",
+    )
+    yield Entry(
+        "rq-user-sub-item-overflows-item",
+        "pdu",
+        rq_with(
+            items=std_items(
+                user=item(
+                    0x50, "U", [*max_length(0), bytes([0x52, 0]), struct.pack(">H", 500), IMPL_UID]
+                )
+            )
+        ),
+        "LengthOverflow",
+        "an implementation class UID sub-item running past the user info item",
+    )
+    yield Entry(
+        "rq-max-length-5-bytes",
+        "pdu",
+        rq_with(items=std_items(user=user_info([item(0x51, "M", [bytes(5)]), impl_class_uid()]))),
+        "TrailingBytes",
+        "a maximum length sub-item of 5 bytes",
+    )
+    yield Entry(
+        "rq-max-length-3-bytes",
+        "pdu",
+        rq_with(items=std_items(user=user_info([item(0x51, "M", [bytes(3)]), impl_class_uid()]))),
+        "LengthOverflow",
+        "a maximum length sub-item of 3 bytes",
+    )
+    yield Entry(
+        "rq-version-name-17",
+        "pdu",
+        rq_with(
+            items=std_items(
+                user=user_info([max_length(0), impl_class_uid(), impl_version(b"X" * 17)])
+            )
+        ),
+        "LimitExceeded",
+        "a 17-character implementation version name",
+    )
+    yield Entry(
+        "ac-pc-no-transfer-syntax-accepted",
+        "pdu",
+        raw(
+            pdu_parts(
+                0x02,
+                [
+                    assoc_fixed(b"A", b"B"),
+                    *app_context(),
+                    *item(0x21, "PC", [bytes([1, 0, 0, 0])]),
+                    *user_info([max_length(0)]),
+                ],
+            )
+        ),
+        "Missing",
+        "an accepted presentation context without its transfer syntax",
+    )
+    yield Entry(
+        "ac-pc-refused-no-transfer-syntax",
+        "pdu",
+        raw(
+            pdu_parts(
+                0x02,
+                [
+                    assoc_fixed(b"A", b"B"),
+                    *app_context(),
+                    *item(0x21, "PC", [bytes([1, 0, 3, 0])]),
+                    *user_info([max_length(0)]),
+                ],
+            )
+        ),
+        "ok",
+        "a refused presentation context without a transfer syntax (some peers omit it)",
+    )
+    yield Entry(
+        "ac-ae-fields-binary",
+        "pdu",
+        raw(
+            pdu_parts(
+                0x02,
+                [
+                    struct.pack(">HH", 1, 0)
+                    + bytes(range(200, 216))
+                    + bytes(range(16))
+                    + bytes(32),
+                    *app_context(),
+                    *user_info([max_length(0)]),
+                ],
+            )
+        ),
+        "ok",
+        "AC reserved AE title fields with binary bytes (not tested on receipt, PS3.8 9.3.3)",
+    )
 
 
 def fixed_pdu_cases() -> Iterator[Entry]:
-    for pdu_type, name in ((0x03, "assoc-rj"), (0x05, "release-rq"), (0x06, "release-rp"),
-                           (0x07, "abort")):
+    for pdu_type, name in (
+        (0x03, "assoc-rj"),
+        (0x05, "release-rq"),
+        (0x06, "release-rp"),
+        (0x07, "abort"),
+    ):
         for size in (0, 3, 5, 8):
             data = raw(fixed_pdu(pdu_type, bytes(size)))
             expect = "LengthTooShort" if size < 4 else "TrailingBytes"
@@ -963,12 +1376,23 @@ def fixed_pdu_cases() -> Iterator[Entry]:
         data = bytes([pdu_type, 0]) + struct.pack(">I", 4) + bytes(4)
         desc = f"unknown PDU type {pdu_type:#04x}"
         yield Entry(f"unknown-pdu-type-{pdu_type:02x}", "pdu", data, "UnknownPduType", desc)
-        yield Entry(f"unknown-pdu-type-{pdu_type:02x}-stream", "stream", data, "UnknownPduType",
-                    desc)
-    yield Entry("http-request-stream", "stream", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-                "UnknownPduType", "an HTTP request sent to the DICOM port")
-    yield Entry("tls-client-hello-stream", "stream", bytes.fromhex("16030100a5010000a10303") +
-                bytes(32), "UnknownPduType", "a TLS ClientHello sent to a plain DICOM port")
+        yield Entry(
+            f"unknown-pdu-type-{pdu_type:02x}-stream", "stream", data, "UnknownPduType", desc
+        )
+    yield Entry(
+        "http-request-stream",
+        "stream",
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "UnknownPduType",
+        "an HTTP request sent to the DICOM port",
+    )
+    yield Entry(
+        "tls-client-hello-stream",
+        "stream",
+        bytes.fromhex("16030100a5010000a10303") + bytes(32),
+        "UnknownPduType",
+        "a TLS ClientHello sent to a plain DICOM port",
+    )
 
 
 def pdata_cases() -> Iterator[Entry]:
@@ -976,80 +1400,195 @@ def pdata_cases() -> Iterator[Entry]:
     store = command_set(STORE_RQ)
     data_set = b"\x08\x00\x16\x00\x02\x00\x00\x00AB" * 4
 
-    def stream(name: str, pdus: list[list[Part]], expect: str, desc: str,
-               local_max: int = DEFAULT_LOCAL_MAX) -> Entry:
+    def stream(
+        name: str,
+        pdus: list[list[Part]],
+        expect: str,
+        desc: str,
+        local_max: int = DEFAULT_LOCAL_MAX,
+    ) -> Entry:
         return Entry(name, "stream", b"".join(raw(p) for p in pdus), expect, desc, local_max)
 
-    yield stream("pdata-echo-in-two-fragments", [p_data([pdv(1, 0x01, echo[:10])]),
-                                                 p_data([pdv(1, 0x03, echo[10:])])], "ok",
-                 "a command set in two fragments in two PDUs")
-    yield stream("pdata-store-with-data-set", [p_data([pdv(1, 0x03, store)]),
-                                               p_data([pdv(1, 0x00, data_set[:20]),
-                                                       pdv(1, 0x02, data_set[20:])])],
-                 "ok", "a C-STORE-RQ and its data set in two fragments")
-    yield stream("pdata-pdv-length-0", [p_data([Len("PDV", ">I", [])])], "LengthTooShort",
-                 "a PDV of length 0 (it needs a context ID and a control header)")
-    yield stream("pdata-pdv-length-1", [p_data([Len("PDV", ">I", [b"\x01"])])],
-                 "LengthTooShort", "a PDV of length 1")
-    yield Entry("pdata-pdv-length-0-pdu", "pdu", raw(p_data([Len("PDV", ">I", [])])),
-                "LengthTooShort", "a PDV of length 0")
-    yield Entry("pdata-pdv-length-1-pdu", "pdu", raw(p_data([Len("PDV", ">I", [b"\x01"])])),
-                "LengthTooShort", "a PDV of length 1")
+    yield stream(
+        "pdata-echo-in-two-fragments",
+        [p_data([pdv(1, 0x01, echo[:10])]), p_data([pdv(1, 0x03, echo[10:])])],
+        "ok",
+        "a command set in two fragments in two PDUs",
+    )
+    yield stream(
+        "pdata-store-with-data-set",
+        [
+            p_data([pdv(1, 0x03, store)]),
+            p_data([pdv(1, 0x00, data_set[:20]), pdv(1, 0x02, data_set[20:])]),
+        ],
+        "ok",
+        "a C-STORE-RQ and its data set in two fragments",
+    )
+    yield stream(
+        "pdata-pdv-length-0",
+        [p_data([Len("PDV", ">I", [])])],
+        "LengthTooShort",
+        "a PDV of length 0 (it needs a context ID and a control header)",
+    )
+    yield stream(
+        "pdata-pdv-length-1",
+        [p_data([Len("PDV", ">I", [b"\x01"])])],
+        "LengthTooShort",
+        "a PDV of length 1",
+    )
+    yield Entry(
+        "pdata-pdv-length-0-pdu",
+        "pdu",
+        raw(p_data([Len("PDV", ">I", [])])),
+        "LengthTooShort",
+        "a PDV of length 0",
+    )
+    yield Entry(
+        "pdata-pdv-length-1-pdu",
+        "pdu",
+        raw(p_data([Len("PDV", ">I", [b"\x01"])])),
+        "LengthTooShort",
+        "a PDV of length 1",
+    )
     long_pdv = raw(pdu_parts(0x04, [struct.pack(">I", len(echo) + 3), bytes([1, 3]), echo]))
-    yield Entry("pdata-pdv-longer-than-pdu", "pdu", long_pdv, "LengthOverflow",
-                "a PDV claiming one byte more than its P-DATA-TF holds")
-    yield Entry("pdata-pdv-longer-than-pdu-stream", "stream", long_pdv, "LengthOverflow",
-                "a PDV claiming one byte more than its P-DATA-TF holds")
-    yield Entry("pdata-empty-pdu", "pdu", raw(p_data([])), "Missing",
-                "a P-DATA-TF without PDVs (it carries one or more, PS3.8 9.3.5)")
-    yield stream("pdata-data-before-command", [p_data([pdv(1, 0x02, data_set)])],
-                 "MessageSequence", "a data set fragment before any command")
-    yield stream("pdata-data-before-last-command", [p_data([pdv(1, 0x01, store[:20]),
-                                                            pdv(1, 0x02, data_set)])],
-                 "MessageSequence", "a data set fragment before the command's last fragment")
-    yield stream("pdata-command-after-last", [p_data([pdv(1, 0x03, store),
-                                                      pdv(1, 0x01, b"\0\0")])],
-                 "MessageSequence", "a command fragment after the command's last fragment")
-    yield stream("pdata-context-change-in-command", [p_data([pdv(1, 0x01, echo[:10]),
-                                                             pdv(3, 0x03, echo[10:])])],
-                 "MessageSequence", "the presentation context changes inside a command set")
-    yield stream("pdata-context-change-in-data-set", [p_data([pdv(1, 0x03, store),
-                                                              pdv(1, 0x00, data_set[:10]),
-                                                              pdv(3, 0x02, data_set[10:])])],
-                 "MessageSequence", "the presentation context changes inside a data set")
-    yield stream("pdata-data-set-when-none", [p_data([pdv(1, 0x03, echo),
-                                                      pdv(1, 0x02, data_set)])],
-                 "MessageSequence", "a data set after a command that announces none")
-    yield stream("pdata-over-local-max", [p_data([pdv(1, 0x03, echo + bytes(100))])],
-                 "LimitExceeded", "a P-DATA-TF of 182 bytes with a local maximum of 64", 64)
-    yield stream("pdata-at-local-max", [p_data([pdv(1, 0x03, echo)])], "ok",
-                 "a P-DATA-TF exactly at the local maximum", len(echo) + 6)
-    yield stream("pdata-one-over-local-max", [p_data([pdv(1, 0x03, echo)])], "LimitExceeded",
-                 "a P-DATA-TF one byte over the local maximum", len(echo) + 5)
+    yield Entry(
+        "pdata-pdv-longer-than-pdu",
+        "pdu",
+        long_pdv,
+        "LengthOverflow",
+        "a PDV claiming one byte more than its P-DATA-TF holds",
+    )
+    yield Entry(
+        "pdata-pdv-longer-than-pdu-stream",
+        "stream",
+        long_pdv,
+        "LengthOverflow",
+        "a PDV claiming one byte more than its P-DATA-TF holds",
+    )
+    yield Entry(
+        "pdata-empty-pdu",
+        "pdu",
+        raw(p_data([])),
+        "Missing",
+        "a P-DATA-TF without PDVs (it carries one or more, PS3.8 9.3.5)",
+    )
+    yield stream(
+        "pdata-data-before-command",
+        [p_data([pdv(1, 0x02, data_set)])],
+        "MessageSequence",
+        "a data set fragment before any command",
+    )
+    yield stream(
+        "pdata-data-before-last-command",
+        [p_data([pdv(1, 0x01, store[:20]), pdv(1, 0x02, data_set)])],
+        "MessageSequence",
+        "a data set fragment before the command's last fragment",
+    )
+    yield stream(
+        "pdata-command-after-last",
+        [p_data([pdv(1, 0x03, store), pdv(1, 0x01, b"\0\0")])],
+        "MessageSequence",
+        "a command fragment after the command's last fragment",
+    )
+    yield stream(
+        "pdata-context-change-in-command",
+        [p_data([pdv(1, 0x01, echo[:10]), pdv(3, 0x03, echo[10:])])],
+        "MessageSequence",
+        "the presentation context changes inside a command set",
+    )
+    yield stream(
+        "pdata-context-change-in-data-set",
+        [p_data([pdv(1, 0x03, store), pdv(1, 0x00, data_set[:10]), pdv(3, 0x02, data_set[10:])])],
+        "MessageSequence",
+        "the presentation context changes inside a data set",
+    )
+    yield stream(
+        "pdata-data-set-when-none",
+        [p_data([pdv(1, 0x03, echo), pdv(1, 0x02, data_set)])],
+        "MessageSequence",
+        "a data set after a command that announces none",
+    )
+    yield stream(
+        "pdata-over-local-max",
+        [p_data([pdv(1, 0x03, echo + bytes(100))])],
+        "LimitExceeded",
+        "a P-DATA-TF of 182 bytes with a local maximum of 64",
+        64,
+    )
+    yield stream(
+        "pdata-at-local-max",
+        [p_data([pdv(1, 0x03, echo)])],
+        "ok",
+        "a P-DATA-TF exactly at the local maximum",
+        len(echo) + 6,
+    )
+    yield stream(
+        "pdata-one-over-local-max",
+        [p_data([pdv(1, 0x03, echo)])],
+        "LimitExceeded",
+        "a P-DATA-TF one byte over the local maximum",
+        len(echo) + 5,
+    )
     huge = b"\x04\x00\xff\xff\xff\xff" + struct.pack(">I", 0xFFFFFFFB) + b"\x01\x01" + echo
-    yield Entry("pdata-4gib-no-limit-ends", "stream", huge, "Truncated",
-                "a P-DATA-TF claiming 0xFFFFFFFF bytes with no local limit, streamed, that "
-                "just ends", 0)
-    yield Entry("pdata-4gib-default-limit", "stream", huge, "LimitExceeded",
-                "a P-DATA-TF claiming 0xFFFFFFFF bytes with the default local maximum")
-    yield stream("pdata-bad-command-in-stream", [p_data([pdv(1, 0x03, command_set(
-        [(0x00000100, us(0x4242)), (0x00000800, us(0x0101))]))])], "UnknownCommandField",
-        "a whole command set with an unknown Command Field")
-    yield stream("pdata-then-release", [p_data([pdv(1, 0x03, echo)]), fixed_pdu(0x05, bytes(4))],
-                 "ok", "a message then an A-RELEASE-RQ")
+    yield Entry(
+        "pdata-4gib-no-limit-ends",
+        "stream",
+        huge,
+        "Truncated",
+        "a P-DATA-TF claiming 0xFFFFFFFF bytes with no local limit, streamed, that just ends",
+        0,
+    )
+    yield Entry(
+        "pdata-4gib-default-limit",
+        "stream",
+        huge,
+        "LimitExceeded",
+        "a P-DATA-TF claiming 0xFFFFFFFF bytes with the default local maximum",
+    )
+    yield stream(
+        "pdata-bad-command-in-stream",
+        [p_data([pdv(1, 0x03, command_set([(0x00000100, us(0x4242)), (0x00000800, us(0x0101))]))])],
+        "UnknownCommandField",
+        "a whole command set with an unknown Command Field",
+    )
+    yield stream(
+        "pdata-then-release",
+        [p_data([pdv(1, 0x03, echo)]), fixed_pdu(0x05, bytes(4))],
+        "ok",
+        "a message then an A-RELEASE-RQ",
+    )
     rq_header = b"\x01\x00\xff\xff\xff\xff"
-    yield Entry("assoc-rq-4gib-claim", "stream", rq_header + raw(associate_rq())[6:],
-                "LimitExceeded", "an A-ASSOCIATE-RQ claiming 0xFFFFFFFF bytes")
-    yield Entry("assoc-rq-over-cap", "stream", b"\x01\x00" + struct.pack(">I", MAX_ASSOCIATE_PDU
-                                                                          + 1), "LimitExceeded",
-                "an A-ASSOCIATE-RQ header claiming one byte more than the 1 MiB cap")
-    yield Entry("assoc-ac-4gib-claim", "stream", b"\x02\x00\xff\xff\xff\xff", "LimitExceeded",
-                "an A-ASSOCIATE-AC header claiming 0xFFFFFFFF bytes")
+    yield Entry(
+        "assoc-rq-4gib-claim",
+        "stream",
+        rq_header + raw(associate_rq())[6:],
+        "LimitExceeded",
+        "an A-ASSOCIATE-RQ claiming 0xFFFFFFFF bytes",
+    )
+    yield Entry(
+        "assoc-rq-over-cap",
+        "stream",
+        b"\x01\x00" + struct.pack(">I", MAX_ASSOCIATE_PDU + 1),
+        "LimitExceeded",
+        "an A-ASSOCIATE-RQ header claiming one byte more than the 1 MiB cap",
+    )
+    yield Entry(
+        "assoc-ac-4gib-claim",
+        "stream",
+        b"\x02\x00\xff\xff\xff\xff",
+        "LimitExceeded",
+        "an A-ASSOCIATE-AC header claiming 0xFFFFFFFF bytes",
+    )
 
 
 def command_cases() -> Iterator[Entry]:
-    def cmd(name: str, elements: list[tuple[int, bytes]], expect: str, desc: str,
-            group_length_delta: int = 0) -> Entry:
+    def cmd(
+        name: str,
+        elements: list[tuple[int, bytes]],
+        expect: str,
+        desc: str,
+        group_length_delta: int = 0,
+    ) -> Entry:
         data = command_set(elements)
         real = struct.unpack_from("<I", data, 8)[0]
         data = command_set(elements, real + group_length_delta)
@@ -1057,55 +1596,133 @@ def command_cases() -> Iterator[Entry]:
 
     yield cmd("echo-rq", ECHO_RQ, "ok", "C-ECHO-RQ")
     yield cmd("store-rq", STORE_RQ, "ok", "C-STORE-RQ with move originator")
-    yield cmd("unknown-command-field", [(0x00000100, us(0x4242)), (0x00000800, us(0x0101))],
-              "UnknownCommandField", "Command Field 0x4242")
-    yield cmd("no-command-field", [(0x00000110, us(1)), (0x00000800, us(0x0101))], "Missing",
-              "no Command Field")
-    yield cmd("no-data-set-type", [(0x00000100, us(0x0030)), (0x00000110, us(1))], "Missing",
-              "no Command Data Set Type")
-    yield cmd("duplicate-element", [(0x00000100, us(0x0030)), (0x00000110, us(1)),
-                                    (0x00000110, us(2)), (0x00000800, us(0x0101))], "Duplicate",
-              "Message ID twice")
-    yield cmd("us-of-3-bytes", [(0x00000100, us(0x0030)), (0x00000110, b"\1\0\0"),
-                                (0x00000800, us(0x0101))], "InvalidValue",
-              "a US element of 3 bytes")
-    yield cmd("uid-non-ascii", [(0x00000002, "1.2.é".encode() + b"\0"),
-                                (0x00000100, us(0x0030)), (0x00000800, us(0x0101))],
-              "InvalidText", "an affected SOP class UID with a non-ASCII character")
-    yield cmd("uid-65-chars", [(0x00000002, b"1." + b"2" * 63 + b"\0"), (0x00000100, us(0x0030)),
-                               (0x00000800, us(0x0101))], "LimitExceeded",
-              "a 65-character affected SOP class UID")
-    yield cmd("move-destination-non-ascii", [(0x00000100, us(0x0021)),
-                                             (0x00000600, "MOVÉ".encode().ljust(16, b" ")),
-                                             (0x00000800, us(0x0101))], "InvalidText",
-              "a move destination with a non-ASCII character")
-    yield cmd("unknown-element", [(0x00000100, us(0x0030)), (0x00000800, us(0x0101)),
-                                  (0x00004242, b"xy")], "ok",
-              "an element no DIMSE command defines (kept)")
-    yield cmd("other-group", [(0x00000100, us(0x0030)), (0x00000800, us(0x0101)),
-                              (0x00080016, b"1.2\0")], "InvalidValue",
-              "an element of group 0008 inside the command set")
-    yield cmd("out-of-order", [(0x00000800, us(0x0101)), (0x00000100, us(0x0030))],
-              "InvalidValue", "elements out of ascending tag order")
-    yield cmd("group-length-too-big", ECHO_RQ, "LengthOverflow",
-              "Command Group Length one more than the bytes that follow", 1)
-    yield cmd("group-length-too-small", ECHO_RQ, "TrailingBytes",
-              "Command Group Length one less than the bytes that follow", -1)
-    yield Entry("cmd-no-group-length", "command", b"".join(
-        raw(element(t, v)) for t, v in ECHO_RQ), "Missing",
-        "no Command Group Length element")
+    yield cmd(
+        "unknown-command-field",
+        [(0x00000100, us(0x4242)), (0x00000800, us(0x0101))],
+        "UnknownCommandField",
+        "Command Field 0x4242",
+    )
+    yield cmd(
+        "no-command-field",
+        [(0x00000110, us(1)), (0x00000800, us(0x0101))],
+        "Missing",
+        "no Command Field",
+    )
+    yield cmd(
+        "no-data-set-type",
+        [(0x00000100, us(0x0030)), (0x00000110, us(1))],
+        "Missing",
+        "no Command Data Set Type",
+    )
+    yield cmd(
+        "duplicate-element",
+        [
+            (0x00000100, us(0x0030)),
+            (0x00000110, us(1)),
+            (0x00000110, us(2)),
+            (0x00000800, us(0x0101)),
+        ],
+        "Duplicate",
+        "Message ID twice",
+    )
+    yield cmd(
+        "us-of-3-bytes",
+        [(0x00000100, us(0x0030)), (0x00000110, b"\1\0\0"), (0x00000800, us(0x0101))],
+        "InvalidValue",
+        "a US element of 3 bytes",
+    )
+    yield cmd(
+        "uid-non-ascii",
+        [
+            (0x00000002, "1.2.é".encode() + b"\0"),
+            (0x00000100, us(0x0030)),
+            (0x00000800, us(0x0101)),
+        ],
+        "InvalidText",
+        "an affected SOP class UID with a non-ASCII character",
+    )
+    yield cmd(
+        "uid-65-chars",
+        [
+            (0x00000002, b"1." + b"2" * 63 + b"\0"),
+            (0x00000100, us(0x0030)),
+            (0x00000800, us(0x0101)),
+        ],
+        "LimitExceeded",
+        "a 65-character affected SOP class UID",
+    )
+    yield cmd(
+        "move-destination-non-ascii",
+        [
+            (0x00000100, us(0x0021)),
+            (0x00000600, "MOVÉ".encode().ljust(16, b" ")),
+            (0x00000800, us(0x0101)),
+        ],
+        "InvalidText",
+        "a move destination with a non-ASCII character",
+    )
+    yield cmd(
+        "unknown-element",
+        [(0x00000100, us(0x0030)), (0x00000800, us(0x0101)), (0x00004242, b"xy")],
+        "ok",
+        "an element no DIMSE command defines (kept)",
+    )
+    yield cmd(
+        "other-group",
+        [(0x00000100, us(0x0030)), (0x00000800, us(0x0101)), (0x00080016, b"1.2\0")],
+        "InvalidValue",
+        "an element of group 0008 inside the command set",
+    )
+    yield cmd(
+        "out-of-order",
+        [(0x00000800, us(0x0101)), (0x00000100, us(0x0030))],
+        "InvalidValue",
+        "elements out of ascending tag order",
+    )
+    yield cmd(
+        "group-length-too-big",
+        ECHO_RQ,
+        "LengthOverflow",
+        "Command Group Length one more than the bytes that follow",
+        1,
+    )
+    yield cmd(
+        "group-length-too-small",
+        ECHO_RQ,
+        "TrailingBytes",
+        "Command Group Length one less than the bytes that follow",
+        -1,
+    )
+    yield Entry(
+        "cmd-no-group-length",
+        "command",
+        b"".join(raw(element(t, v)) for t, v in ECHO_RQ),
+        "Missing",
+        "no Command Group Length element",
+    )
     echo = command_set(ECHO_RQ)
     for value in (0, 1, 3, 5, 0xFFFFFFFF):
         mutated = echo[:4] + struct.pack("<I", value) + echo[8:]
-        yield Entry(f"cmd-group-length-value-length-{value:x}", "command", mutated, "",
-                    f"(0000,0000) Value Length {value:#x} (it is 4: UL)")
+        yield Entry(
+            f"cmd-group-length-value-length-{value:x}",
+            "command",
+            mutated,
+            "",
+            f"(0000,0000) Value Length {value:#x} (it is 4: UL)",
+        )
     yield Entry("cmd-empty", "command", b"", "LengthOverflow", "an empty command set")
 
 
 def all_entries() -> list[Entry]:
     entries: list[Entry] = []
-    for group in (truncations(), length_mutations(), associate_cases(), fixed_pdu_cases(),
-                  pdata_cases(), command_cases()):
+    for group in (
+        truncations(),
+        length_mutations(),
+        associate_cases(),
+        fixed_pdu_cases(),
+        pdata_cases(),
+        command_cases(),
+    ):
         entries.extend(group)
     for e in entries:
         modelled = e.model()
@@ -1137,15 +1754,20 @@ def expected_files() -> dict[str, bytes]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare with the files on disk instead of writing them")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with the files on disk instead of writing them",
+    )
     args = parser.parse_args()
     files = expected_files()
     if args.check:
         on_disk = {p.name: p.read_bytes() for p in OUT_DIR.iterdir()} if OUT_DIR.is_dir() else {}
         if on_disk != files:
-            print("tests/corpus/hostile is out of date: run tests/corpus/make_hostile.py",
-                  file=sys.stderr)
+            print(
+                "tests/corpus/hostile is out of date: run tests/corpus/make_hostile.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     OUT_DIR.mkdir(exist_ok=True)
