@@ -541,11 +541,8 @@ def _uid_item(r: Reader) -> None:
 
 
 def _version_name(r: Reader) -> None:
-    name = _trim(r.rest())
-    if len(name) > 16:
-        raise ModelError("LimitExceeded")
-    if not all(0x20 <= c < 0x7F for c in name):
-        raise ModelError("InvalidText")
+    """1 to 16 characters (PS3.7 D.3.3.2), a rule for senders: the core keeps any name."""
+    r.rest()
 
 
 def _u16_uid(r: Reader) -> None:
@@ -653,40 +650,63 @@ def model_command(data: bytes) -> str:
 
 def model_command_set(data: bytes) -> None:
     r = Reader(data)
-    group, elem, length = r.unpack("<H"), r.unpack("<H"), r.unpack("<I")
-    if (group, elem) != (0, 0):
+    if len(data) < 8 or data[:4] != bytes(4):
         raise ModelError("Missing")  # (0000,0000) Command Group Length comes first
-    value = r.take(length)
-    if length != 4:
-        raise ModelError("InvalidValue")
-    group_length = struct.unpack("<I", value)[0]
-    if group_length > r.remaining():
-        raise ModelError("LengthOverflow")
-    if group_length < r.remaining():
-        raise ModelError("TrailingBytes")
+    _, value = read_element(r)
+    if len(value) != 4:
+        raise ModelError("InvalidValue")  # UL
+    if struct.unpack("<I", value)[0] != r.remaining():
+        raise ModelError("InvalidValue")  # it counts exactly the bytes that follow
     last = 0
-    command_field = None
-    data_set_type = None
+    present: dict[int, bytes] = {0x0000: value}
     while r.remaining():
-        group, elem = r.unpack("<H"), r.unpack("<H")
-        value = r.take(r.unpack("<I"))
-        tag = group << 16 | elem
-        if group != 0:
-            raise ModelError("InvalidValue")
-        if tag == last:
-            raise ModelError("Duplicate")
-        if tag < last:
-            raise ModelError("InvalidValue")
+        tag, value = read_element(r)
+        if tag <= last:
+            raise ModelError("Duplicate" if tag in present else "InvalidValue")
         last = tag
-        check_command_value(elem, value)
-        if elem == 0x0100:
-            command_field = struct.unpack("<H", value)[0]
-        if elem == 0x0800:
-            data_set_type = value
-    if command_field is None or data_set_type is None:
+        check_command_value(tag, value)
+        present[tag] = value
+    if 0x0100 not in present:
         raise ModelError("Missing")
+    command_field = struct.unpack("<H", present[0x0100])[0]
     if command_field not in KNOWN_COMMAND_FIELDS:
         raise ModelError("UnknownCommandField")
+    if not mandatory_elements(command_field) <= present.keys():
+        raise ModelError("Missing")
+
+
+def read_element(r: Reader) -> tuple[int, bytes]:
+    """An element of group 0000 with an even value length (PS3.5 7.1.1)."""
+    if r.remaining() < 8:
+        raise ModelError("LengthOverflow")
+    group, elem, length = r.unpack("<H"), r.unpack("<H"), r.unpack("<I")
+    if group != 0 or length % 2:
+        raise ModelError("InvalidValue")
+    return elem, r.take(length)
+
+
+def mandatory_elements(command_field: int) -> set[int]:
+    """The elements PS3.7 chapters 9 and 10 make mandatory ("M") for each command."""
+    if command_field & 0x8000:
+        base = {0x0100, 0x0120, 0x0800, 0x0900}
+    elif command_field == 0x0FFF:
+        base = {0x0100, 0x0120, 0x0800}
+    else:
+        base = {0x0100, 0x0110, 0x0800}
+    extra = {
+        0x0001: {0x0002, 0x1000, 0x0700},
+        0x0020: {0x0002, 0x0700},
+        0x0010: {0x0002, 0x0700},
+        0x0021: {0x0002, 0x0700, 0x0600},
+        0x0030: {0x0002},
+        0x0140: {0x0002},
+        0x0100: {0x0002, 0x1000, 0x1002},
+        0x0110: {0x0003, 0x1001},
+        0x0120: {0x0003, 0x1001},
+        0x0150: {0x0003, 0x1001},
+        0x0130: {0x0003, 0x1001, 0x1008},
+    }.get(command_field, set())
+    return base | extra
 
 
 def check_command_value(elem: int, value: bytes) -> None:
@@ -698,14 +718,15 @@ def check_command_value(elem: int, value: bytes) -> None:
         check_uid(value)
     if elem in AE_TAGS:
         check_ae(value)
+    if elem == 0x0902 and not all(0x20 <= c < 0x7F for c in value.rstrip(b" \0")):
+        raise ModelError("InvalidText")  # LO Error Comment
 
 
 def command_has_data_set(data: bytes) -> bool:
-    r = Reader(data[12:])
+    r = Reader(data)
     while r.remaining():
-        group, elem = r.unpack("<H"), r.unpack("<H")
-        value = r.take(r.unpack("<I"))
-        if (group, elem) == (0, 0x0800):
+        elem, value = read_element(r)
+        if elem == 0x0800:
             return value != us(0x0101)
     return False
 
@@ -762,37 +783,49 @@ def run_stream(data: bytes, local_max: int) -> None:
             raise ModelError("Truncated")
         pdu_type = data[pos]
         length = struct.unpack_from(">I", data, pos + 2)[0]
-        check_pdu_type(pdu_type)
+        check_header(pdu_type, length, local_max)
         body_start = pos + 6
         if pdu_type != 4:
-            if length > MAX_ASSOCIATE_PDU:
-                raise ModelError("LimitExceeded")
             if len(data) - body_start < length:
                 raise ModelError("Truncated")
             model_pdu_body(pdu_type, data[body_start : body_start + length])
             pos = body_start + length
             continue
-        if local_max and length > local_max:
-            raise ModelError("LimitExceeded")
-        if length == 0:
-            raise ModelError("Missing")
         pos = stream_pdvs(data, body_start, body_start + length, message)
 
 
+def check_header(pdu_type: int, length: int, local_max: int) -> None:
+    """What the framer knows from the 6-byte header alone, before any body byte."""
+    check_pdu_type(pdu_type)
+    if pdu_type == 4:
+        if local_max and length > local_max:
+            raise ModelError("LimitExceeded")
+        if length < 6:
+            raise ModelError("LengthTooShort")  # one or more PDVs of at least 6 bytes
+    elif pdu_type in (1, 2):
+        if length > MAX_ASSOCIATE_PDU:
+            raise ModelError("LimitExceeded")
+    elif length < 4:
+        raise ModelError("LengthTooShort")  # the fixed PDUs have 4-byte bodies
+    elif length > 4:
+        raise ModelError("LimitExceeded")
+
+
 def stream_pdvs(data: bytes, pos: int, end: int, message: Reassembly) -> int:
-    """The PDVs of one P-DATA-TF body [pos, end), as they arrive; returns `end`."""
+    """The PDVs of one P-DATA-TF body [pos, end), as they arrive; returns `end`. Nothing is
+    judged about bytes that have not arrived: a stream ending first is Truncated."""
     while pos < end:
-        if end - pos < 4:
+        if len(data) == pos:
+            raise ModelError("Truncated")
+        if end - pos < 6:
             raise ModelError("LengthOverflow")  # a PDV header cannot fit in the PDU
-        if len(data) - pos < 4:
+        if len(data) - pos < 6:
             raise ModelError("Truncated")
         length = struct.unpack_from(">I", data, pos)[0]
         if length < 2:
             raise ModelError("LengthTooShort")
         if length > end - pos - 4:
             raise ModelError("LengthOverflow")
-        if len(data) - pos < 6:
-            raise ModelError("Truncated")
         ctx_id, control = data[pos + 4], data[pos + 5]
         message.header(ctx_id, control)
         fragment_end = pos + 4 + length
@@ -1301,8 +1334,8 @@ def associate_cases() -> Iterator[Entry]:
                 user=user_info([max_length(0), impl_class_uid(), impl_version(b"X" * 17)])
             )
         ),
-        "LimitExceeded",
-        "a 17-character implementation version name",
+        "ok",
+        "a 17-character implementation version name (kept: the 1-16 limit binds senders)",
     )
     yield Entry(
         "ac-pc-no-transfer-syntax-accepted",
@@ -1371,6 +1404,8 @@ def fixed_pdu_cases() -> Iterator[Entry]:
             expect = "LengthTooShort" if size < 4 else "TrailingBytes"
             desc = f"{name} with a {size}-byte body (it is 4, PS3.8 9.3)"
             yield Entry(f"{name}-body-{size}", "pdu", data, expect, desc)
+            # The framer refuses a longer claim from the header, before any body byte.
+            expect = "LengthTooShort" if size < 4 else "LimitExceeded"
             yield Entry(f"{name}-body-{size}-stream", "stream", data, expect, desc)
     for pdu_type in (0x00, 0x08, 0x09, 0x10, 0x47, 0xFF):
         data = bytes([pdu_type, 0]) + struct.pack(">I", 4) + bytes(4)
@@ -1626,15 +1661,33 @@ def command_cases() -> Iterator[Entry]:
         "Message ID twice",
     )
     yield cmd(
-        "us-of-3-bytes",
-        [(0x00000100, us(0x0030)), (0x00000110, b"\1\0\0"), (0x00000800, us(0x0101))],
+        "us-of-4-bytes",
+        [(0x00000100, us(0x0030)), (0x00000110, b"\1\0\0\0"), (0x00000800, us(0x0101))],
         "InvalidValue",
-        "a US element of 3 bytes",
+        "a US element of 4 bytes",
+    )
+    yield cmd(
+        "odd-value-length",
+        [(0x00000002, VERIFICATION), *ECHO_RQ[1:]],
+        "InvalidValue",
+        "a UID of odd length, unpadded (values have even lengths, PS3.5 7.1.1)",
+    )
+    yield cmd(
+        "echo-rq-no-sop-class",
+        ECHO_RQ[1:],
+        "Missing",
+        "a C-ECHO-RQ without its mandatory Affected SOP Class UID (PS3.7 9.3.5)",
+    )
+    yield cmd(
+        "error-comment-non-ascii",
+        [*ECHO_RSP, (0x00000902, "échec".encode())],
+        "InvalidText",
+        "a C-ECHO-RSP Error Comment with a non-ASCII character",
     )
     yield cmd(
         "uid-non-ascii",
         [
-            (0x00000002, "1.2.é".encode() + b"\0"),
+            (0x00000002, "1.2.é".encode()),
             (0x00000100, us(0x0030)),
             (0x00000800, us(0x0101)),
         ],
@@ -1663,7 +1716,7 @@ def command_cases() -> Iterator[Entry]:
     )
     yield cmd(
         "unknown-element",
-        [(0x00000100, us(0x0030)), (0x00000800, us(0x0101)), (0x00004242, b"xy")],
+        [*ECHO_RQ, (0x00004242, b"xy")],
         "ok",
         "an element no DIMSE command defines (kept)",
     )
@@ -1682,14 +1735,14 @@ def command_cases() -> Iterator[Entry]:
     yield cmd(
         "group-length-too-big",
         ECHO_RQ,
-        "LengthOverflow",
+        "InvalidValue",
         "Command Group Length one more than the bytes that follow",
         1,
     )
     yield cmd(
         "group-length-too-small",
         ECHO_RQ,
-        "TrailingBytes",
+        "InvalidValue",
         "Command Group Length one less than the bytes that follow",
         -1,
     )
@@ -1710,7 +1763,7 @@ def command_cases() -> Iterator[Entry]:
             "",
             f"(0000,0000) Value Length {value:#x} (it is 4: UL)",
         )
-    yield Entry("cmd-empty", "command", b"", "LengthOverflow", "an empty command set")
+    yield Entry("cmd-empty", "command", b"", "Missing", "an empty command set (no group length)")
 
 
 def all_entries() -> list[Entry]:

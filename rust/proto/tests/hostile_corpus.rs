@@ -41,6 +41,7 @@ fn hostile_corpus_matches_manifest() {
             }
         }
     }
+    restore_panics();
     assert!(
         failures.is_empty(),
         "{} of {} corpus runs differ:\n{}",
@@ -173,4 +174,9 @@ fn silence_panics() {
         let text = format!("panic at {location}: {message}");
         LAST_PANIC.with(|last| *last.borrow_mut() = Some(text));
     }));
+}
+
+/// Puts the default hook back, so that the test's own failure is printed.
+fn restore_panics() {
+    drop(std::panic::take_hook());
 }
