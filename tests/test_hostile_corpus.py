@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -91,7 +92,12 @@ def _generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_hostile", CORPUS / "make_hostile.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # Registered while it runs: its dataclasses look their module up by name.
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
     return module
 
 

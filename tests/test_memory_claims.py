@@ -47,11 +47,16 @@ def us(value: int) -> bytes:
     return struct.pack("<H", value)
 
 
-CT_IMAGE = b"1.2.840.10008.5.1.4.1.1.2\0"
+def ui(uid: bytes) -> bytes:
+    """A UID value, NUL padded to even length (PS3.5 9.1)."""
+    return uid + b"\0" * (len(uid) % 2)
+
+
+CT_IMAGE = ui(b"1.2.840.10008.5.1.4.1.1.2")
 STORE_RQ = command_set([
     (0x00000002, CT_IMAGE), (0x00000100, us(0x0001)), (0x00000110, us(7)),
     (0x00000700, us(0)), (0x00000800, us(0x0000)),
-    (0x00001000, b"1.2.826.0.1.3680043.9.3811.9.1\0"),
+    (0x00001000, ui(b"1.2.826.0.1.3680043.9.3811.9.1")),
 ])  # fmt: skip
 
 
