@@ -541,8 +541,9 @@ def _uid_item(r: Reader) -> None:
 
 
 def _version_name(r: Reader) -> None:
-    """1 to 16 characters (PS3.7 D.3.3.2), a rule for senders: the core keeps any name."""
-    r.rest()
+    """Printable ASCII of any length: the 1 to 16 characters of PS3.7 D.3.3.2 bind senders."""
+    if not all(0x20 <= c < 0x7F for c in _trim(r.rest())):
+        raise ModelError("InvalidText")
 
 
 def _u16_uid(r: Reader) -> None:
@@ -1336,6 +1337,17 @@ def associate_cases() -> Iterator[Entry]:
         ),
         "ok",
         "a 17-character implementation version name (kept: the 1-16 limit binds senders)",
+    )
+    yield Entry(
+        "rq-version-name-control-byte",
+        "pdu",
+        rq_with(
+            items=std_items(
+                user=user_info([max_length(0), impl_class_uid(), impl_version(b"OFF\x01IS")])
+            )
+        ),
+        "InvalidText",
+        "an implementation version name with a control byte (found by the roundtrip fuzzer)",
     )
     yield Entry(
         "ac-pc-no-transfer-syntax-accepted",
