@@ -1,8 +1,10 @@
 """Memory stays flat: length claims are not allocated, and large data sets stream to a file.
 
-Peak RSS (ru_maxrss) is compared before and after; the headers claiming 0xFFFFFFFF bytes are
-fed many times in fresh receivers, and a 64 MB data set is generated and fed in 1 MB pieces so
-that the test itself never holds more than a few MB.
+Peak RSS (ru_maxrss) is compared before and after each scenario, which runs in a fresh
+interpreter (this file run as a script) so that a peak reached by earlier tests cannot hide its
+growth. The headers claiming 0xFFFFFFFF bytes are fed many times in fresh receivers, and a 64 MB
+data set is generated and fed in 1 MB pieces so that the scenario itself never holds more than
+a few MB.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import resource
 import struct
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -77,6 +80,10 @@ def p_data(context_id: int, control: int, data: bytes) -> bytes:
 
 
 def test_length_claims_are_not_allocated() -> None:
+    run_in_fresh_interpreter("length_claims")
+
+
+def length_claims() -> None:
     rq_claim = b"\x01\x00\xff\xff\xff\xff" + bytes(74)
     # A P-DATA-TF of 0xFFFFFFFF bytes (no local limit): a whole C-STORE-RQ command, then the
     # first bytes of a data set PDV that claims the rest of the PDU.
@@ -173,6 +180,10 @@ def file_digest(f: tempfile._TemporaryFileWrapper[bytes]) -> str:
 
 @pytest.mark.parametrize("local_max_pdu", [0, 16382])
 def test_64_mb_data_set_streams_to_a_file(local_max_pdu: int) -> None:
+    run_in_fresh_interpreter("data_set_to_file", str(local_max_pdu))
+
+
+def data_set_to_file(local_max_pdu: int) -> None:
     with tempfile.NamedTemporaryFile() as f:
         before = peak_rss()
         receiver = _core.Receiver(local_max_pdu, announce_data_sets=True)
@@ -195,3 +206,25 @@ def test_64_mb_data_set_streams_to_a_file(local_max_pdu: int) -> None:
         assert f.seek(0, 2) == DATA_SET_LEN
         assert file_digest(f) == expected_digest()
         assert growth < RSS_BUDGET, f"peak RSS grew by {growth / MB:.1f} MB"
+
+
+# --- running a scenario on its own -------------------------------------------------------------
+
+SCENARIOS = {"length_claims": length_claims, "data_set_to_file": data_set_to_file}
+
+
+def run_in_fresh_interpreter(scenario: str, *args: str) -> None:
+    """Runs a scenario in a new Python process; its assertion message becomes ours."""
+    result = subprocess.run(
+        [sys.executable, __file__, scenario, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+if __name__ == "__main__":
+    name, *scenario_args = sys.argv[1:]
+    SCENARIOS[name](*map(int, scenario_args))
