@@ -371,6 +371,48 @@ fn accepted_ac_context_without_transfer_syntax_is_missing_one() {
     assert_eq!(err.offset, 99);
 }
 
+/// An A-ASSOCIATE-AC with one presentation context of the given result
+/// whose transfer syntax sub-item holds `name` (Tables 9-17 and 9-18).
+fn ac_with_context(result: u8, name: &[u8]) -> Vec<u8> {
+    let mut context = vec![
+        0x21,
+        0x00,
+        0x00,
+        (8 + name.len()) as u8,
+        0x01,
+        0x00,
+        result,
+        0x00,
+    ];
+    context.extend_from_slice(&[0x40, 0x00, 0x00, name.len() as u8]);
+    context.extend_from_slice(name);
+    let user_info = b"\x50\x00\x00\x08\x51\x00\x00\x04\x00\x00\x40\x00";
+    let body_len = 68 + APP_CONTEXT_ITEM.len() + context.len() + user_info.len();
+    let mut bytes = vec![0x02, 0x00];
+    bytes.extend_from_slice(&(body_len as u32).to_be_bytes());
+    bytes.extend_from_slice(&[0x00, 0x01, 0x00, 0x00]);
+    bytes.extend_from_slice(&[0; 64]);
+    bytes.extend_from_slice(APP_CONTEXT_ITEM);
+    bytes.extend_from_slice(&context);
+    bytes.extend_from_slice(user_info);
+    bytes
+}
+
+/// Table 9-18: unless the context is accepted, its transfer syntax "shall
+/// not be tested when received". An accepted context's still is.
+#[test]
+fn rejected_context_transfer_syntax_is_not_tested() {
+    let Pdu::AssociateAc(ac) = decode(&ac_with_context(3, b"\xFF\xFE not a UID")).unwrap() else {
+        panic!("not an AC")
+    };
+    assert_eq!(ac.presentation_contexts[0].result, 3);
+    assert_eq!(ac.presentation_contexts[0].transfer_syntax, None);
+
+    let err = decode_err(&ac_with_context(0, b"\xFF\xFE not a UID"));
+    assert_eq!(err.kind, ErrorKind::InvalidText);
+    assert_eq!(err.field, "Transfer-syntax-sub-item/Transfer-syntax-name");
+}
+
 // ---------------------------------------------------------------------------
 // The fixed-size PDUs: Tables 9-21 (A-ASSOCIATE-RJ), 9-24 (A-RELEASE-RQ),
 // 9-25 (A-RELEASE-RP), 9-26 (A-ABORT); and P-DATA-TF, Tables 9-22 and 9-23.

@@ -258,7 +258,15 @@ fn decode_context_ac(
                     sub,
                     "Transfer-syntax-sub-item/Transfer-syntax-name",
                     options,
-                )?;
+                );
+                // PS3.8 Table 9-18: unless the context is accepted, the
+                // transfer syntax "shall not be tested when received": one
+                // that does not decode is dropped, not fatal.
+                let uid = match uid {
+                    Ok(uid) => uid,
+                    Err(_) if result != super::context_result::ACCEPTANCE => continue,
+                    Err(err) => return Err(err),
+                };
                 set_once(
                     &mut transfer_syntax,
                     uid,
