@@ -47,17 +47,9 @@ impl PeerMaxPdu {
 }
 
 /// Decoding choices that are parameters, not hard-coded policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DecodeOptions {
     /// Check UIDs against PS3.5 9.1 beyond their length (pynetdicom's
     /// `_config.ENFORCE_UID_CONFORMANCE`, off by default).
     pub enforce_uid_conformance: bool,
-}
-
-impl Default for DecodeOptions {
-    fn default() -> Self {
-        DecodeOptions {
-            enforce_uid_conformance: false,
-        }
-    }
 }

@@ -1,9 +1,23 @@
-//! fastdimse._core: the thin PyO3 binding of fastdimse-proto.
+//! fastdimse._core: the thin PyO3 binding of fastdimse-proto. Conversions
+//! only; every protocol rule lives in the proto crate.
+
+mod buffers;
+mod command;
+mod errors;
+mod fd;
+mod pdu;
+mod receiver;
+mod repr;
+mod sender;
+mod user_items;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    Ok(())
+    pdu::register(m)?;
+    command::register(m)?;
+    receiver::register(m)?;
+    sender::register(m)
 }

@@ -5,8 +5,8 @@
 mod command;
 mod fields;
 
-pub use command::{decode_command_set, encode_command_set};
-pub use fields::CommandField;
+pub use command::{decode_command_set, encode_command_set, MAX_ERROR_COMMENT_LEN};
+pub use fields::{CommandField, Element, ElementSet, Vr};
 
 /// Command Data Set Type value meaning "no data set" (PS3.7 E.1).
 pub const NO_DATA_SET: u16 = 0x0101;

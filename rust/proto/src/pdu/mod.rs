@@ -6,6 +6,7 @@
 //! hands PDV bytes to the reassembler as they arrive.
 
 mod associate;
+mod item;
 mod pdata;
 mod simple;
 mod user_info;
@@ -17,7 +18,7 @@ pub use user_info::{
 };
 
 use crate::error::{DecodeError, EncodeError};
-use crate::limits::DecodeOptions;
+use crate::limits::{DecodeOptions, PDU_HEADER_LEN};
 
 /// PDU type codes (PS3.8 Table 9-11 and its siblings).
 pub mod pdu_type {
@@ -149,6 +150,31 @@ pub fn decode_pdu_body(
     options: &DecodeOptions,
 ) -> Result<Pdu, DecodeError> {
     simple::decode_body(pdu_type, body, options)
+}
+
+/// Splits a byte stream at PDU boundaries read from the headers: the
+/// complete PDUs (header included) and the incomplete rest. Nothing is
+/// decoded; a test and per-PDU tooling helper, not the streaming framer.
+pub fn split_pdus(stream: &[u8]) -> (Vec<&[u8]>, &[u8]) {
+    let mut pdus = Vec::new();
+    let mut rest = stream;
+    while let Some(len) = complete_pdu_len(rest) {
+        let (pdu, tail) = rest.split_at(len);
+        pdus.push(pdu);
+        rest = tail;
+    }
+    (pdus, rest)
+}
+
+/// The length of the PDU at the start of `bytes`, header included, if all
+/// of it is there.
+fn complete_pdu_len(bytes: &[u8]) -> Option<usize> {
+    let header = bytes.get(..PDU_HEADER_LEN)?;
+    let body_len = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
+    let total = usize::try_from(body_len)
+        .ok()?
+        .checked_add(PDU_HEADER_LEN)?;
+    (total <= bytes.len()).then_some(total)
 }
 
 impl Pdu {

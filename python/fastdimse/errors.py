@@ -1,0 +1,118 @@
+"""The exceptions of fastdimse's protocol core, and the answers they carry.
+
+The Rust binding raises these classes (it imports them from here): every
+decode error says what went wrong (``kind``), in which field, at which byte
+offset, and what the protocol would answer by default (``answer``); the
+caller, which knows the association's role and state, decides what to send.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, TypeAlias
+
+__all__ = [
+    "AbortAnswer",
+    "Answer",
+    "CoreError",
+    "DataSetWriteError",
+    "DecodeError",
+    "EncodeError",
+    "LimitExceededError",
+    "RejectAnswer",
+    "StatusAnswer",
+    "TruncatedError",
+]
+
+
+class AbortAnswer(NamedTuple):
+    """Send A-ABORT with this source and reason (PS3.8 9.3.8)."""
+
+    source: int
+    reason: int
+
+
+class RejectAnswer(NamedTuple):
+    """Send A-ASSOCIATE-RJ with this result, source and reason (PS3.8 9.3.4)."""
+
+    result: int
+    source: int
+    reason: int
+
+
+class StatusAnswer(NamedTuple):
+    """Answer the message with this DIMSE failure status (PS3.7 Annex C)."""
+
+    status: int
+
+
+Answer: TypeAlias = AbortAnswer | RejectAnswer | StatusAnswer
+
+
+class CoreError(Exception):
+    """Base class of every error the protocol core raises."""
+
+
+class DecodeError(CoreError, ValueError):
+    """Bytes from the peer that do not decode.
+
+    ``str(e)`` reads "<field>: <detail> (at offset <offset>)".
+    """
+
+    kind: str
+    field: str
+    offset: int
+    answer: Answer
+    detail: str
+
+    def __init__(
+        self, message: str, kind: str, field: str, offset: int, answer: Answer, detail: str
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.field = field
+        self.offset = offset
+        self.answer = answer
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str, str, int, Answer, str]]:
+        return (
+            type(self),
+            (str(self), self.kind, self.field, self.offset, self.answer, self.detail),
+        )
+
+
+class LimitExceededError(DecodeError):
+    """A length beyond one of our limits (kind "LimitExceeded"), refused before allocating."""
+
+
+class TruncatedError(DecodeError):
+    """The stream ended inside a PDU (kind "Truncated")."""
+
+
+class EncodeError(CoreError, ValueError):
+    """A value that cannot be put on the wire as given.
+
+    ``reason`` describes the problem; ``kind`` names it ("TooLong",
+    "InvalidText", "InvalidValue" or "Source").
+    """
+
+    field: str
+    reason: str
+    kind: str
+
+    def __init__(self, message: str, field: str, reason: str, kind: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.reason = reason
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[type[EncodeError], tuple[str, str, str, str]]:
+        return (type(self), (str(self), self.field, self.reason, self.kind))
+
+
+class DataSetWriteError(CoreError, OSError):
+    """Writing a received data set to its file failed.
+
+    Constructed as ``OSError(errno, strerror)``; ``errno`` is None when the
+    failure has no errno equivalent.
+    """

@@ -1,0 +1,107 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Length fields the peer merely claims allocate nothing: a counting global
+//! allocator (this file is its own test binary) measures what feeding
+//! headers that claim 4 GB costs. Tests run one at a time through a lock so
+//! that they count only their own allocations.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use fastdimse_proto::receiver::{Receiver, ReceiverConfig};
+use fastdimse_proto::LocalMaxPdu;
+
+/// Counts every byte requested from the system allocator.
+struct Counting;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static SERIAL: Mutex<()> = Mutex::new(());
+
+// SAFETY: forwards to `System` unchanged; only adds a counter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        // SAFETY: as for `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const BUDGET: usize = 256 * 1024;
+
+/// Bytes allocated while feeding `stream` to a new receiver in 1 KiB reads.
+fn allocated_while_feeding(config: ReceiverConfig, stream: &[u8]) -> usize {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let mut receiver = Receiver::new(config);
+    for piece in stream.chunks(1024) {
+        receiver.feed(piece).unwrap();
+    }
+    assert!(receiver.partial_pdu_pending());
+    let err = receiver.finish().unwrap_err();
+    assert!(err.is_truncation(), "{err}");
+    drop(receiver);
+    ALLOCATED.load(Ordering::Relaxed) - before
+}
+
+fn unlimited() -> ReceiverConfig {
+    ReceiverConfig {
+        local_max_pdu: LocalMaxPdu(0),
+        ..ReceiverConfig::default()
+    }
+}
+
+#[test]
+fn pdata_claiming_4_gb_allocates_nothing_for_the_claim() {
+    let stream = [0x04, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
+    let used = allocated_while_feeding(unlimited(), &stream);
+    assert!(used < BUDGET, "{used} bytes allocated");
+}
+
+#[test]
+fn pdv_claiming_4_gb_allocates_nothing_for_the_claim() {
+    // A P-DATA-TF claiming 4 GB whose first PDV (a command fragment)
+    // claims nearly all of it, followed by 16 KiB of that fragment.
+    let mut stream = vec![0x04, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
+    stream.extend(0xFFFF_FFFBu32.to_be_bytes());
+    stream.extend([0x01, 0x01]);
+    stream.extend(vec![0u8; 16 * 1024]);
+    let used = allocated_while_feeding(unlimited(), &stream);
+    assert!(used < BUDGET, "{used} bytes allocated");
+}
+
+#[test]
+fn associate_rq_claims_are_refused_or_buffered_as_they_arrive() {
+    // Over the cap: refused from the header.
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let mut receiver = Receiver::new(ReceiverConfig::default());
+    assert!(receiver
+        .feed(&[0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF])
+        .is_err());
+    drop(receiver);
+    let used = ALLOCATED.load(Ordering::Relaxed) - before;
+    assert!(used < BUDGET, "{used} bytes allocated");
+    drop(_serial);
+
+    // Allowed up to 4 GB: still only what arrives (and a bounded reserve).
+    let config = ReceiverConfig {
+        max_associate_pdu: u32::MAX,
+        ..ReceiverConfig::default()
+    };
+    let mut stream = vec![0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
+    stream.extend(vec![0u8; 8 * 1024]);
+    let used = allocated_while_feeding(config, &stream);
+    assert!(used < BUDGET, "{used} bytes allocated");
+}

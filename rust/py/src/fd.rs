@@ -1,0 +1,56 @@
+//! File descriptors Python owns: the core works on its own duplicate, so
+//! Python's descriptor is never closed, and positioned I/O leaves its file
+//! position alone.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{BorrowedFd, RawFd};
+use std::os::unix::fs::FileExt;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+/// A `File` on a duplicate of `fd` (OSError if `fd` is not open).
+pub fn dup(fd: RawFd) -> PyResult<File> {
+    if fd < 0 {
+        return Err(PyValueError::new_err("negative file descriptor"));
+    }
+    // SAFETY: `borrow_raw` requires `fd` to stay open while borrowed. It is
+    // borrowed only for the `dup` call below, during which the caller (who
+    // passed it to us and holds it open) cannot close it on this thread.
+    // If `fd` is not open at all, `dup` fails with EBADF, which becomes an
+    // OSError; nothing reads or writes through the borrowed descriptor.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    Ok(File::from(borrowed.try_clone_to_owned()?))
+}
+
+/// `length` bytes of a file from `offset`, read with pread: the file
+/// position (shared with Python's descriptor) is not moved.
+pub struct PositionedReader {
+    file: File,
+    offset: u64,
+    remaining: u64,
+}
+
+impl PositionedReader {
+    pub fn new(file: File, offset: u64, length: u64) -> Self {
+        PositionedReader {
+            file,
+            offset,
+            remaining: length,
+        }
+    }
+}
+
+impl Read for PositionedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wanted = usize::try_from(self.remaining).map_or(buf.len(), |r| r.min(buf.len()));
+        let Some(target) = buf.get_mut(..wanted) else {
+            return Ok(0);
+        };
+        let read = self.file.read_at(target, self.offset)?;
+        self.offset = self.offset.saturating_add(read as u64);
+        self.remaining = self.remaining.saturating_sub(read as u64);
+        Ok(read)
+    }
+}

@@ -1,0 +1,316 @@
+//! `Receiver`: the core's framer and reassembler for one association, and
+//! the events it reports (`Message`, `DataSetStart`, `PDataTfHeader`,
+//! `RawPdu`, and the decoded PDU classes).
+//!
+//! Python runs once per event, not per PDU or fragment: `feed` takes a whole
+//! socket read and returns one list of the events it completed.
+
+use std::io::BufWriter;
+use std::os::fd::RawFd;
+use std::sync::{Mutex, MutexGuard};
+
+use fastdimse_proto::receiver::{self as core, DataSet, Destination, ReceiverConfig};
+use fastdimse_proto::{DecodeError, DecodeOptions, LocalMaxPdu};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
+use pyo3::types::{PyBytes, PyList};
+
+use crate::buffers::{DataSetBuffer, InputBytes, DETACH_THRESHOLD};
+use crate::command::CommandSet;
+use crate::errors::OrRaise;
+use crate::fd;
+use crate::pdu;
+use crate::repr::fields_repr;
+
+/// Buffer between the core and a data set's file: few, large writes.
+const FILE_WRITE_BUFFER: usize = 1024 * 1024;
+
+// The Python signature spells the core's defaults out (so that they show
+// in `inspect.signature`); these keep the two in step.
+const _: () = assert!(LocalMaxPdu::DEFAULT.0 == 16382);
+const _: () = assert!(fastdimse_proto::limits::DEFAULT_MAX_ASSOCIATE_PDU == 1048576);
+
+/// The receiving side of one association (see the module documentation).
+#[pyclass(module = "fastdimse._core", frozen)]
+pub struct Receiver {
+    // A Mutex because the core holds a `dyn Write + Send` (not Sync) while a
+    // data set goes to a file; it is taken once per call.
+    inner: Mutex<core::Receiver>,
+}
+
+#[pymethods]
+impl Receiver {
+    #[new]
+    #[pyo3(signature = (local_max_pdu = 16382, *, max_associate_pdu = 1048576, enforce_uid_conformance = false, observe_pdus = false, report_pdata = false, announce_data_sets = false))]
+    fn new(
+        local_max_pdu: u32,
+        max_associate_pdu: u32,
+        enforce_uid_conformance: bool,
+        observe_pdus: bool,
+        report_pdata: bool,
+        announce_data_sets: bool,
+    ) -> Self {
+        let config = ReceiverConfig {
+            local_max_pdu: LocalMaxPdu(local_max_pdu),
+            max_associate_pdu,
+            options: DecodeOptions {
+                enforce_uid_conformance,
+            },
+            observe_pdus,
+            report_pdata,
+            announce_data_sets,
+        };
+        Receiver {
+            inner: Mutex::new(core::Receiver::new(config)),
+        }
+    }
+
+    /// Consumes all of `data` and returns the events it completed, in
+    /// stream order. On a decode error, raises it (events completed earlier
+    /// in the same `data` are dropped) and raises it again on every later call.
+    fn feed<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let py = data.py();
+        let input = InputBytes::from_py(data)?;
+        let bytes = input.as_slice();
+        let mut guard = self.lock(py)?;
+        let receiver: &mut core::Receiver = &mut guard;
+        let events = if bytes.len() >= DETACH_THRESHOLD {
+            py.detach(|| feed_and_drain(receiver, bytes))
+        } else {
+            feed_and_drain(receiver, bytes)
+        };
+        drop(guard);
+        events_to_list(py, events.or_raise(py)?)
+    }
+
+    /// After a `DataSetStart`: sends that data set to the file descriptor
+    /// `fd` (which the core dup()s and writes through a buffer, never
+    /// seeking, truncating, syncing or closing Python's descriptor) or to
+    /// memory (None), and returns the events completed by the bytes fed
+    /// while paused.
+    #[pyo3(signature = (fd = None))]
+    fn resume<'py>(&self, py: Python<'py>, fd: Option<RawFd>) -> PyResult<Bound<'py, PyList>> {
+        let destination = match fd {
+            None => Destination::Memory,
+            Some(fd) => Destination::Writer(Box::new(BufWriter::with_capacity(
+                FILE_WRITE_BUFFER,
+                fd::dup(fd)?,
+            ))),
+        };
+        let mut guard = self.lock(py)?;
+        let receiver: &mut core::Receiver = &mut guard;
+        let events = py.detach(|| receiver.resume(destination).map(|()| drain(receiver)));
+        drop(guard);
+        events_to_list(py, events.or_raise(py)?)
+    }
+
+    /// Whether part of a PDU has been received and not completed.
+    #[getter]
+    fn partial_pdu_pending(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.lock(py)?.partial_pdu_pending())
+    }
+
+    /// Whether a message has begun and its last fragment has not arrived.
+    #[getter]
+    fn message_pending(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.lock(py)?.message_pending())
+    }
+
+    /// The peer closed the connection: raises TruncatedError if it did so
+    /// inside a PDU.
+    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        let result = self.lock(py)?.finish();
+        result.or_raise(py)
+    }
+}
+
+impl Receiver {
+    /// The core receiver; the lock is waited for with the thread detached,
+    /// so a thread working on a large feed never deadlocks with us.
+    fn lock(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, core::Receiver>> {
+        self.inner
+            .lock_py_attached(py)
+            .map_err(|_| PyRuntimeError::new_err("Receiver is unusable: a previous call panicked"))
+    }
+}
+
+fn feed_and_drain(
+    receiver: &mut core::Receiver,
+    data: &[u8],
+) -> Result<Vec<core::Event>, DecodeError> {
+    receiver.feed(data)?;
+    Ok(drain(receiver))
+}
+
+fn drain(receiver: &mut core::Receiver) -> Vec<core::Event> {
+    std::iter::from_fn(|| receiver.next_event()).collect()
+}
+
+fn events_to_list(py: Python<'_>, events: Vec<core::Event>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for event in events {
+        list.append(event_to_py(py, event)?)?;
+    }
+    Ok(list)
+}
+
+fn event_to_py(py: Python<'_>, event: core::Event) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match event {
+        core::Event::Pdu(pdu) => pdu::to_py(py, pdu)?,
+        core::Event::PDataTf { length } => Bound::new(py, PDataTfHeader { length })?.into_any(),
+        core::Event::RawPdu(bytes) => Bound::new(
+            py,
+            RawPdu {
+                data: PyBytes::new(py, &bytes).unbind(),
+            },
+        )?
+        .into_any(),
+        core::Event::DataSetStart {
+            context_id,
+            command,
+        } => Bound::new(
+            py,
+            DataSetStart {
+                context_id,
+                command: Py::new(py, CommandSet(command))?,
+            },
+        )?
+        .into_any(),
+        core::Event::Message(message) => {
+            Bound::new(py, Message::from_core(py, message)?)?.into_any()
+        }
+    })
+}
+
+/// A whole DIMSE message. A data set written to a file descriptor has
+/// `data_set` None and `data_set_length` its byte count; one received in
+/// memory has `data_set_length == len(data_set)`.
+#[pyclass(module = "fastdimse._core", frozen)]
+pub struct Message {
+    #[pyo3(get)]
+    context_id: u8,
+    #[pyo3(get)]
+    command: Py<CommandSet>,
+    #[pyo3(get)]
+    data_set: Option<Py<DataSetBuffer>>,
+    #[pyo3(get)]
+    data_set_length: Option<u64>,
+}
+
+impl Message {
+    fn from_core(py: Python<'_>, message: core::Message) -> PyResult<Self> {
+        let (data_set, data_set_length) = match message.data_set {
+            None => (None, None),
+            Some(DataSet::Memory(bytes)) => {
+                let length = bytes.len() as u64;
+                let buffer = Py::new(py, DataSetBuffer::from_vec(bytes))?;
+                (Some(buffer), Some(length))
+            }
+            Some(DataSet::Written { length }) => (None, Some(length)),
+        };
+        Ok(Message {
+            context_id: message.context_id,
+            command: Py::new(py, CommandSet(message.command))?,
+            data_set,
+            data_set_length,
+        })
+    }
+}
+
+#[pymethods]
+impl Message {
+    #[new]
+    #[pyo3(signature = (context_id, command, data_set = None, data_set_length = None))]
+    fn new(
+        context_id: u8,
+        command: Py<CommandSet>,
+        data_set: Option<Py<DataSetBuffer>>,
+        data_set_length: Option<u64>,
+    ) -> Self {
+        Message {
+            context_id,
+            command,
+            data_set,
+            data_set_length,
+        }
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        fields_repr(
+            slf.as_any(),
+            &["context_id", "command", "data_set", "data_set_length"],
+        )
+    }
+}
+
+/// A command set announcing a data set has arrived (with
+/// `announce_data_sets`): choose its destination with `Receiver.resume`.
+#[pyclass(module = "fastdimse._core", frozen)]
+pub struct DataSetStart {
+    #[pyo3(get)]
+    context_id: u8,
+    #[pyo3(get)]
+    command: Py<CommandSet>,
+}
+
+#[pymethods]
+impl DataSetStart {
+    #[new]
+    fn new(context_id: u8, command: Py<CommandSet>) -> Self {
+        DataSetStart {
+            context_id,
+            command,
+        }
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        fields_repr(slf.as_any(), &["context_id", "command"])
+    }
+}
+
+/// A P-DATA-TF header was read (with `report_pdata`).
+#[pyclass(module = "fastdimse._core", frozen, eq)]
+#[derive(PartialEq)]
+pub struct PDataTfHeader {
+    #[pyo3(get)]
+    length: u32,
+}
+
+#[pymethods]
+impl PDataTfHeader {
+    #[new]
+    fn new(length: u32) -> Self {
+        PDataTfHeader { length }
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        fields_repr(slf.as_any(), &["length"])
+    }
+}
+
+/// The complete bytes of a PDU (with `observe_pdus`), reported before the
+/// events the PDU completes.
+#[pyclass(module = "fastdimse._core", frozen)]
+pub struct RawPdu {
+    #[pyo3(get)]
+    data: Py<PyBytes>,
+}
+
+#[pymethods]
+impl RawPdu {
+    #[new]
+    fn new(data: Py<PyBytes>) -> Self {
+        RawPdu { data }
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        fields_repr(slf.as_any(), &["data"])
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Receiver>()?;
+    m.add_class::<Message>()?;
+    m.add_class::<DataSetStart>()?;
+    m.add_class::<PDataTfHeader>()?;
+    m.add_class::<RawPdu>()?;
+    m.add_class::<DataSetBuffer>()?;
+    Ok(())
+}
