@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import string
 
-from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer, StatusAnswer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +44,7 @@ from fastdimse._core import (
     encode_pdu,
     fragment_message,
 )
+from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer, StatusAnswer
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -147,7 +147,9 @@ associate_rqs = st.builds(
     AssociateRq,
     called_ae_title=ae_titles,
     calling_ae_title=ae_titles,
-    presentation_contexts=st.lists(presentation_contexts_rq, min_size=1, max_size=6),
+    presentation_contexts=st.lists(
+        presentation_contexts_rq, min_size=1, max_size=6, unique_by=lambda c: c.id
+    ),
     user_information=user_information,
     application_context=st.one_of(st.just("1.2.840.10008.3.1.1.1"), uids),
     protocol_version=protocol_versions,
@@ -160,7 +162,9 @@ associate_acs = st.builds(
     AssociateAc,
     called_ae_title=_reserved_aes,
     calling_ae_title=_reserved_aes,
-    presentation_contexts=st.lists(presentation_contexts_ac, min_size=1, max_size=6),
+    presentation_contexts=st.lists(
+        presentation_contexts_ac, min_size=1, max_size=6, unique_by=lambda c: c.id
+    ),
     user_information=user_information,
     application_context=st.one_of(st.just("1.2.840.10008.3.1.1.1"), uids),
     protocol_version=protocol_versions,
