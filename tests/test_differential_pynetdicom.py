@@ -979,3 +979,89 @@ def test_pynetdicom_tag_helper_agrees_with_our_tag_encoding() -> None:
     )
     decoded = pynd_decode_dataset(io.BytesIO(command.encode()), True, True)
     assert list(decoded.OffendingElement) == [Tag(0x0010, 0x0010), Tag(0x0008, 0x0018)]
+
+
+def test_divergence_blank_called_ae_title_decodes_so_that_it_can_be_rejected() -> None:
+    """PS3.8 9.3.2 (Table 9-11): 16 spaces shall not be used as a Called AE title;
+    the acceptor answers A-ASSOCIATE-RJ (Table 9-21, reason 7). We decode it as
+    "" and leave the answer to the policy; pynetdicom fails inside PDU decoding."""
+    raw = bytearray(_rq_with_user_items([MaximumLength(value=0)]))
+    raw[10:26] = b" " * 16
+    assert decode_pdu(bytes(raw)).called_ae_title == ""
+    with pytest.raises(ValueError, match="entirely of spaces"):
+        pynd_decode_pdu(bytes(raw))
+
+
+def _set_reserved_fields(raw: bytes, value: int) -> bytes:
+    """`raw` (an A-ASSOCIATE-RQ/AC) with every reserved field set to `value`."""
+    out = bytearray(raw)
+    out[1] = value  # PDU header
+    out[8:10] = bytes([value]) * 2  # Table 9-11 / 9-17 bytes 9-10
+    if out[0] == 0x01:
+        out[42:74] = bytes([value]) * 32  # Table 9-11 bytes 43-74
+    offset = 74
+    while offset < len(out):
+        item_type, length = out[offset], int.from_bytes(out[offset + 2 : offset + 4], "big")
+        out[offset + 1] = value
+        body = range(offset + 4, offset + 4 + length)
+        if item_type == 0x20:  # Table 9-13 bytes 6-8
+            out[offset + 5 : offset + 8] = bytes([value]) * 3
+            _set_sub_item_reserved(out, body.start + 4, body.stop, value)
+        elif item_type == 0x21:  # Table 9-18 bytes 6 and 8
+            out[offset + 5] = out[offset + 7] = value
+            _set_sub_item_reserved(out, body.start + 4, body.stop, value)
+        elif item_type == 0x50:
+            _set_sub_item_reserved(out, body.start, body.stop, value)
+        offset = body.stop
+    return bytes(out)
+
+
+def _set_sub_item_reserved(out: bytearray, start: int, stop: int, value: int) -> None:
+    while start < stop:
+        if out[start] != 0x57:  # byte 2 of 57H is the sub-item version, not reserved
+            out[start + 1] = value
+        start += 4 + int.from_bytes(out[start + 2 : start + 4], "big")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(rq_models, ac_models), st.integers(1, 255))
+def test_reserved_fields_are_not_tested_on_receipt(model: Model, value: int) -> None:
+    """PS3.8 9.3 tables: reserved fields are sent as 00H and not tested when received."""
+    encoded = ours_pdu(model).encode()  # type: ignore[attr-defined]
+    changed = _set_reserved_fields(encoded, value)
+    assert changed != encoded
+    assert model_of_ours(decode_pdu(changed)) == model
+    assert model_of_pynd(pynd_decode_pdu(changed)) == model
+
+
+@pytest.mark.parametrize(
+    "name", [b"\xff\xfe", b"not a UID \x01", b"9" * 80], ids=["non-ASCII", "control", "too long"]
+)
+@pytest.mark.xfail(
+    strict=True,
+    raises=DecodeError,
+    reason="core tests the transfer syntax of a rejected context (PS3.8 Table 9-18 says not to)",
+)
+def test_rejected_context_transfer_syntax_is_not_tested(name: bytes) -> None:
+    """PS3.8 9.3.3.2 (Table 9-18): when Result/Reason is not acceptance, the transfer
+    syntax sub-item is not significant and its value shall not be tested."""
+    ac = AssociateAc(
+        called_ae_title="ANY-SCP",
+        calling_ae_title="STORESCU",
+        presentation_contexts=[
+            PresentationContextAc(id=1, result=0, transfer_syntax="1.2.840.10008.1.2"),
+            PresentationContextAc(id=3, result=3, transfer_syntax="1.2"),
+        ],
+        user_information=[MaximumLength(value=0)],
+    )
+    raw = bytearray(ac.encode())
+    at = raw.rindex(b"\x40\x00\x00\x031.2")
+    raw[at : at + 7] = b"\x40\x00" + len(name).to_bytes(2, "big") + name
+    delta = len(name) - 3
+    context_at = raw.rindex(b"\x21\x00", 0, at)
+    for length_at, size in ((context_at + 2, 2), (2, 4)):
+        length = int.from_bytes(raw[length_at : length_at + size], "big") + delta
+        raw[length_at : length_at + size] = length.to_bytes(size, "big")
+    decoded = decode_pdu(bytes(raw))
+    assert [(c.id, c.result) for c in decoded.presentation_contexts] == [(1, 0), (3, 3)]
+    assert decoded.presentation_contexts[0].transfer_syntax == "1.2.840.10008.1.2"
