@@ -10,6 +10,7 @@ under a minute.
 from __future__ import annotations
 
 import string
+import tempfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,14 +22,17 @@ from fastdimse._core import (
     AssociateRq,
     AsyncOpsWindow,
     CommandSet,
+    DataSetStart,
     ImplementationClassUid,
     ImplementationVersionName,
     MaximumLength,
     Message,
     PDataTf,
+    PDataTfHeader,
     Pdv,
     PresentationContextAc,
     PresentationContextRq,
+    RawPdu,
     Receiver,
     ReleaseRp,
     ReleaseRq,
@@ -664,3 +668,69 @@ def test_receiver_raises_only_decode_error_and_stays_poisoned(
         receiver.finish()
     except DecodeError as error:
         _check_decode_error(error, None)
+
+
+def _stream_of(items: list[object], max_pdu: int) -> bytes:
+    stream = bytearray()
+    for item in items:
+        if isinstance(item, CommandSet):
+            data_set = bytes(range(40)) * 3 if item.has_data_set else None
+            stream += fragment_message(max_pdu, 1, item.encode(), data_set)
+        else:
+            stream += item.encode()  # type: ignore[attr-defined]
+    return bytes(stream)
+
+
+@FAST
+@given(
+    items=st.lists(st.one_of(non_pdata_pdus, command_sets()), min_size=1, max_size=4),
+    chunk=st.integers(1, 500),
+)
+def test_observed_pdus_are_the_stream_and_pdata_headers_are_reported(
+    items: list[object], chunk: int
+) -> None:
+    stream = _stream_of(items, 64)
+    receiver = Receiver(64, observe_pdus=True, report_pdata=True)
+    events: list[object] = []
+    for start in range(0, len(stream), chunk):
+        events.extend(receiver.feed(stream[start : start + chunk]))
+    raw = [event.data for event in events if isinstance(event, RawPdu)]
+    assert b"".join(raw) == stream
+    pdata_lengths = [len(pdu) - 6 for pdu in raw if pdu[0] == 0x04]
+    assert [e.length for e in events if isinstance(e, PDataTfHeader)] == pdata_lengths
+    others = [e for e in events if not isinstance(e, RawPdu | PDataTfHeader)]
+    assert len(others) == len(items)
+    for event, item in zip(others, items, strict=True):
+        assert event.command == item if isinstance(item, CommandSet) else event == item  # type: ignore[attr-defined]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    command=command_sets(0x0001),
+    data_set=st.binary(min_size=2, max_size=5000).map(lambda b: b + b"\0" * (len(b) % 2)),
+    to_file=st.booleans(),
+    chunk=st.integers(1, 3000),
+)
+def test_announced_data_sets_go_to_memory_or_to_a_file(
+    command: CommandSet, data_set: bytes, to_file: bool, chunk: int
+) -> None:
+    stream = fragment_message(100, 3, command.encode(), data_set) + ReleaseRq().encode()
+    receiver = Receiver(100, announce_data_sets=True)
+    events: list[object] = []
+    with tempfile.TemporaryFile() as file:
+        for start in range(0, len(stream), chunk):
+            events.extend(receiver.feed(stream[start : start + chunk]))
+            if events and isinstance(events[-1], DataSetStart):
+                start_event = events.pop()
+                assert (start_event.context_id, start_event.command) == (3, command)
+                events.extend(receiver.resume(file.fileno() if to_file else None))
+        assert len(events) == 2 and events[1] == ReleaseRq()
+        message = events[0]
+        assert isinstance(message, Message) and message.command == command
+        assert message.data_set_length == len(data_set)
+        if to_file:
+            assert message.data_set is None
+            file.seek(0)
+            assert file.read() == data_set
+        else:
+            assert bytes(message.data_set) == data_set
