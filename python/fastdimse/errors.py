@@ -8,6 +8,7 @@ caller, which knows the association's role and state, decides what to send.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, TypeAlias
 
 __all__ = [
@@ -49,7 +50,14 @@ Answer: TypeAlias = AbortAnswer | RejectAnswer | StatusAnswer
 
 
 class CoreError(Exception):
-    """Base class of every error the protocol core raises."""
+    """Base class of every error the protocol core raises.
+
+    ``events``: when ``Receiver.feed`` or ``Receiver.resume`` fails, the
+    events that the same call completed before the error, in stream order
+    (empty otherwise).
+    """
+
+    events: Sequence[object] = ()
 
 
 class DecodeError(CoreError, ValueError):

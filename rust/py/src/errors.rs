@@ -71,6 +71,15 @@ pub fn encode_error(py: Python<'_>, err: &EncodeError) -> PyErr {
     })
 }
 
+/// An OS error with its errno (OSError's constructor picks the subclass,
+/// e.g. FileNotFoundError), for the binding's own system calls.
+pub fn io_error(err: io::Error) -> PyErr {
+    match err.raw_os_error() {
+        Some(code) => PyOSError::new_err((code, err.to_string())),
+        None => PyErr::from(err),
+    }
+}
+
 /// The Python form of a default protocol answer.
 pub fn answer(py: Python<'_>, answer: Answer) -> PyResult<Bound<'_, PyAny>> {
     match answer {

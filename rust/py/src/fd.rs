@@ -10,6 +10,8 @@ use std::os::unix::fs::FileExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::errors;
+
 /// A `File` on a duplicate of `fd` (OSError if `fd` is not open).
 pub fn dup(fd: RawFd) -> PyResult<File> {
     if fd < 0 {
@@ -21,7 +23,8 @@ pub fn dup(fd: RawFd) -> PyResult<File> {
     // If `fd` is not open at all, `dup` fails with EBADF, which becomes an
     // OSError; nothing reads or writes through the borrowed descriptor.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-    Ok(File::from(borrowed.try_clone_to_owned()?))
+    let owned = borrowed.try_clone_to_owned().map_err(errors::io_error)?;
+    Ok(File::from(owned))
 }
 
 /// `length` bytes of a file from `offset`, read with pread: the file

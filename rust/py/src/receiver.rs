@@ -18,7 +18,7 @@ use pyo3::types::{PyBytes, PyList};
 
 use crate::buffers::{DataSetBuffer, InputBytes, DETACH_THRESHOLD};
 use crate::command::CommandSet;
-use crate::errors::OrRaise;
+use crate::errors::{self, OrRaise};
 use crate::fd;
 use crate::pdu;
 use crate::repr::fields_repr;
@@ -67,21 +67,22 @@ impl Receiver {
     }
 
     /// Consumes all of `data` and returns the events it completed, in
-    /// stream order. On a decode error, raises it (events completed earlier
-    /// in the same `data` are dropped) and raises it again on every later call.
+    /// stream order. On a decode error, raises it, with the events completed
+    /// before it in its `events` attribute, and raises it again on every
+    /// later call.
     fn feed<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let py = data.py();
         let input = InputBytes::from_py(data)?;
         let bytes = input.as_slice();
         let mut guard = self.lock(py)?;
         let receiver: &mut core::Receiver = &mut guard;
-        let events = if bytes.len() >= DETACH_THRESHOLD {
+        let outcome = if bytes.len() >= DETACH_THRESHOLD {
             py.detach(|| feed_and_drain(receiver, bytes))
         } else {
             feed_and_drain(receiver, bytes)
         };
         drop(guard);
-        events_to_list(py, events.or_raise(py)?)
+        outcome_to_py(py, outcome)
     }
 
     /// After a `DataSetStart`: sends that data set to the file descriptor
@@ -100,9 +101,12 @@ impl Receiver {
         };
         let mut guard = self.lock(py)?;
         let receiver: &mut core::Receiver = &mut guard;
-        let events = py.detach(|| receiver.resume(destination).map(|()| drain(receiver)));
+        let outcome = py.detach(|| {
+            let result = receiver.resume(destination);
+            (drain(receiver), result)
+        });
         drop(guard);
-        events_to_list(py, events.or_raise(py)?)
+        outcome_to_py(py, outcome)
     }
 
     /// Whether part of a PDU has been received and not completed.
@@ -135,12 +139,25 @@ impl Receiver {
     }
 }
 
-fn feed_and_drain(
-    receiver: &mut core::Receiver,
-    data: &[u8],
-) -> Result<Vec<core::Event>, DecodeError> {
-    receiver.feed(data)?;
-    Ok(drain(receiver))
+/// The events a call completed, and how it ended.
+type Outcome = (Vec<core::Event>, Result<(), DecodeError>);
+
+fn feed_and_drain(receiver: &mut core::Receiver, data: &[u8]) -> Outcome {
+    let result = receiver.feed(data);
+    (drain(receiver), result)
+}
+
+/// The list of events, or the error carrying them in `events`.
+fn outcome_to_py(py: Python<'_>, (events, result): Outcome) -> PyResult<Bound<'_, PyList>> {
+    let list = events_to_list(py, events)?;
+    match result {
+        Ok(()) => Ok(list),
+        Err(err) => {
+            let exception = errors::decode_error(py, &err);
+            exception.value(py).setattr("events", list)?;
+            Err(exception)
+        }
+    }
 }
 
 fn drain(receiver: &mut core::Receiver) -> Vec<core::Event> {
