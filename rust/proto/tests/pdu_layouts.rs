@@ -371,6 +371,19 @@ fn accepted_ac_context_without_transfer_syntax_is_missing_one() {
     assert_eq!(err.offset, 99);
 }
 
+#[test]
+fn repeated_rq_context_ids_are_refused_on_encode_as_on_decode() {
+    let mut rq = rq_value(basic_user_items());
+    let context = rq.presentation_contexts[0].clone();
+    rq.presentation_contexts.push(context);
+    let err = Pdu::AssociateRq(rq).to_bytes().unwrap_err();
+    assert_eq!(
+        err.field,
+        "Presentation-context-item(RQ)/Presentation-context-ID"
+    );
+    assert_eq!(err.reason, EncodeErrorReason::InvalidValue);
+}
+
 /// An A-ASSOCIATE-AC with one presentation context of the given result
 /// whose transfer syntax sub-item holds `name` (Tables 9-17 and 9-18).
 fn ac_with_context(result: u8, name: &[u8]) -> Vec<u8> {

@@ -89,7 +89,16 @@ pub(super) fn encode_rq(rq: &AssociateRq, out: &mut Vec<u8>) -> Result<(), Encod
     let calling = encode_ae_title(&rq.calling_ae_title, "A-ASSOCIATE-RQ/Calling-AE-title")?;
     encode_fixed_part(rq.protocol_version, &called, &calling, out);
     encode_application_context(&rq.application_context, out)?;
+    // The decoder refuses a repeated ID (it names two contexts at once), so
+    // the encoder does too: what we send, we would accept.
+    let mut seen_ids = [false; 256];
     for context in &rq.presentation_contexts {
+        if std::mem::replace(&mut seen_ids[usize::from(context.id)], true) {
+            return Err(EncodeError::new(
+                "Presentation-context-item(RQ)/Presentation-context-ID",
+                EncodeErrorReason::InvalidValue,
+            ));
+        }
         encode_context_rq(context, out)?;
     }
     encode_user_information(&rq.user_information, out)
