@@ -504,17 +504,22 @@ def model_pc_rq(r: Reader) -> int:
 
 
 def model_pc_ac(r: Reader) -> None:
-    ctx_id = r.u8()
+    if r.u8() % 2 == 0:
+        raise ModelError("InvalidValue")  # PS3.8 9.3.3.2: odd, 1 to 255
     r.u8()
     result = r.u8()
     r.u8()
-    del ctx_id
     transfers = 0
     while r.remaining():
         sub_type, body = read_item(r)
         if sub_type != 0x40:
             raise ModelError("UnknownItemType")
-        check_uid(body.rest())
+        try:
+            check_uid(body.rest())
+        except ModelError:
+            if result == 0:
+                raise
+            continue  # PS3.8 Table 9-18: not tested unless the context is accepted
         transfers += 1
         if transfers > 1:
             raise ModelError("Duplicate")
@@ -1382,6 +1387,42 @@ def associate_cases() -> Iterator[Entry]:
         ),
         "ok",
         "a refused presentation context without a transfer syntax (some peers omit it)",
+    )
+    yield Entry(
+        "ac-pc-id-even",
+        "pdu",
+        raw(
+            pdu_parts(
+                0x02,
+                [
+                    assoc_fixed(b"A", b"B"),
+                    *app_context(),
+                    *item(
+                        0x21, "PC", [bytes([2, 0, 0, 0]), *item(0x40, "TS", [b"1.2.840.10008.1.2"])]
+                    ),
+                    *user_info([max_length(0)]),
+                ],
+            )
+        ),
+        "InvalidValue",
+        "an even presentation context ID in an A-ASSOCIATE-AC (found by the roundtrip fuzzer)",
+    )
+    yield Entry(
+        "ac-pc-refused-garbage-transfer-syntax",
+        "pdu",
+        raw(
+            pdu_parts(
+                0x02,
+                [
+                    assoc_fixed(b"A", b"B"),
+                    *app_context(),
+                    *item(0x21, "PC", [bytes([1, 0, 3, 0]), *item(0x40, "TS", [b"\xff\x01 junk"])]),
+                    *user_info([max_length(0)]),
+                ],
+            )
+        ),
+        "ok",
+        "a refused context's transfer syntax is not tested (PS3.8 Table 9-18)",
     )
     yield Entry(
         "ac-ae-fields-binary",

@@ -371,6 +371,23 @@ fn accepted_ac_context_without_transfer_syntax_is_missing_one() {
     assert_eq!(err.offset, 99);
 }
 
+/// Table 9-18: context IDs are odd in the AC too (found by the roundtrip
+/// fuzzer: an AC with ID 0 decoded but could not be re-encoded).
+#[test]
+fn even_ac_context_ids_are_refused() {
+    let mut bytes = ac_with_context(0, b"1.2.840.10008.1.2");
+    let id_at = 6 + 68 + APP_CONTEXT_ITEM.len() + 4;
+    assert_eq!(bytes[id_at], 1);
+    bytes[id_at] = 0;
+    let err = decode_err(&bytes);
+    assert_eq!(err.kind, ErrorKind::InvalidValue);
+    assert_eq!(
+        err.field,
+        "Presentation-context-item(AC)/Presentation-context-ID"
+    );
+    assert_eq!(err.offset, id_at as u64);
+}
+
 #[test]
 fn repeated_rq_context_ids_are_refused_on_encode_as_on_decode() {
     let mut rq = rq_value(basic_user_items());

@@ -252,8 +252,18 @@ fn decode_context_ac(
     item: Item<'_>,
     options: &DecodeOptions,
 ) -> Result<PresentationContextAc, DecodeError> {
+    const ID_FIELD: &str = "Presentation-context-item(AC)/Presentation-context-ID";
     let mut body = item.body;
-    let id = body.u8("Presentation-context-item(AC)/Presentation-context-ID")?;
+    let id_offset = body.offset();
+    let id = body.u8(ID_FIELD)?;
+    // PS3.8 9.3.3.2: odd, 1 to 255, as in the RQ (and as the encoder insists).
+    if id % 2 == 0 {
+        return Err(DecodeError::new(
+            ErrorKind::InvalidValue,
+            ID_FIELD,
+            id_offset,
+        ));
+    }
     body.u8("Presentation-context-item(AC)/Reserved")?;
     let result = body.u8("Presentation-context-item(AC)/Result-reason")?;
     body.u8("Presentation-context-item(AC)/Reserved")?;
