@@ -189,17 +189,11 @@ fn decode_context_rq(
     item: Item<'_>,
     options: &DecodeOptions,
 ) -> Result<PresentationContextRq, DecodeError> {
-    const ID_FIELD: &str = "Presentation-context-item(RQ)/Presentation-context-ID";
     let mut body = item.body;
-    let id_offset = body.offset();
-    let id = body.u8(ID_FIELD)?;
-    if id % 2 == 0 {
-        return Err(DecodeError::new(
-            ErrorKind::InvalidValue,
-            ID_FIELD,
-            id_offset,
-        ));
-    }
+    let id = read_context_id(
+        &mut body,
+        "Presentation-context-item(RQ)/Presentation-context-ID",
+    )?;
     body.bytes(3, "Presentation-context-item(RQ)/Reserved")?;
     let mut abstract_syntax = None;
     let mut transfer_syntaxes = Vec::new();
@@ -252,18 +246,11 @@ fn decode_context_ac(
     item: Item<'_>,
     options: &DecodeOptions,
 ) -> Result<PresentationContextAc, DecodeError> {
-    const ID_FIELD: &str = "Presentation-context-item(AC)/Presentation-context-ID";
     let mut body = item.body;
-    let id_offset = body.offset();
-    let id = body.u8(ID_FIELD)?;
-    // PS3.8 9.3.3.2: odd, 1 to 255, as in the RQ (and as the encoder insists).
-    if id % 2 == 0 {
-        return Err(DecodeError::new(
-            ErrorKind::InvalidValue,
-            ID_FIELD,
-            id_offset,
-        ));
-    }
+    let id = read_context_id(
+        &mut body,
+        "Presentation-context-item(AC)/Presentation-context-ID",
+    )?;
     body.u8("Presentation-context-item(AC)/Reserved")?;
     let result = body.u8("Presentation-context-item(AC)/Result-reason")?;
     body.u8("Presentation-context-item(AC)/Reserved")?;
@@ -308,6 +295,17 @@ fn decode_context_ac(
         result,
         transfer_syntax,
     })
+}
+
+/// A presentation context ID: odd, 1 to 255 (PS3.8 9.3.2.2 and 9.3.3.2),
+/// in both forms, as the encoder insists.
+fn read_context_id(body: &mut Reader<'_>, field: &'static str) -> Result<u8, DecodeError> {
+    let offset = body.offset();
+    let id = body.u8(field)?;
+    if id % 2 == 0 {
+        return Err(DecodeError::new(ErrorKind::InvalidValue, field, offset));
+    }
+    Ok(id)
 }
 
 /// An abstract or transfer syntax sub-item: its whole body is the UID.
