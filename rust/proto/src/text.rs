@@ -14,25 +14,7 @@ pub fn decode_ae_title(
     field: &'static str,
     offset: u64,
 ) -> Result<String, DecodeError> {
-    let trimmed = trim_padding(raw);
-    if trimmed.len() > AE_TITLE_LEN {
-        return Err(DecodeError::new(
-            ErrorKind::LimitExceeded {
-                limit: AE_TITLE_LEN as u64,
-                claimed: trimmed.len() as u64,
-            },
-            field,
-            offset,
-        ));
-    }
-    // The default character repertoire without control characters or backslash.
-    if !trimmed
-        .iter()
-        .all(|&b| (0x20..0x7F).contains(&b) && b != b'\\')
-    {
-        return Err(DecodeError::new(ErrorKind::InvalidText, field, offset));
-    }
-    Ok(ascii_string(trimmed))
+    decode_text(raw, AE_TITLE_LEN, is_ae_char, field, offset)
 }
 
 /// Encodes an AE title as 16 bytes, space padded.
@@ -40,22 +22,8 @@ pub fn encode_ae_title(
     title: &str,
     field: &'static str,
 ) -> Result<[u8; AE_TITLE_LEN], EncodeError> {
+    check_text_for_encoding(title, AE_TITLE_LEN, is_ae_char, field)?;
     let bytes = title.as_bytes();
-    if bytes.len() > AE_TITLE_LEN {
-        return Err(EncodeError::new(
-            field,
-            EncodeErrorReason::TooLong {
-                length: bytes.len() as u64,
-                limit: AE_TITLE_LEN as u64,
-            },
-        ));
-    }
-    if !bytes
-        .iter()
-        .all(|&b| (0x20..0x7F).contains(&b) && b != b'\\')
-    {
-        return Err(EncodeError::new(field, EncodeErrorReason::InvalidText));
-    }
     let mut out = [b' '; AE_TITLE_LEN];
     out[..bytes.len()].copy_from_slice(bytes);
     Ok(out)
@@ -69,24 +37,11 @@ pub fn decode_uid(
     offset: u64,
     options: &DecodeOptions,
 ) -> Result<String, DecodeError> {
-    let trimmed = trim_padding(raw);
-    if trimmed.len() > MAX_UID_LEN {
-        return Err(DecodeError::new(
-            ErrorKind::LimitExceeded {
-                limit: MAX_UID_LEN as u64,
-                claimed: trimmed.len() as u64,
-            },
-            field,
-            offset,
-        ));
-    }
-    if !trimmed.iter().all(|&b| (0x20..0x7F).contains(&b)) {
-        return Err(DecodeError::new(ErrorKind::InvalidText, field, offset));
-    }
-    if options.enforce_uid_conformance && !is_conformant_uid(trimmed) {
+    let uid = decode_text(raw, MAX_UID_LEN, is_printable, field, offset)?;
+    if options.enforce_uid_conformance && !is_conformant_uid(uid.as_bytes()) {
         return Err(DecodeError::new(ErrorKind::NonConformantUid, field, offset));
     }
-    Ok(ascii_string(trimmed))
+    Ok(uid)
 }
 
 /// Decodes free text of the default repertoire (an implementation version
@@ -96,11 +51,12 @@ pub fn decode_printable(
     field: &'static str,
     offset: u64,
 ) -> Result<String, DecodeError> {
-    let trimmed = trim_padding(raw);
-    if !trimmed.iter().all(|&b| (0x20..0x7F).contains(&b)) {
-        return Err(DecodeError::new(ErrorKind::InvalidText, field, offset));
-    }
-    Ok(ascii_string(trimmed))
+    decode_text(raw, usize::MAX, is_printable, field, offset)
+}
+
+/// The encoding side of `decode_printable`: printable ASCII, any length.
+pub fn check_printable_for_encoding(text: &str, field: &'static str) -> Result<(), EncodeError> {
+    check_text_for_encoding(text, usize::MAX, is_printable, field)
 }
 
 /// Reads `len` bytes from `r` and decodes them as a UID.
@@ -117,19 +73,7 @@ pub fn read_uid(
 
 /// Checks a UID for encoding: at most 64 characters of printable ASCII.
 pub fn check_uid_for_encoding(uid: &str, field: &'static str) -> Result<(), EncodeError> {
-    if uid.len() > MAX_UID_LEN {
-        return Err(EncodeError::new(
-            field,
-            EncodeErrorReason::TooLong {
-                length: uid.len() as u64,
-                limit: MAX_UID_LEN as u64,
-            },
-        ));
-    }
-    if !uid.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-        return Err(EncodeError::new(field, EncodeErrorReason::InvalidText));
-    }
-    Ok(())
+    check_text_for_encoding(uid, MAX_UID_LEN, is_printable, field)
 }
 
 /// PS3.5 9.1: digits and dots, no empty component, no leading zero in a
@@ -142,6 +86,63 @@ pub fn is_conformant_uid(uid: &[u8]) -> bool {
                 && component.iter().all(u8::is_ascii_digit)
                 && !(component.len() > 1 && component[0] == b'0')
         })
+}
+
+/// Strips padding, then checks the length limit and the repertoire.
+fn decode_text(
+    raw: &[u8],
+    limit: usize,
+    allowed: fn(u8) -> bool,
+    field: &'static str,
+    offset: u64,
+) -> Result<String, DecodeError> {
+    let trimmed = trim_padding(raw);
+    if trimmed.len() > limit {
+        return Err(DecodeError::new(
+            ErrorKind::LimitExceeded {
+                limit: limit as u64,
+                claimed: trimmed.len() as u64,
+            },
+            field,
+            offset,
+        ));
+    }
+    if !trimmed.iter().all(|&b| allowed(b)) {
+        return Err(DecodeError::new(ErrorKind::InvalidText, field, offset));
+    }
+    Ok(ascii_string(trimmed))
+}
+
+/// The encoding side of `decode_text`: the same limit and repertoire.
+fn check_text_for_encoding(
+    text: &str,
+    limit: usize,
+    allowed: fn(u8) -> bool,
+    field: &'static str,
+) -> Result<(), EncodeError> {
+    if text.len() > limit {
+        return Err(EncodeError::new(
+            field,
+            EncodeErrorReason::TooLong {
+                length: text.len() as u64,
+                limit: limit as u64,
+            },
+        ));
+    }
+    if !text.bytes().all(allowed) {
+        return Err(EncodeError::new(field, EncodeErrorReason::InvalidText));
+    }
+    Ok(())
+}
+
+/// Printable ASCII: the default repertoire without control characters.
+fn is_printable(b: u8) -> bool {
+    (0x20..0x7F).contains(&b)
+}
+
+/// AE titles also exclude the backslash (PS3.5 6.2, VR AE).
+fn is_ae_char(b: u8) -> bool {
+    is_printable(b) && b != b'\\'
 }
 
 fn trim_padding(raw: &[u8]) -> &[u8] {

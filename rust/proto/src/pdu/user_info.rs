@@ -8,9 +8,11 @@ use super::item::{
 };
 use super::item_type::*;
 use crate::codec::Reader;
-use crate::error::{DecodeError, EncodeError, EncodeErrorReason};
+use crate::error::{DecodeError, EncodeError};
 use crate::limits::DecodeOptions;
-use crate::text::{check_uid_for_encoding, decode_printable, decode_uid, read_uid};
+use crate::text::{
+    check_printable_for_encoding, check_uid_for_encoding, decode_printable, decode_uid, read_uid,
+};
 
 /// User information item (type 0x50): its sub-items in wire order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -317,11 +319,5 @@ fn write_u16_len_uid(out: &mut Vec<u8>, uid: &str, field: &'static str) -> Resul
 /// PS3.7 D.3.3.2.3 binds what we send and is checked by the Python policy
 /// (as pynetdicom does), so that whatever decodes here also re-encodes.
 fn check_version_name(name: &str) -> Result<(), EncodeError> {
-    if !name.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-        return Err(EncodeError::new(
-            "Implementation-version-name",
-            EncodeErrorReason::InvalidText,
-        ));
-    }
-    Ok(())
+    check_printable_for_encoding(name, "Implementation-version-name")
 }
