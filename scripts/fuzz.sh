@@ -4,6 +4,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # New inputs found go into rust/proto/fuzz/corpus/<target>/ (replayed by
 # `cargo test`); crashes into rust/proto/fuzz/artifacts/<target>/ and fail the run.
+# After `cargo fuzz cmin`, restore the named regress-* inputs (git checkout): they
+# are kept by name even when their coverage is redundant.
 set -euo pipefail
 cd "$(dirname "$0")/../rust/proto"
 
