@@ -72,7 +72,7 @@ impl AssociateRq {
         user_items_to_list(py, &self.0.user_information)
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::AssociateRq(self.0.clone()))
+        encode_with(py, |out| self.0.encode(out))
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         fields_repr(slf.as_any(), ASSOCIATE_FIELDS)
@@ -146,7 +146,7 @@ impl AssociateAc {
         user_items_to_list(py, &self.0.user_information)
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::AssociateAc(self.0.clone()))
+        encode_with(py, |out| self.0.encode(out))
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         fields_repr(slf.as_any(), ASSOCIATE_FIELDS)
@@ -181,7 +181,7 @@ impl AssociateRj {
         self.0.reason
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::AssociateRj(self.0))
+        encode_with(py, |out| proto::Pdu::AssociateRj(self.0).encode(out))
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         fields_repr(slf.as_any(), &["result", "source", "reason"])
@@ -206,7 +206,7 @@ impl PDataTf {
         self.0.pdvs.iter().cloned().map(Pdv).collect()
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::PDataTf(self.0.clone()))
+        encode_with(py, |out| self.0.encode(out))
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         fields_repr(slf.as_any(), &["pdvs"])
@@ -274,7 +274,7 @@ impl ReleaseRq {
         ReleaseRq
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::ReleaseRq)
+        encode_with(py, |out| proto::Pdu::ReleaseRq.encode(out))
     }
     fn __repr__(&self) -> &'static str {
         "ReleaseRq()"
@@ -293,7 +293,7 @@ impl ReleaseRp {
         ReleaseRp
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::ReleaseRp)
+        encode_with(py, |out| proto::Pdu::ReleaseRp.encode(out))
     }
     fn __repr__(&self) -> &'static str {
         "ReleaseRp()"
@@ -320,7 +320,7 @@ impl Abort {
         self.0.reason
     }
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, proto::Pdu::Abort(self.0))
+        encode_with(py, |out| proto::Pdu::Abort(self.0).encode(out))
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         fields_repr(slf.as_any(), &["source", "reason"])
@@ -423,7 +423,19 @@ pub fn decode_pdu<'py>(
 /// Encodes any PDU object; the same as `pdu.encode()`.
 #[pyfunction]
 pub fn encode_pdu<'py>(pdu: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    encode(pdu.py(), from_py(pdu)?)
+    let py = pdu.py();
+    // The large PDUs are encoded where they are; the rest are a few bytes.
+    if let Ok(v) = pdu.cast::<AssociateRq>() {
+        return encode_with(py, |out| v.get().0.encode(out));
+    }
+    if let Ok(v) = pdu.cast::<AssociateAc>() {
+        return encode_with(py, |out| v.get().0.encode(out));
+    }
+    if let Ok(v) = pdu.cast::<PDataTf>() {
+        return encode_with(py, |out| v.get().0.encode(out));
+    }
+    let small = small_pdu_from_py(pdu)?;
+    encode_with(py, |out| small.encode(out))
 }
 
 /// The Python object for a PDU.
@@ -439,19 +451,10 @@ pub fn to_py(py: Python<'_>, pdu: proto::Pdu) -> PyResult<Bound<'_, PyAny>> {
     })
 }
 
-/// The PDU a Python object stands for; TypeError for anything else.
-fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<proto::Pdu> {
-    if let Ok(v) = obj.cast::<AssociateRq>() {
-        return Ok(proto::Pdu::AssociateRq(v.get().0.clone()));
-    }
-    if let Ok(v) = obj.cast::<AssociateAc>() {
-        return Ok(proto::Pdu::AssociateAc(v.get().0.clone()));
-    }
+/// The fixed-size PDU a Python object stands for; TypeError for anything else.
+fn small_pdu_from_py(obj: &Bound<'_, PyAny>) -> PyResult<proto::Pdu> {
     if let Ok(v) = obj.cast::<AssociateRj>() {
         return Ok(proto::Pdu::AssociateRj(v.get().0));
-    }
-    if let Ok(v) = obj.cast::<PDataTf>() {
-        return Ok(proto::Pdu::PDataTf(v.get().0.clone()));
     }
     if obj.cast::<ReleaseRq>().is_ok() {
         return Ok(proto::Pdu::ReleaseRq);
@@ -468,9 +471,14 @@ fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<proto::Pdu> {
     )))
 }
 
-fn encode(py: Python<'_>, pdu: proto::Pdu) -> PyResult<Bound<'_, PyBytes>> {
-    let bytes = pdu.to_bytes().or_raise(py)?;
-    Ok(PyBytes::new(py, &bytes))
+/// Runs an encoder into a new buffer and hands the bytes to Python.
+fn encode_with(
+    py: Python<'_>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), fastdimse_proto::EncodeError>,
+) -> PyResult<Bound<'_, PyBytes>> {
+    let mut out = Vec::new();
+    write(&mut out).or_raise(py)?;
+    Ok(PyBytes::new(py, &out))
 }
 
 /// Encodes one user information sub-item on its own.

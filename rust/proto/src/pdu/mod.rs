@@ -177,6 +177,31 @@ fn complete_pdu_len(bytes: &[u8]) -> Option<usize> {
     (total <= bytes.len()).then_some(total)
 }
 
+impl AssociateRq {
+    /// Appends this PDU, header included, without building a `Pdu`.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        simple::encode_with_header(pdu_type::ASSOCIATE_RQ, out, |out| {
+            associate::encode_rq(self, out)
+        })
+    }
+}
+
+impl AssociateAc {
+    /// Appends this PDU, header included, without building a `Pdu`.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        simple::encode_with_header(pdu_type::ASSOCIATE_AC, out, |out| {
+            associate::encode_ac(self, out)
+        })
+    }
+}
+
+impl PDataTf {
+    /// Appends this PDU, header included, without building a `Pdu`.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        simple::encode_with_header(pdu_type::P_DATA_TF, out, |out| pdata::encode(self, out))
+    }
+}
+
 impl Pdu {
     /// Appends this PDU, header included, to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {

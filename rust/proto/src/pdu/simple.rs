@@ -69,18 +69,40 @@ pub(super) fn decode_body(
 }
 
 pub(super) fn encode(pdu: &Pdu, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    out.push(pdu.pdu_type());
+    match pdu {
+        Pdu::AssociateRq(rq) => rq.encode(out),
+        Pdu::AssociateAc(ac) => ac.encode(out),
+        Pdu::PDataTf(p) => p.encode(out),
+        Pdu::AssociateRj(rj) => encode_fixed(
+            pdu_type::ASSOCIATE_RJ,
+            [0, rj.result, rj.source, rj.reason],
+            out,
+        ),
+        Pdu::ReleaseRq => encode_fixed(pdu_type::RELEASE_RQ, [0; 4], out),
+        Pdu::ReleaseRp => encode_fixed(pdu_type::RELEASE_RP, [0; 4], out),
+        Pdu::Abort(abort) => encode_fixed(pdu_type::ABORT, [0, 0, abort.source, abort.reason], out),
+    }
+}
+
+/// Appends the 6-byte header, then the body `write_body` appends, then
+/// patches the PDU-length.
+pub(super) fn encode_with_header(
+    pdu_type: u8,
+    out: &mut Vec<u8>,
+    write_body: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    out.push(pdu_type);
     out.push(0);
     let at = begin_u32_len(out);
-    match pdu {
-        Pdu::AssociateRq(rq) => associate::encode_rq(rq, out)?,
-        Pdu::AssociateAc(ac) => associate::encode_ac(ac, out)?,
-        Pdu::AssociateRj(rj) => out.extend_from_slice(&[0, rj.result, rj.source, rj.reason]),
-        Pdu::PDataTf(p) => pdata::encode(p, out)?,
-        Pdu::ReleaseRq | Pdu::ReleaseRp => out.extend_from_slice(&[0; 4]),
-        Pdu::Abort(abort) => out.extend_from_slice(&[0, 0, abort.source, abort.reason]),
-    }
+    write_body(out)?;
     end_u32_len(out, at, LENGTH_FIELD)
+}
+
+fn encode_fixed(pdu_type: u8, body: [u8; 4], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    encode_with_header(pdu_type, out, |out| {
+        out.extend_from_slice(&body);
+        Ok(())
+    })
 }
 
 fn check_known_type(pdu_type: u8) -> Result<(), DecodeError> {
