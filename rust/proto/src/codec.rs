@@ -42,11 +42,6 @@ impl<'a> Reader<'a> {
         self.remaining() == 0
     }
 
-    /// The next byte without consuming it.
-    pub fn peek_u8(&self) -> Option<u8> {
-        self.buf.get(self.pos).copied()
-    }
-
     pub fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         Ok(self.array::<1>(field)?[0])
     }
