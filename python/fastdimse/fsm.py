@@ -328,7 +328,7 @@ _AA5, _AA6, _AA7, _AA8 = Action.AA5, Action.AA6, Action.AA7, Action.AA8
 __ = Action.INVALID
 
 _ROWS: dict[Event, tuple[Action, ...]] = {
-    #               Sta1  Sta2  Sta3  Sta4  Sta5  Sta6  Sta7  Sta8  Sta9  Sta10  Sta11 Sta12 Sta13
+    #             Sta1  Sta2  Sta3  Sta4  Sta5  Sta6  Sta7  Sta8  Sta9  Sta10  Sta11 Sta12 Sta13
     Event.EVT1:  (_AE1, __,   __,   __,   __,   __,   __,   __,   __,   __,    __,   __,   __),
     Event.EVT2:  (__,   __,   __,   _AE2, __,   __,   __,   __,   __,   __,    __,   __,   __),
     Event.EVT3:  (__,   _AA1, _AA8, __,   _AE3, _AA8, _AA8, _AA8, _AA8, _AA8,  _AA8, _AA8, _AA6),
@@ -355,6 +355,10 @@ TABLE: Mapping[tuple[State, Event], Action] = MappingProxyType(
     {(state, event): row[state - 1] for event, row in _ROWS.items() for state in State}
 )
 """PS3.8 Table 9-10: ``TABLE[(state, event)]`` is the action; total over 13 x 19 cells."""
+
+del _AE1, _AE2, _AE3, _AE4, _AE5, _AE6, _AE7, _AE8, _DT1, _DT2
+del _AR1, _AR2, _AR3, _AR4, _AR5, _AR6, _AR7, _AR8, _AR9, _AR10
+del _AA1, _AA2, _AA3, _AA4, _AA5, _AA6, _AA7, _AA8, __
 
 
 class Indication(enum.Enum):
