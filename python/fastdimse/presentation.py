@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from pydicom._uid_dict import UID_dictionary
 from pydicom.uid import UID
 
 from fastdimse import _core
@@ -129,8 +130,20 @@ ALL_TRANSFER_SYNTAXES: list[str] = [
     "1.2.840.10008.1.2.7.1",  # SMPTE ST 2110-20 Uncompressed Progressive Active Video
     "1.2.840.10008.1.2.7.2",  # SMPTE ST 2110-20 Uncompressed Interlaced Active Video
     "1.2.840.10008.1.2.7.3",  # SMPTE ST 2110-30 PCM Digital Audio
+    "1.2.840.10008.1.2.8.1",  # Deflated Image Frame Compression
 ]
 """Every transfer syntax fastdimse knows by name."""
+
+
+# Transfer syntaxes newer than pydicom 3.0's UID dictionary: named there so
+# that UID.name and UID.is_transfer_syntax know them (as pynetdicom does).
+for _uid, _name, _keyword in (
+    ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless", "JPEGXLLossless"),
+    ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression", "JPEGXLJPEGRecompression"),
+    ("1.2.840.10008.1.2.4.112", "JPEG XL", "JPEGXL"),
+    ("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression", "DeflatedImageFrameCompression"),
+):
+    UID_dictionary.setdefault(_uid, (_name, "Transfer Syntax", "", "", _keyword))
 
 
 class PresentationContextTuple(NamedTuple):
@@ -611,39 +624,6 @@ def from_core_ac(item: _core.PresentationContextAc) -> PresentationContext:
     return cx
 
 
-# Pre-built contexts per service ----------------------------------------------
-
-
-def _contexts(group: dict[str, str]) -> list[PresentationContext]:
-    return [build_context(uid) for uid in sorted(group.values())]
-
-
-ApplicationEventLoggingPresentationContexts = _contexts(_sop._APPLICATION_EVENT_CLASSES)
-BasicWorklistManagementPresentationContexts = _contexts(_sop._BASIC_WORKLIST_CLASSES)
-ColorPalettePresentationContexts = _contexts(_sop._COLOR_PALETTE_CLASSES)
-DefinedProcedureProtocolPresentationContexts = _contexts(_sop._DEFINED_PROCEDURE_CLASSES)
-DisplaySystemPresentationContexts = _contexts(_sop._DISPLAY_SYSTEM_CLASSES)
-HangingProtocolPresentationContexts = _contexts(_sop._HANGING_PROTOCOL_CLASSES)
-ImplantTemplatePresentationContexts = _contexts(_sop._IMPLANT_TEMPLATE_CLASSES)
-InstanceAvailabilityPresentationContexts = _contexts(_sop._INSTANCE_AVAILABILITY_CLASSES)
-MediaCreationManagementPresentationContexts = _contexts(_sop._MEDIA_CREATION_CLASSES)
-MediaStoragePresentationContexts = _contexts(_sop._MEDIA_STORAGE_CLASSES)
-ModalityPerformedPresentationContexts = _contexts(_sop._PROCEDURE_STEP_CLASSES)
-NonPatientObjectPresentationContexts = _contexts(_sop._NON_PATIENT_OBJECT_CLASSES)
-PrintManagementPresentationContexts = _contexts(_sop._PRINT_MANAGEMENT_CLASSES)
-ProcedureStepPresentationContexts = _contexts(_sop._PROCEDURE_STEP_CLASSES)
-ProtocolApprovalPresentationContexts = _contexts(_sop._PROTOCOL_APPROVAL_CLASSES)
-QueryRetrievePresentationContexts = _contexts(_sop._QR_CLASSES)
-RelevantPatientInformationPresentationContexts = _contexts(_sop._RELEVANT_PATIENT_QUERY_CLASSES)
-RTMachineVerificationPresentationContexts = _contexts(_sop._RT_MACHINE_VERIFICATION_CLASSES)
-AllStoragePresentationContexts = _contexts(_sop._STORAGE_CLASSES)
-StoragePresentationContexts = [build_context(uid) for uid in sorted(_STORAGE_SELECTION)]
-StorageCommitmentPresentationContexts = _contexts(_sop._STORAGE_COMMITMENT_CLASSES)
-SubstanceAdministrationPresentationContexts = _contexts(_sop._SUBSTANCE_ADMINISTRATION_CLASSES)
-UnifiedProcedurePresentationContexts = _contexts(_sop._UNIFIED_PROCEDURE_STEP_CLASSES)
-VerificationPresentationContexts = _contexts(_sop._VERIFICATION_CLASSES)
-
-
 # Helpers ---------------------------------------------------------------------
 
 _RESULT_NAMES: dict[int | None, str] = {
@@ -737,3 +717,36 @@ def _set_uid(
         if not uid.is_valid:
             LOGGER.warning(f"Non-conformant '{name}' value '{uid}'")
     return uid
+
+
+# Pre-built contexts per service ----------------------------------------------
+
+
+def _contexts(group: dict[str, str]) -> list[PresentationContext]:
+    return [build_context(uid) for uid in sorted(group.values())]
+
+
+ApplicationEventLoggingPresentationContexts = _contexts(_sop._APPLICATION_EVENT_CLASSES)
+BasicWorklistManagementPresentationContexts = _contexts(_sop._BASIC_WORKLIST_CLASSES)
+ColorPalettePresentationContexts = _contexts(_sop._COLOR_PALETTE_CLASSES)
+DefinedProcedureProtocolPresentationContexts = _contexts(_sop._DEFINED_PROCEDURE_CLASSES)
+DisplaySystemPresentationContexts = _contexts(_sop._DISPLAY_SYSTEM_CLASSES)
+HangingProtocolPresentationContexts = _contexts(_sop._HANGING_PROTOCOL_CLASSES)
+ImplantTemplatePresentationContexts = _contexts(_sop._IMPLANT_TEMPLATE_CLASSES)
+InstanceAvailabilityPresentationContexts = _contexts(_sop._INSTANCE_AVAILABILITY_CLASSES)
+MediaCreationManagementPresentationContexts = _contexts(_sop._MEDIA_CREATION_CLASSES)
+MediaStoragePresentationContexts = _contexts(_sop._MEDIA_STORAGE_CLASSES)
+ModalityPerformedPresentationContexts = _contexts(_sop._PROCEDURE_STEP_CLASSES)
+NonPatientObjectPresentationContexts = _contexts(_sop._NON_PATIENT_OBJECT_CLASSES)
+PrintManagementPresentationContexts = _contexts(_sop._PRINT_MANAGEMENT_CLASSES)
+ProcedureStepPresentationContexts = _contexts(_sop._PROCEDURE_STEP_CLASSES)
+ProtocolApprovalPresentationContexts = _contexts(_sop._PROTOCOL_APPROVAL_CLASSES)
+QueryRetrievePresentationContexts = _contexts(_sop._QR_CLASSES)
+RelevantPatientInformationPresentationContexts = _contexts(_sop._RELEVANT_PATIENT_QUERY_CLASSES)
+RTMachineVerificationPresentationContexts = _contexts(_sop._RT_MACHINE_VERIFICATION_CLASSES)
+AllStoragePresentationContexts = _contexts(_sop._STORAGE_CLASSES)
+StoragePresentationContexts = [build_context(uid) for uid in sorted(_STORAGE_SELECTION)]
+StorageCommitmentPresentationContexts = _contexts(_sop._STORAGE_COMMITMENT_CLASSES)
+SubstanceAdministrationPresentationContexts = _contexts(_sop._SUBSTANCE_ADMINISTRATION_CLASSES)
+UnifiedProcedurePresentationContexts = _contexts(_sop._UNIFIED_PROCEDURE_STEP_CLASSES)
+VerificationPresentationContexts = _contexts(_sop._VERIFICATION_CLASSES)
