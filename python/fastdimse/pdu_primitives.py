@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeAlias
 from pydicom.uid import UID
 
 from fastdimse import _core
-from fastdimse.presentation import PresentationContext, _set_uid, _uid_is_acceptable
+from fastdimse.presentation import PresentationContext, _set_uid, _uid, _uid_is_acceptable
 
 __all__ = [
     "A_ABORT",
@@ -378,7 +378,7 @@ class SOPClassCommonExtendedNegotiation(ServiceParameter):
                 value = value.decode("ascii")
             if not isinstance(value, str):
                 _fail(TypeError, wrong_type)
-            uid = UID(value)
+            uid = _uid(value)
             if not _uid_is_acceptable(uid):
                 _fail(
                     ValueError, "Related General SOP Class Identification contains an invalid UID"
@@ -534,7 +534,7 @@ def from_core(item: CoreUserItem) -> UserInformationItem | None:
         return max_length
     if isinstance(item, _core.ImplementationClassUid):
         class_uid = ImplementationClassUIDNotification()
-        class_uid._implementation_class_uid = UID(item.uid)  # the core has checked it
+        class_uid._implementation_class_uid = _uid(item.uid)  # the core has checked it
         return class_uid
     if isinstance(item, _core.ImplementationVersionName):
         version = ImplementationVersionNameNotification()
@@ -547,21 +547,21 @@ def from_core(item: CoreUserItem) -> UserInformationItem | None:
         return window
     if isinstance(item, _core.RoleSelection):
         role = SCP_SCU_RoleSelectionNegotiation()
-        role._sop_class_uid = UID(item.sop_class_uid)
+        role._sop_class_uid = _uid(item.sop_class_uid)
         role.scu_role = bool(item.scu_role)
         role.scp_role = bool(item.scp_role)
         return role
     if isinstance(item, _core.SopClassExtended):
         extended = SOPClassExtendedNegotiation()
-        extended._sop_class_uid = UID(item.sop_class_uid)
+        extended._sop_class_uid = _uid(item.sop_class_uid)
         extended.service_class_application_information = item.service_class_application_information
         return extended
     if isinstance(item, _core.SopClassCommonExtended):
         common = SOPClassCommonExtendedNegotiation()
-        common._sop_class_uid = UID(item.sop_class_uid)
-        common._service_class_uid = UID(item.service_class_uid)
+        common._sop_class_uid = _uid(item.sop_class_uid)
+        common._service_class_uid = _uid(item.service_class_uid)
         common._related_general_sop_class_identification = [
-            UID(uid) for uid in item.related_general_sop_classes
+            _uid(uid) for uid in item.related_general_sop_classes
         ]
         return common
     if isinstance(item, _core.UserIdentityRq):

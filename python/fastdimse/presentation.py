@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from pydicom import config as pydicom_config
 from pydicom._uid_dict import UID_dictionary
 from pydicom.uid import UID
 
@@ -137,13 +138,13 @@ ALL_TRANSFER_SYNTAXES: list[str] = [
 
 # Transfer syntaxes newer than pydicom 3.0's UID dictionary: named there so
 # that UID.name and UID.is_transfer_syntax know them (as pynetdicom does).
-for _uid, _name, _keyword in (
+for _ts_uid, _ts_name, _ts_keyword in (
     ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless", "JPEGXLLossless"),
     ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression", "JPEGXLJPEGRecompression"),
     ("1.2.840.10008.1.2.4.112", "JPEG XL", "JPEGXL"),
     ("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression", "DeflatedImageFrameCompression"),
 ):
-    UID_dictionary.setdefault(_uid, (_name, "Transfer Syntax", "", "", _keyword))
+    UID_dictionary.setdefault(_ts_uid, (_ts_name, "Transfer Syntax", "", "", _ts_keyword))
 
 
 class PresentationContextTuple(NamedTuple):
@@ -253,9 +254,9 @@ class PresentationContext:
         if syntax is None:
             return
         if isinstance(syntax, bytes):
-            uid = UID(syntax.decode("ascii"))
+            uid = _uid(syntax.decode("ascii"))
         elif isinstance(syntax, str):
-            uid = UID(syntax)
+            uid = _uid(syntax)
         else:
             LOGGER.error("Attempted to add an invalid transfer syntax")
             return
@@ -386,7 +387,7 @@ def build_context(
     if isinstance(transfer_syntax, str):
         transfer_syntax = [transfer_syntax]
     context = PresentationContext()
-    context.abstract_syntax = UID(abstract_syntax)
+    context.abstract_syntax = _uid(abstract_syntax)
     context.transfer_syntax = list(transfer_syntax)
     return context
 
@@ -398,7 +399,7 @@ def build_role(
     from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
 
     role = SCP_SCU_RoleSelectionNegotiation()
-    role.sop_class_uid = UID(uid)
+    role.sop_class_uid = _uid(uid)
     role.scu_role = scu_role
     role.scp_role = scp_role
     return role
@@ -643,6 +644,11 @@ _ROLE_TEXT = {
 }
 
 
+def _uid(value: str) -> UID:
+    """`value` as a UID, without pydicom's own check: ours logs and raises as needed."""
+    return value if isinstance(value, UID) else UID(value, validation_mode=pydicom_config.IGNORE)
+
+
 def _reject(out: PresentationContext, proposal: PresentationContext, result: int) -> None:
     out.result = result
     if proposal.transfer_syntax:
@@ -672,7 +678,7 @@ def _uid_is_acceptable(uid: UID) -> bool:
 def _validate_ui(value: Any) -> tuple[bool, str]:
     if not isinstance(value, str):
         return False, "must be pydicom.uid.UID"
-    uid = UID(value)
+    uid = _uid(value)
     if _config_option("ENFORCE_UID_CONFORMANCE", False):
         return (True, "") if uid.is_valid else (False, "UID is non-conformant")
     if not uid:
@@ -705,7 +711,7 @@ def _set_uid(
     if not isinstance(value, str):
         kinds = "str, bytes, UID or None" if allow_none else "str, bytes or UID"
         raise TypeError(f"'{name}' must be {kinds}, not '{type(value).__name__}'")
-    uid = UID(value)
+    uid = _uid(value)
     if not uid and not allow_empty:
         raise ValueError(f"Invalid '{name}' value - must not be an empty str")
     if uid:
