@@ -209,6 +209,8 @@ def _check_user_identity(
                 "secondary_field": item.secondary_field,
             },
         )
+    except NotImplementedError:
+        return True, None  # no handler bound: the identity is not checked
     except Exception:
         LOGGER.exception("Exception in handler bound to 'evt.EVT_USER_ID'")
         return False, None

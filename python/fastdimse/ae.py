@@ -14,9 +14,9 @@ from fastdimse import _config
 from fastdimse.association import Association
 from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
 from fastdimse.transport import (
+    AddressInformation,
     AssociationServer,
     ThreadedAssociationServer,
-    address_family,
     connect,
 )
 from fastdimse.utils import set_ae, set_uid
@@ -39,7 +39,9 @@ _MAX_REQUESTED_CONTEXTS = 128
 class ApplicationEntity:
     """A DICOM Application Entity: requests associations and serves them."""
 
-    def __init__(self, ae_title: str = "FASTDIMSE") -> None:
+    # pynetdicom's default AE title, kept so that peers configured for it still
+    # accept us; the implementation class UID and version name are our own.
+    def __init__(self, ae_title: str = "PYNETDICOM") -> None:
         self._ae_title = ""
         self.ae_title = ae_title
         self._implementation_uid = IMPLEMENTATION_CLASS_UID
@@ -88,13 +90,13 @@ class ApplicationEntity:
             raise TypeError("'addr' must be str or tuple[str, int, int]")
         if not isinstance(port, int):
             raise TypeError("'port' must be int")
-        host = addr if isinstance(addr, str) else addr[0]
-        remote: tuple[Any, ...] = (
-            (addr, port) if isinstance(addr, str) else (addr[0], port, addr[1], addr[2])
-        )
+        remote_info = AddressInformation.from_addr_port(addr, port)
+        host = remote_info.address
+        remote = remote_info.as_tuple
         if bind_address is None:
-            bind_address = ("::0", 0) if address_family(host).name == "AF_INET6" else ("", 0)
+            bind_address = ("::0", 0) if remote_info.is_ipv6 else ("", 0)
         _check_bind_address(bind_address)
+        ae_title = _text_title(ae_title, "ae_title")
 
         assoc = Association(self, "requestor")
         assoc.acceptor.ae_title = ae_title
@@ -173,7 +175,15 @@ class ApplicationEntity:
             msg = "No supported Presentation Contexts have been defined"
             LOGGER.error(msg)
             raise ValueError(msg)
-        title = set_ae(ae_title if ae_title else self.ae_title, "ae_title", False, False) or ""
+        title = (
+            set_ae(
+                _text_title(ae_title, "ae_title") if ae_title else self.ae_title,
+                "ae_title",
+                False,
+                False,
+            )
+            or ""
+        )
         contexts = contexts or self.supported_contexts
         bad = [
             cx.abstract_syntax
@@ -339,7 +349,9 @@ class ApplicationEntity:
             return
         context = self._supported_contexts[abstract]
         removing = {UID(ts) for ts in transfer_syntax}
-        remaining: list[str | bytes | UID] = [ts for ts in context.transfer_syntax if ts not in removing]
+        remaining: list[str | bytes | UID] = [
+            ts for ts in context.transfer_syntax if ts not in removing
+        ]
         if remaining:
             context.transfer_syntax = list(remaining)
         else:
@@ -388,7 +400,7 @@ class ApplicationEntity:
 
     @ae_title.setter
     def ae_title(self, value: str) -> None:
-        self._ae_title = set_ae(value, "ae_title", False, False) or ""
+        self._ae_title = set_ae(_text_title(value, "ae_title"), "ae_title", False, False) or ""
 
     @property
     def implementation_class_uid(self) -> str:
@@ -421,7 +433,7 @@ class ApplicationEntity:
 
     @maximum_associations.setter
     def maximum_associations(self, value: int) -> None:
-        if value >= 1:
+        if isinstance(value, int) and value >= 1:
             self._maximum_associations = value
         else:
             LOGGER.warning("maximum_associations set to 1")
@@ -452,8 +464,17 @@ class ApplicationEntity:
 
     @require_calling_aet.setter
     def require_calling_aet(self, ae_titles: list[str]) -> None:
+        if any(isinstance(title, bytes) for title in ae_titles):
+            import warnings
+
+            warnings.warn(
+                "The use of a list of bytes with 'require_calling_aet' is "
+                "deprecated, use a list of ASCII str instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self._require_calling_aet = [
-            set_ae(title, "require_calling_aet", False, False) or "" for title in ae_titles
+            set_ae(_decode(title), "require_calling_aet", False, False) or "" for title in ae_titles
         ]
 
     # -- timeouts -----------------------------------------------------------
@@ -500,6 +521,8 @@ class ApplicationEntity:
         else:
             LOGGER.warning("connection_timeout set to None")
             self._connection_timeout = None
+        for assoc in self.active_associations:
+            assoc.connection_timeout = self._connection_timeout
 
     def __str__(self) -> str:
         lines = [
@@ -538,6 +561,25 @@ def _connected(assoc: Association, opener: Any) -> socket.socket:
     local = sock.getsockname()
     assoc.requestor.address, assoc.requestor.port = local[0], local[1]
     return sock
+
+
+def _text_title(value: Any, name: str) -> Any:
+    """pynetdicom 2.x took AE titles as bytes: still accepted, with its warning."""
+    if isinstance(value, bytes):
+        import warnings
+
+        warnings.warn(
+            f"The use of bytes with '{name}' is deprecated, use an ASCII str instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return _decode(value)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("ascii", errors="replace").strip()
+    return value
 
 
 def _check_bind_address(bind_address: Any) -> None:

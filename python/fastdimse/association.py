@@ -49,10 +49,10 @@ class Association(threading.Thread):
     """One association, as requestor (``AE.associate``) or acceptor (a server's peer)."""
 
     def __init__(self, ae: ApplicationEntity, mode: str) -> None:
-        mode = mode.lower()
+        mode = mode.lower() if isinstance(mode, str) else mode
         if mode not in (MODE_REQUESTOR, MODE_ACCEPTOR):
             raise ValueError(
-                f"Invalid association `mode` value, must be '{MODE_REQUESTOR}' or '{MODE_ACCEPTOR}'"
+                "Invalid association `mode` value, must be either 'requestor' or 'acceptor'"
             )
         super().__init__(daemon=True)
         self._ae = ae
@@ -68,7 +68,11 @@ class Association(threading.Thread):
         self._acse_timeout = ae.acse_timeout
         self._dimse_timeout = ae.dimse_timeout
         self._network_timeout = ae.network_timeout
+        self.connection_timeout = ae.connection_timeout
         self._handlers: dict[Any, Any] = {}
+        # As pynetdicom: every intervention event starts bound to its default handler.
+        for event in evt._INTERVENTION_EVENTS:
+            self.bind(event, evt.get_default_handler(event))
         self.dimse = DIMSEServiceProvider(self)
         self.dul: UpperLayer = self._make_upper_layer()
         self.server: AssociationServer | None = None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from fastdimse.presentation import PresentationContext
 
 __all__ = [
+    "AddressInformation",
     "AssociationServer",
     "ThreadedAssociationServer",
     "address_family",
@@ -36,6 +37,72 @@ LOGGER = logging.getLogger("fastdimse.transport")
 # Pending connections the kernel queues while the accept thread works: enough
 # for a burst of hundreds of modalities connecting at once.
 _BACKLOG = 512
+
+
+class AddressInformation:
+    """A host (resolved to an IP address) and port, with IPv6's flowinfo and scope ID."""
+
+    def __init__(self, addr: str, port: int, flowinfo: int = 0, scope_id: int = 0) -> None:
+        self._addr = ""
+        self.address = addr
+        self.port = port
+        self.flowinfo = flowinfo
+        self.scope_id = scope_id
+
+    @property
+    def address(self) -> str:
+        return self._addr
+
+    @address.setter
+    def address(self, value: str) -> None:
+        self._addr = _resolve(value)
+
+    @property
+    def address_family(self) -> socket.AddressFamily:
+        return address_family(self._addr)
+
+    @property
+    def is_ipv4(self) -> bool:
+        return self.address_family == socket.AF_INET
+
+    @property
+    def is_ipv6(self) -> bool:
+        return self.address_family == socket.AF_INET6
+
+    @property
+    def as_tuple(self) -> tuple[str, int] | tuple[str, int, int, int]:
+        """The address as ``socket.bind``/``connect`` take it for this family."""
+        if self.is_ipv6:
+            return (self._addr, self.port, self.flowinfo, self.scope_id)
+        return (self._addr, self.port)
+
+    @classmethod
+    def from_tuple(cls, address: tuple[Any, ...]) -> AddressInformation:
+        """From ``(host, port)`` or IPv6's ``(host, port, flowinfo, scope_id)``."""
+        if len(address) == 4:
+            return cls(address[0], address[1], address[2], address[3])
+        return cls(address[0], address[1])
+
+    @classmethod
+    def from_addr_port(cls, addr: str | tuple[str, int, int], port: int) -> AddressInformation:
+        """From a host (or IPv6's ``(host, flowinfo, scope_id)``) and a port."""
+        if isinstance(addr, tuple):
+            return cls(addr[0], port, addr[1], addr[2])
+        return cls(addr, port)
+
+
+def _resolve(host: str) -> str:
+    # "" means any address (for bind); a name resolves to its first IPv4
+    # address, else its first IPv6 one, as pynetdicom does.
+    if host == "<broadcast>":
+        host = "255.255.255.255"
+    flags = 0 if host else socket.AI_PASSIVE
+    entries = socket.getaddrinfo(host or None, 0, flags=flags)
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for entry in entries:
+            if entry[0] == family:
+                return str(entry[4][0])
+    raise socket.gaierror("Address resolution failed")
 
 
 def address_family(host: str) -> socket.AddressFamily:
@@ -56,14 +123,14 @@ def connect(
     tls_args: tuple[ssl.SSLContext, str] | None = None,
 ) -> socket.socket:
     """A connected TCP_NODELAY socket (TLS-wrapped with ``tls_args``) to ``address``."""
-    family = address_family(str(address[0]))
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    remote = AddressInformation.from_tuple(address)
+    sock = socket.socket(remote.address_family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if bind_address is not None:
             sock.bind(bind_address)
         sock.settimeout(timeout)
-        sock.connect(address)
+        sock.connect(remote.as_tuple)
         if tls_args is not None:
             context, hostname = tls_args
             sock = context.wrap_socket(sock, server_hostname=hostname)
@@ -95,8 +162,10 @@ class AssociationServer:
         self._handlers: dict[Any, Any] = {}
         for item in evt_handlers or []:
             self.bind(*item)
-        self.socket = self._listen(address)
+        self.address_info = AddressInformation.from_tuple(address)
+        self.socket = self._listen(self.address_info)
         self.server_address: tuple[Any, ...] = self.socket.getsockname()
+        self.address_info.port = self.server_address[1]
         self._closing = threading.Event()
         self._serving = threading.Event()
         self._stopped = threading.Event()
@@ -162,12 +231,11 @@ class AssociationServer:
 
     # -- helpers ------------------------------------------------------------
 
-    def _listen(self, address: tuple[Any, ...]) -> socket.socket:
-        family = address_family(str(address[0]))
-        sock = socket.socket(family, socket.SOCK_STREAM)
+    def _listen(self, address: AddressInformation) -> socket.socket:
+        sock = socket.socket(address.address_family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
+            sock.bind(address.as_tuple)
             sock.listen(_BACKLOG)
         except BaseException:
             sock.close()
