@@ -277,9 +277,7 @@ def _log_store(
 ) -> None:
     if not is_rsp:
         data = cmd.DataSet
-        present = (data is not None and data.getbuffer().nbytes > 0) or (
-            cmd._dataset_path is not None
-        )
+        present = (data is not None and len(data.getvalue()) > 0) or (cmd._dataset_path is not None)
         sop_class = _uid_name(cmd.AffectedSOPClassUID or "")
         if sent:
             kind = {"CT Image Storage": ", (CT)", "MR Image Storage": ", (MR)"}.get(sop_class, "")
