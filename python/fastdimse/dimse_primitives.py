@@ -572,7 +572,7 @@ def data_set_of(primitive: DimsePrimitiveType, command_field: int | None = None)
     if keyword is None:
         return None
     stream: BytesIO | None = getattr(primitive, keyword, None)
-    if stream is None or not stream.getbuffer().nbytes:
+    if stream is None or not stream.getvalue():
         return None
     return stream
 
