@@ -82,6 +82,7 @@ class Association(threading.Thread):
         self._lock = threading.Lock()
         self._peer_max_pdu = 16382
         self._over_limit = False
+        self._rq: _core.AssociateRq | None = None
         self._pending_accept: tuple[socket.socket, ssl.SSLContext | None] | None = None
 
     # -- identity and state -------------------------------------------------
@@ -178,6 +179,7 @@ class Association(threading.Thread):
         """Connect, send the A-ASSOCIATE-RQ and wait for the answer (ACSE timeout)."""
         rq = build_associate_rq(self.requestor, self.acceptor)
         log_associate_rq(LOGGER, rq, sent=True)
+        self._rq = rq
         evt.trigger(self, evt.EVT_REQUESTED, {})
         self.dul.request_association(rq, connect)
         if self.dul.closed.is_set() and not self._negotiated.is_set():
@@ -203,7 +205,6 @@ class Association(threading.Thread):
         primitive = C_ECHO()
         primitive.MessageID = msg_id
         primitive.AffectedSOPClassUID = VERIFICATION_SOP_CLASS
-        LOGGER.info("Sending Echo Request: MsgID %s", msg_id)
         self.dimse.send_msg(primitive, int(context.context_id or 0))
         _, rsp = self.dimse.get_msg(block=True)
         if rsp is None:
@@ -421,7 +422,7 @@ class Association(threading.Thread):
         self._rejected_cx = [cx for cx in acceptance.contexts if cx.result != 0]
         self._peer_max_pdu = self.requestor.maximum_length
         LOGGER.info("Accepting Association")
-        log_associate_ac(LOGGER, acceptance.ac, sent=True)
+        log_associate_ac(LOGGER, acceptance.ac, sent=True, rq=pdu)
         self.dul.request(Event.EVT7, acceptance.ac)
         evt.trigger(self, evt.EVT_ACCEPTED, {})
         self.is_established = True
@@ -431,7 +432,7 @@ class Association(threading.Thread):
     def _on_associate_ac(self, pdu: object | None) -> None:
         if not isinstance(pdu, _core.AssociateAc):
             return
-        log_associate_ac(LOGGER, pdu, sent=False)
+        log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
         contexts = read_associate_ac(self, pdu)
         self._accepted_cx = {int(cx.context_id or 0): cx for cx in contexts if cx.result == 0}
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
@@ -474,7 +475,7 @@ class Association(threading.Thread):
 
     def _on_abort(self, pdu: object | None) -> None:
         if isinstance(pdu, _core.Abort):
-            log_abort(LOGGER, pdu, sent=False)
+            log_abort(LOGGER, pdu.source, pdu.reason, sent=False)
         else:
             LOGGER.error("Association aborted by the service provider")
         was = self.is_established or not self._negotiated.is_set()
