@@ -40,6 +40,12 @@ def wait_until(predicate: Any, timeout: float = DEADLINE) -> bool:
     return bool(predicate())
 
 
+def established(ae: AE) -> bool:
+    """One association on ``ae``, and it is established (not merely connected)."""
+    active = ae.active_associations
+    return len(active) == 1 and active[0].is_established
+
+
 @pytest.fixture
 def scp_ae() -> Iterator[AE]:
     ae = AE("SCP")
@@ -254,7 +260,7 @@ class TestReleaseAndAbort:
         assoc = requestor().associate(
             "127.0.0.1", port, evt_handlers=[(evt.EVT_RELEASED, lambda e: released.set())]
         )
-        assert wait_until(lambda: len(scp_ae.active_associations) == 1)
+        assert wait_until(lambda: established(scp_ae))
         scp_ae.active_associations[0].release()
         assert released.wait(DEADLINE)
         assert wait_until(lambda: assoc.is_released and not assoc.is_alive())
@@ -271,7 +277,7 @@ class TestReleaseAndAbort:
     def test_acceptor_aborts(self, scp_ae: AE) -> None:
         _, port = start(scp_ae)
         assoc = requestor().associate("127.0.0.1", port)
-        assert wait_until(lambda: len(scp_ae.active_associations) == 1)
+        assert wait_until(lambda: established(scp_ae))
         scp_ae.active_associations[0].abort()
         assert wait_until(lambda: assoc.is_aborted and not assoc.is_alive())
         # The requestor learns of it: a request now fails at once.
@@ -336,3 +342,57 @@ def test_build_context_round_trip_through_association(scp_ae: AE) -> None:
     )
     assert assoc.accepted_contexts[0].transfer_syntax == [EXPLICIT]
     assoc.release()
+
+
+class TestPerPduEvents:
+    def test_pdu_data_acse_and_fsm_events_when_bound(self, scp_ae: AE) -> None:
+        seen: dict[str, list[Any]] = {}
+
+        def record(name: str) -> Any:
+            return lambda event: seen.setdefault(name, []).append(event)
+
+        events = {
+            "pdu_recv": evt.EVT_PDU_RECV,
+            "pdu_sent": evt.EVT_PDU_SENT,
+            "data_recv": evt.EVT_DATA_RECV,
+            "data_sent": evt.EVT_DATA_SENT,
+            "acse_sent": evt.EVT_ACSE_SENT,
+            "acse_recv": evt.EVT_ACSE_RECV,
+            "fsm": evt.EVT_FSM_TRANSITION,
+            "open": evt.EVT_CONN_OPEN,
+        }
+        _, port = start(scp_ae)
+        assoc = requestor().associate(
+            "127.0.0.1", port, evt_handlers=[(e, record(n)) for n, e in events.items()]
+        )
+        assert assoc.send_c_echo().Status == 0
+        assoc.release()
+        # RQ, P-DATA (echo), RELEASE-RQ sent; AC, P-DATA, RELEASE-RP received.
+        assert [type(e.pdu).__name__ for e in seen["pdu_sent"]] == [
+            "AssociateRq",
+            "PDataTf",
+            "ReleaseRq",
+        ]
+        assert [type(e.pdu).__name__ for e in seen["pdu_recv"]] == [
+            "AssociateAc",
+            "PDataTf",
+            "ReleaseRp",
+        ]
+        assert b"".join(e.data for e in seen["data_sent"])[:1] == b"\x01"
+        assert len(seen["data_recv"]) == 3
+        assert [type(e.primitive).__name__ for e in seen["acse_sent"]] == ["AssociateRq"]
+        assert [type(e.primitive).__name__ for e in seen["acse_recv"]] == ["AssociateAc"]
+        first = seen["fsm"][0]
+        assert (first.current_state, first.fsm_event, first.action, first.next_state) == (
+            "Sta1",
+            "Evt1",
+            "AE-1",
+            "Sta4",
+        )
+        assert seen["open"][0].address == ("127.0.0.1", port)
+
+    def test_unbound_per_pdu_events_keep_the_plain_receiver(self, scp_ae: AE) -> None:
+        _, port = start(scp_ae)
+        assoc = requestor().associate("127.0.0.1", port)
+        assert assoc.dul._on_pdu is None
+        assoc.release()

@@ -22,7 +22,7 @@ from fastdimse.acse import build_associate_rq, evaluate_associate_rq, read_assoc
 from fastdimse.dimse import DIMSEServiceProvider
 from fastdimse.dimse_primitives import C_ECHO
 from fastdimse.dul import UpperLayer
-from fastdimse.fsm import Event, Indication, State
+from fastdimse.fsm import Event, Indication, State, Transition
 from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
 
 if TYPE_CHECKING:
@@ -43,6 +43,26 @@ VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
 # A-ABORT (source, reason): user abort; provider abort with reason not specified.
 _USER_ABORT = (0, 0)
 _PROVIDER_ABORT = (2, 0)
+
+
+# Events whose handlers need every PDU's bytes.
+_WIRE_EVENTS = (
+    evt.EVT_DATA_RECV,
+    evt.EVT_DATA_SENT,
+    evt.EVT_PDU_RECV,
+    evt.EVT_PDU_SENT,
+)
+
+
+def _split_pdus(data: bytes) -> list[bytes]:
+    """The PDUs of a buffer we wrote or received whole (6-byte headers)."""
+    pdus = []
+    offset = 0
+    while offset + 6 <= len(data):
+        end = offset + 6 + int.from_bytes(data[offset + 2 : offset + 6], "big")
+        pdus.append(data[offset:end])
+        offset = end
+    return pdus
 
 
 class Association(threading.Thread):
@@ -181,6 +201,8 @@ class Association(threading.Thread):
         log_associate_rq(LOGGER, rq, sent=True)
         self._rq = rq
         evt.trigger(self, evt.EVT_REQUESTED, {})
+        self._observe_if_bound()
+        self._acse_event(rq, sent=True)
         self.dul.request_association(rq, connect)
         if self.dul.closed.is_set() and not self._negotiated.is_set():
             self.is_aborted = True
@@ -387,7 +409,42 @@ class Association(threading.Thread):
             artim_timeout=self._acse_timeout,
             network_timeout=self._network_timeout,
             provider_check=None,
+            on_transition=self._on_transition,
         )
+
+    # -- per-PDU events: built only when a handler is bound -----------------
+
+    def _observe_if_bound(self) -> None:
+        if any(evt.is_bound(self, e) for e in _WIRE_EVENTS):
+            self.dul.observe(self._on_wire)
+
+    def _on_wire(self, data: bytes, sent: bool) -> None:
+        data_event, pdu_event = (
+            (evt.EVT_DATA_SENT, evt.EVT_PDU_SENT) if sent else (evt.EVT_DATA_RECV, evt.EVT_PDU_RECV)
+        )
+        if evt.is_bound(self, data_event):
+            evt.trigger(self, data_event, {"data": data})
+        if evt.is_bound(self, pdu_event):
+            for pdu in _split_pdus(data):
+                evt.trigger(self, pdu_event, {"pdu": _core.decode_pdu(pdu)})
+
+    def _on_transition(self, transition: Transition) -> None:
+        if evt.is_bound(self, evt.EVT_FSM_TRANSITION):
+            evt.trigger(
+                self,
+                evt.EVT_FSM_TRANSITION,
+                {
+                    "current_state": transition.state.label,
+                    "fsm_event": transition.event.label,
+                    "action": transition.action.value,
+                    "next_state": transition.next_state.label,
+                },
+            )
+
+    def _acse_event(self, pdu: object, sent: bool) -> None:
+        event = evt.EVT_ACSE_SENT if sent else evt.EVT_ACSE_RECV
+        if evt.is_bound(self, event):
+            evt.trigger(self, event, {"primitive": pdu})
 
     # -- indications from the upper layer (on this association's thread) ----
 
@@ -395,6 +452,11 @@ class Association(threading.Thread):
         if kind is Indication.P_DATA:
             if isinstance(pdu, _core.Message):
                 self.dimse.receive(pdu)
+            return
+        if kind is Indication.TRANSPORT_CONNECTED:
+            if self.is_requestor:
+                address = (self.acceptor.address, self.acceptor.port)
+                evt.trigger(self, evt.EVT_CONN_OPEN, {"address": address})
             return
         handler = self._INDICATIONS.get(kind)
         if handler is not None:
@@ -404,6 +466,7 @@ class Association(threading.Thread):
         if not isinstance(pdu, _core.AssociateRq):
             return
         log_associate_rq(LOGGER, pdu, sent=False)
+        self._acse_event(pdu, sent=False)
         evt.trigger(self, evt.EVT_REQUESTED, {})
         acceptance = evaluate_associate_rq(self, pdu, over_limit=self._over_limit)
         if acceptance.reject is not None or acceptance.ac is None:
@@ -412,6 +475,7 @@ class Association(threading.Thread):
             LOGGER.info("Rejecting Association")
             log_associate_rj(LOGGER, rj, sent=True)
             self.is_rejected = True
+            self._acse_event(rj, sent=True)
             self.dul.request(Event.EVT8, rj)
             evt.trigger(self, evt.EVT_REJECTED, {})
             self._negotiated.set()
@@ -423,6 +487,7 @@ class Association(threading.Thread):
         self._peer_max_pdu = self.requestor.maximum_length
         LOGGER.info("Accepting Association")
         log_associate_ac(LOGGER, acceptance.ac, sent=True, rq=pdu)
+        self._acse_event(acceptance.ac, sent=True)
         self.dul.request(Event.EVT7, acceptance.ac)
         evt.trigger(self, evt.EVT_ACCEPTED, {})
         self.is_established = True
@@ -433,6 +498,7 @@ class Association(threading.Thread):
         if not isinstance(pdu, _core.AssociateAc):
             return
         log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
+        self._acse_event(pdu, sent=False)
         contexts = read_associate_ac(self, pdu)
         self._accepted_cx = {int(cx.context_id or 0): cx for cx in contexts if cx.result == 0}
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
@@ -451,6 +517,7 @@ class Association(threading.Thread):
     def _on_associate_rj(self, pdu: object | None) -> None:
         if isinstance(pdu, _core.AssociateRj):
             log_associate_rj(LOGGER, pdu, sent=False)
+            self._acse_event(pdu, sent=False)
         self.is_rejected = True
         evt.trigger(self, evt.EVT_REJECTED, {})
         self._negotiated.set()

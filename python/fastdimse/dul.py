@@ -31,6 +31,7 @@ from fastdimse.fsm import (
     Send,
     State,
     StateMachine,
+    Transition,
     classify_pdu,
 )
 
@@ -65,14 +66,15 @@ class UpperLayer:
         artim_timeout: float | None,
         network_timeout: float | None = None,
         clock: Clock = time.monotonic,
-        observe_pdus: bool = False,
-        on_pdu: Callable[[bytes, bool], None] | None = None,
+        on_transition: Callable[[Transition], None] | None = None,
         provider_check: Callable[[_core.AssociateRq], _core.AssociateRj | None] | None = None,
     ) -> None:
         self.requestor = requestor
         self.network_timeout = network_timeout
         self._on_indication = on_indication
-        self._on_pdu = on_pdu
+        self._on_pdu: Callable[[bytes, bool], None] | None = None
+        self._on_transition = on_transition
+        self._local_max_pdu = local_max_pdu
         self._provider_check = provider_check
         self._clock = clock
         self._lock = threading.RLock()
@@ -81,7 +83,7 @@ class UpperLayer:
             requestor=requestor,
             artim_timeout=artim_timeout if artim_timeout is not None else float("inf"),
         )
-        self._receiver = _core.Receiver(local_max_pdu, observe_pdus=observe_pdus, report_pdata=True)
+        self._receiver = _core.Receiver(local_max_pdu, report_pdata=True)
         self._sock: socket.socket | None = None
         self._closed = threading.Event()
         self._connect: Callable[[], socket.socket] | None = None
@@ -101,6 +103,16 @@ class UpperLayer:
     @property
     def transport_socket(self) -> socket.socket | None:
         return self._sock
+
+    def observe(self, on_pdu: Callable[[bytes, bool], None]) -> None:
+        """Report every PDU's bytes, sent (True) and received (False), to ``on_pdu``.
+
+        Only for EVT_PDU_*/EVT_DATA_* handlers: call it before the connection
+        carries anything, since it replaces the receiver with one that keeps
+        each PDU's bytes.
+        """
+        self._on_pdu = on_pdu
+        self._receiver = _core.Receiver(self._local_max_pdu, observe_pdus=True, report_pdata=True)
 
     def accept(self, sock: socket.socket) -> None:
         """A peer connected to us (Evt5): wait for its A-ASSOCIATE-RQ under ARTIM."""
@@ -254,6 +266,9 @@ class UpperLayer:
             before = self._machine.state
             effects = self._machine.handle(event, self._clock(), pdu, reject=reject)
             LOGGER.debug("%s + %s -> %s", before.name, event.name, self._machine.state.name)
+            transition = self._machine.last_transition
+            if self._on_transition is not None and transition is not None:
+                self._on_transition(transition)
             self._sync_receiver()
             for effect in effects:
                 if isinstance(effect, Indicate):
