@@ -1,0 +1,1 @@
+"""Command-line apps with pynetdicom's names, options and output: `python -m fastdimse <app>`."""

@@ -1,0 +1,199 @@
+"""What the command-line apps share: option groups, logging set-up, the early listening socket.
+
+This module imports only the standard library: a server app parses its arguments and starts
+listening before the library (and pydicom behind it) is imported, so that a peer can connect
+within a fraction of a second of the process starting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# The library's default maximum PDU (pynetdicom's DEFAULT_MAX_LENGTH); repeated here so that
+# building the help text does not import the library.
+DEFAULT_MAX_LENGTH = 16382
+
+# Transfer syntax UIDs the apps name, as plain strings (the library accepts str UIDs).
+IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
+DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1.99"
+EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
+
+LIBRARY_LOGGER = "fastdimse"
+LOG_FORMAT = "%(levelname).1s: %(message)s"
+LOG_LEVELS = {
+    "critical": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
+
+# A backlog large enough that a burst of peers connecting while the library is still being
+# imported waits in the kernel instead of being refused.
+LISTEN_BACKLOG = 128
+
+
+def add_general_options(parser: argparse.ArgumentParser, app_name: str) -> argparse._ArgumentGroup:
+    """Add the "General Options" group: --version, -q/-v/-d (exclusive) and -ll.
+
+    --version prints "<app>.py v<version>" and exits with status 0 at once, even without
+    the app's required arguments.
+    """
+    from fastdimse._core import __version__
+
+    group = parser.add_argument_group("General Options")
+    group.add_argument(
+        "--version",
+        help="print version information and exit",
+        action="version",
+        version=f"{app_name}.py v{__version__}",
+    )
+    verbosity = group.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-q",
+        "--quiet",
+        help="quiet mode, print no warnings and errors",
+        action="store_const",
+        dest="log_type",
+        const="q",
+    )
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        help="verbose mode, print processing details",
+        action="store_const",
+        dest="log_type",
+        const="v",
+    )
+    verbosity.add_argument(
+        "-d",
+        "--debug",
+        help="debug mode, print debug information",
+        action="store_const",
+        dest="log_type",
+        const="d",
+    )
+    group.add_argument(
+        "-ll",
+        "--log-level",
+        metavar="[l]",
+        help="use level l for the logger (critical, error, warn, info, debug)",
+        type=str,
+        choices=list(LOG_LEVELS),
+    )
+    return group
+
+
+def add_timeout_options(group: argparse._ArgumentGroup) -> None:
+    """Add -ta, -td and -tn (seconds, default 30) to a "Network Options" group."""
+    for short, long, what in (
+        ("-ta", "--acse-timeout", "ACSE messages"),
+        ("-td", "--dimse-timeout", "DIMSE messages"),
+        ("-tn", "--network-timeout", "the network"),
+    ):
+        group.add_argument(
+            short,
+            long,
+            metavar="[s]econds",
+            help=f"timeout for {what} (default: 30 s)",
+            type=float,
+            default=30,
+        )
+
+
+def add_max_pdu_option(group: argparse._ArgumentGroup) -> None:
+    """Add -pdu/--max-pdu (our maximum receive PDU) to a "Network Options" group."""
+    group.add_argument(
+        "-pdu",
+        "--max-pdu",
+        metavar="[n]umber of bytes",
+        help=f"set max receive pdu to n bytes (0 for unlimited, default: {DEFAULT_MAX_LENGTH})",
+        type=int,
+        default=DEFAULT_MAX_LENGTH,
+    )
+
+
+def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
+    """Route the library's and the app's log records to stderr; return the app's logger.
+
+    Records look like "I: Requesting Association". The default level is ERROR; -v gives INFO,
+    -d DEBUG, -ll any level; -q prints nothing at all. The app's logger is a child of the
+    library's, so one handler and one level cover both.
+    """
+    library = logging.getLogger(LIBRARY_LOGGER)
+    app_logger = logging.getLogger(f"{LIBRARY_LOGGER}.apps.{app_name}")
+    if any(isinstance(h, logging.StreamHandler) for h in library.handlers):
+        # Already set up (main() called twice in one process): keep the first set-up.
+        return app_logger
+
+    if args.log_type == "q":
+        # A NullHandler counts as a handler, so logging's last-resort stderr output stays off.
+        library.addHandler(logging.NullHandler())
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        library.addHandler(handler)
+    # Records stop here: a root handler set up by an embedding program would print them twice.
+    library.propagate = False
+
+    level = logging.ERROR
+    if args.log_type == "v":
+        level = logging.INFO
+    elif args.log_type == "d":
+        level = logging.DEBUG
+    if args.log_level:
+        level = LOG_LEVELS[args.log_level]
+    library.setLevel(level)
+    return app_logger
+
+
+def listen_early(bind_address: str, port: int, logger: logging.Logger) -> socket.socket:
+    """Bind and listen on (bind_address, port) now, before the library is imported.
+
+    An empty address means all IPv4 interfaces, as in pynetdicom's apps; an address with a
+    colon is IPv6. Exits with status 1 (after logging why) when the port cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in bind_address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # A restarted server must not wait for the old connections' TIME_WAIT to end.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((bind_address, port))
+        sock.listen(LISTEN_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        logger.error(f"Unable to listen on {bind_address or '*'}:{port}: {exc}")
+        sys.exit(1)
+    return sock
+
+
+def serve_forever(
+    ae: Any,
+    sock: socket.socket,
+    address: tuple[str, int],
+    evt_handlers: Sequence[tuple[Any, Callable[..., Any]]],
+) -> None:
+    """Run the blocking server of `ae` on the socket `listen_early` opened.
+
+    The socket is handed over through start_server's `_listen_socket` keyword. An AE without
+    that keyword gets the address instead, after the early socket is closed (peers that
+    connected in between are refused, so the early bind then buys nothing). Ctrl-C ends the
+    server normally.
+    """
+    import inspect
+
+    kwargs: dict[str, Any] = {"block": True, "evt_handlers": list(evt_handlers)}
+    if "_listen_socket" in inspect.signature(ae.start_server).parameters:
+        kwargs["_listen_socket"] = sock
+    else:
+        sock.close()
+    try:
+        ae.start_server(address, **kwargs)
+    except KeyboardInterrupt:
+        ae.shutdown()
