@@ -201,9 +201,8 @@ def storescp(tmp_path: Path) -> Iterator[Callable[..., int]]:
                 stderr=subprocess.DEVNULL,
             )
             procs.append(proc)
-            if wait_until(lambda: proc.poll() is not None or port_accepts(port)):
-                if proc.poll() is None:
-                    return port
+            if _listening(proc, port):
+                return port
         raise RuntimeError("storescp did not start listening")
 
     yield start
@@ -211,6 +210,12 @@ def storescp(tmp_path: Path) -> Iterator[Callable[..., int]]:
         if proc.poll() is None:
             proc.kill()
         proc.wait(DEADLINE)
+
+
+def _listening(proc: subprocess.Popen[bytes], port: int) -> bool:
+    """Wait until ``proc`` listens on ``port`` (True) or exits, e.g. on a port clash (False)."""
+    wait_until(lambda: proc.poll() is not None or port_accepts(port))
+    return proc.poll() is None and port_accepts(port)
 
 
 # -- TLS ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from fastdimse import AE, evt
+
 from .conftest import (
     BIG_ENDIAN,
     DEADLINE,
@@ -31,6 +32,7 @@ from .conftest import (
     run_dcmtk,
     wait_until,
 )
+
 
 def their_max_pdu(output: str) -> int:
     """The acceptor's maximum PDU as echoscu -d reports it after the A-ASSOCIATE-AC."""
