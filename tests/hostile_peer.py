@@ -31,8 +31,8 @@ __all__ = [
     "associate_rq",
     "crash_log",
     "describe",
-    "echo_works",
     "echo_rq",
+    "echo_works",
     "hostile_scp",
     "pdu",
 ]
@@ -40,6 +40,8 @@ __all__ = [
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT = "1.2.840.10008.1.2"
 APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
+
+_UserItem = _core.MaximumLength | _core.ImplementationClassUid | _core.UnknownUserItem
 
 
 def pdu(pdu_type: int, body: bytes, *, length: int | None = None) -> bytes:
@@ -52,12 +54,12 @@ def associate_rq(
     called: str = "HOSTILE-SCP",
     calling: str = "HOSTILE",
     contexts: Sequence[tuple[int, str, Sequence[str]]] = ((1, VERIFICATION, (IMPLICIT,)),),
-    user_items: Sequence[Any] | None = None,
+    user_items: Sequence[_UserItem] | None = None,
     application_context: str = APPLICATION_CONTEXT,
     protocol_version: int = 1,
 ) -> bytes:
     """A well-formed A-ASSOCIATE-RQ (by default for Verification), encoded by the core."""
-    items = (
+    items: list[_UserItem] = (
         [_core.MaximumLength(16382), _core.ImplementationClassUid("1.2.826.0.1.3680043.9.7433.1")]
         if user_items is None
         else list(user_items)
@@ -88,6 +90,7 @@ class Answer:
     closed: bool = False  # the server closed (EOF or reset) before the deadline
     garbage: str | None = None  # the server's bytes did not decode (never expected)
     elapsed: float = 0.0  # from the end of our last send to the first PDU, or to the close
+    closed_after: float | None = None  # from the end of our last send to the close
 
     @property
     def first(self) -> object | None:
@@ -131,11 +134,12 @@ class Peer:
 
     def send(self, data: bytes) -> bool:
         """Send ``data``; False if the server already closed (reset or broken pipe)."""
-        self._sent_at = time.monotonic()
         try:
             self.sock.sendall(data)
         except OSError:
             return False
+        finally:
+            self._sent_at = time.monotonic()
         return True
 
     def half_close(self) -> None:
@@ -173,9 +177,10 @@ class Peer:
                 data = b""
             if not data:
                 answer.closed = True
+                answer.closed_after = time.monotonic() - self._sent_at
                 break
             try:
-                events = self._receiver.feed(data)
+                events: list[object] = list(self._receiver.feed(data))
             except DecodeError as error:
                 answer.garbage = str(error)
                 events = list(error.events)
