@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fastdimse import _core
-from hostile_peer import (
+from hostile_peer import (  # type: ignore[import-untyped]
     Answer,
     Peer,
     associate_rq,
@@ -81,7 +81,7 @@ def _silence(*, associate: bool, prefix: bytes = b"") -> Callable[[int], tuple[f
 def _oversized_rq() -> bytes:
     sub_item = struct.pack(">BBH", 0x7F, 0, 65531) + b"x" * 65531
     item = struct.pack(">BBH", 0x50, 0, len(sub_item)) + sub_item
-    return pdu(0x01, associate_rq()[6:] + item * 17)[:65536]
+    return bytes(pdu(0x01, associate_rq()[6:] + item * 17)[:65536])
 
 
 def _crowd(size: int) -> Callable[[int], tuple[float, str]]:
@@ -200,8 +200,8 @@ def main() -> None:
     )
     print("| family | case | answer | median | max |")
     print("|---|---|---|---:|---:|")
-    for case, median, worst, seen in rows:
-        print(f"| {case.family} | {case.name} | {seen} | {_ms(median)} | {_ms(worst)} |")
+    for case, median, worst, answers in rows:
+        print(f"| {case.family} | {case.name} | {answers} | {_ms(median)} | {_ms(worst)} |")
 
 
 def _ms(seconds: float) -> str:
