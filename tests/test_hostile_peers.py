@@ -153,11 +153,6 @@ def _manifest() -> list[dict[str, str]]:
 
 ENTRIES = _manifest()
 
-# Entries whose handling exposes an engine bug (see the xfail tests below).
-KNOWN_BAD_STA2: dict[str, str] = {
-    "rq-ae-empty-nuls": "all-NUL calling AE title crashes the acceptor thread: no RJ",
-}
-
 
 def _decode(data: bytes, report_pdata: bool) -> tuple[list[object], DecodeError | None]:
     receiver = _core.Receiver(LOCAL_MAX_PDU, report_pdata=report_pdata)
@@ -278,7 +273,7 @@ def _mismatches(
 
 def test_corpus_as_first_bytes(corpus_run: CorpusRun) -> None:
     """Sta2: A-ASSOCIATE-RJ for what the core refuses with a reject, else AA-1 or close."""
-    results = {n: r for n, r in corpus_run.sta2.items() if n not in KNOWN_BAD_STA2}
+    results = dict(corpus_run.sta2)
     assert len(results) > 1000
     wrong = _mismatches(results, expect_sta2)
     assert not wrong, "\n".join(wrong[:40])
@@ -311,23 +306,8 @@ def test_corpus_leaves_server_serving(corpus_run: CorpusRun) -> None:
     assert corpus_run.echo_status == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="association.py _on_abort calls log_abort(LOGGER, pdu, sent=False) but "
-    "_logging.log_abort takes (logger, source, reason, sent): TypeError on every A-ABORT "
-    "indication, the acceptor thread dies (the peer still gets the A-ABORT); and an "
-    "all-space/all-NUL calling AE title raises ValueError in evaluate_associate_rq",
-)
 def test_corpus_no_acceptor_thread_dies(corpus_run: CorpusRun) -> None:
     assert not corpus_run.crash_messages, "\n".join(corpus_run.crash_messages[:10])
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_BAD_STA2))
-@pytest.mark.xfail(strict=True, reason="see KNOWN_BAD_STA2")
-def test_corpus_known_bad_as_first_bytes(corpus_run: CorpusRun, name: str) -> None:
-    answer, _ = corpus_run.sta2[name]
-    data = (HOSTILE / f"{name}.bin").read_bytes()
-    assert expect_sta2(data)(describe(answer.first)), describe(answer.first)
 
 
 # -- (b) garbage bytes ----------------------------------------------------------------------
@@ -468,11 +448,6 @@ def test_protocol_version_with_bit_0_and_others_is_accepted(scp: Scp) -> None:
     scp.echo_after()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no protocol-version check anywhere (core decoder, acse.evaluate_associate_rq): "
-    "an A-ASSOCIATE-RQ without bit 0 is accepted instead of RJ (1, 2, 2)",
-)
 @pytest.mark.parametrize("version", [0x0000, 0x0002, 0x8000])
 def test_protocol_version_without_bit_0_is_rejected(scp: Scp, version: int) -> None:
     """PS3.8 9.3.2/9.3.4: rejected-permanent, service-provider (ACSE), protocol-version."""
@@ -532,22 +507,11 @@ def test_bad_ae_titles(scp: Scp, called: str, calling: str, expected: str) -> No
     scp.echo_after()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="acse.evaluate_associate_rq accepts an all-space (no name) called AE title; "
-    "PS3.8 9.3.2 says the 16-space value shall not be used: RJ (1, 1, 7) expected",
-)
 def test_all_space_called_ae_title(scp: Scp) -> None:
     assert_answer(exchange(scp, _raw_titles(" " * 16, "HOSTILE")), "RJ(1,1,7)")
     scp.echo_after()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an all-space or all-NUL calling AE title raises ValueError ('must not be an "
-    "empty str') in the acceptor thread (ServiceUser.ae_title via set_ae): the connection "
-    "is closed with no A-ASSOCIATE-RJ (1, 1, 3)",
-)
 @pytest.mark.parametrize("calling", [" " * 16, "\x00" * 16], ids=["spaces", "nuls"])
 def test_empty_calling_ae_title(scp: Scp, calling: str) -> None:
     assert_answer(exchange(scp, _raw_titles("HOSTILE-SCP", calling)), "RJ(1,1,3)")
@@ -741,12 +705,6 @@ def test_peer_that_never_closes_after_rj(scp: Scp) -> None:
 # -- the slot of a finished association -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ApplicationEntity._add_association counts every acceptor whose thread is alive, "
-    "also one in Sta13 (association no longer exists) waiting for the peer to close: a peer "
-    "that does not close holds the slot until ARTIM; a new peer gets RJ (2, 3, 2)",
-)
 @pytest.mark.parametrize("ending", ["release", "reject", "abort-before-association"])
 def test_slot_free_once_association_is_over(ending: str) -> None:
     with crash_log() as crashes, hostile_scp(acse_timeout=5.0, network_timeout=NETWORK) as scp:
