@@ -10,8 +10,18 @@ profile=ci
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
-# Debian packages: none are needed by the codec yet (dcmtk and orthanc come
-# with the association and storage work).
+# Debian packages: DCMTK's tools are the interop peers of the tests (and
+# the benchmarks' baseline). Installed only when missing, as root or by sudo.
+need_debs=()
+command -v storescp >/dev/null 2>&1 || need_debs+=(dcmtk)
+if [ ${#need_debs[@]} -gt 0 ]; then
+    log "Debian packages: ${need_debs[*]}"
+    sudo_cmd=()
+    [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update -qq >&2
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >&2
+fi
 
 if [ ! -x .venv/bin/python ]; then
     log "creating .venv"

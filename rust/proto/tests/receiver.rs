@@ -996,3 +996,14 @@ fn messages_before_an_error_in_the_same_pdu_are_still_delivered_when_observing()
         vec![Ev::Message(1, command(&echo), None)]
     );
 }
+
+#[test]
+fn report_pdata_can_be_turned_on_and_off_between_pdus() {
+    let mut receiver = Receiver::new(config(16382));
+    let pdu = pdata(&[(1, CMD, &c_echo_rq(1)[..10])]);
+    assert_eq!(feed_all(&mut receiver, &pdu), vec![]);
+    receiver.set_report_pdata(true);
+    assert_eq!(feed_all(&mut receiver, &pdu), vec![Ev::PData(16)]);
+    receiver.set_report_pdata(false);
+    assert_eq!(feed_all(&mut receiver, &pdu), vec![]);
+}

@@ -109,6 +109,19 @@ impl Receiver {
         outcome_to_py(py, outcome)
     }
 
+    /// Whether each P-DATA-TF header is reported (`PDataTfHeader` events);
+    /// changing it takes effect from the next PDU.
+    #[getter]
+    fn report_pdata(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.lock(py)?.config().report_pdata)
+    }
+
+    #[setter]
+    fn set_report_pdata(&self, py: Python<'_>, report: bool) -> PyResult<()> {
+        self.lock(py)?.set_report_pdata(report);
+        Ok(())
+    }
+
     /// Whether part of a PDU has been received and not completed.
     #[getter]
     fn partial_pdu_pending(&self, py: Python<'_>) -> PyResult<bool> {

@@ -190,6 +190,13 @@ impl Receiver {
         &self.config
     }
 
+    /// Turns the per-P-DATA-TF `PDataTf` events on or off from the next PDU
+    /// header on: a state machine needs each P-DATA-TF only while it is not
+    /// in data transfer, where they are unexpected.
+    pub fn set_report_pdata(&mut self, report: bool) {
+        self.config.report_pdata = report;
+    }
+
     /// Consumes all of `data`, queueing events. While paused (after
     /// `Event::DataSetStart`) the bytes are kept for `resume`. After an
     /// error the receiver is poisoned and returns the same error again;

@@ -1,0 +1,268 @@
+"""Association negotiation (ACSE policy): what to request, and how to answer a request.
+
+Pure functions over the association's two ``ServiceUser`` objects and the core's
+PDU objects; the association calls them and sends what they return. The
+checks follow PS3.8 7.1 and PS3.7 Annex D, with pynetdicom's order and answers
+where it has them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastdimse import _core
+from fastdimse import pdu_primitives as prim
+from fastdimse.events import (
+    EVT_ASYNC_OPS,
+    EVT_SOP_COMMON,
+    EVT_SOP_EXTENDED,
+    EVT_USER_ID,
+    trigger,
+)
+from fastdimse.presentation import (
+    PresentationContext,
+    from_core_ac,
+    from_core_rq,
+    negotiate_as_acceptor,
+    negotiate_as_requestor,
+    negotiate_unrestricted,
+    to_core_ac,
+    to_core_rq,
+)
+
+if TYPE_CHECKING:
+    from fastdimse.association import Association
+    from fastdimse.service_user import ServiceUser
+
+__all__ = [
+    "APPLICATION_CONTEXT_NAME",
+    "Acceptance",
+    "build_associate_rq",
+    "evaluate_associate_rq",
+    "read_associate_ac",
+    "read_user_information",
+]
+
+LOGGER = logging.getLogger("fastdimse.acse")
+
+APPLICATION_CONTEXT_NAME = "1.2.840.10008.3.1.1.1"
+
+# A-ASSOCIATE-RJ (result, source, reason), PS3.8 9.3.4.
+REJECT_CALLING_AE = (0x01, 0x01, 0x03)
+REJECT_CALLED_AE = (0x01, 0x01, 0x07)
+REJECT_APPLICATION_CONTEXT = (0x01, 0x01, 0x02)
+REJECT_NO_REASON = (0x01, 0x01, 0x01)
+REJECT_USER_IDENTITY = (0x02, 0x02, 0x01)
+REJECT_LOCAL_LIMIT = (0x02, 0x03, 0x02)
+
+
+@dataclass
+class Acceptance:
+    """The acceptor's decision: an AC to send (with the negotiated contexts) or an RJ."""
+
+    reject: tuple[int, int, int] | None = None
+    contexts: list[PresentationContext] = field(default_factory=list)
+    ac: _core.AssociateAc | None = None
+
+
+# -- requestor ---------------------------------------------------------------
+
+
+def build_associate_rq(requestor: ServiceUser, acceptor: ServiceUser) -> _core.AssociateRq:
+    """The A-ASSOCIATE-RQ for the requestor's contexts and negotiation items."""
+    return _core.AssociateRq(
+        acceptor.ae_title,
+        requestor.ae_title,
+        [to_core_rq(cx) for cx in requestor.requested_contexts],
+        [item.to_core() for item in requestor.user_information],
+        APPLICATION_CONTEXT_NAME,
+    )
+
+
+def read_associate_ac(assoc: Association, ac: _core.AssociateAc) -> list[PresentationContext]:
+    """Record the acceptor's answer and return the negotiated contexts (requestor side)."""
+    acceptor = assoc.acceptor
+    read_user_information(acceptor, ac.user_information)
+    requestor = assoc.requestor
+    rq_roles: dict[Any, tuple[bool | None, bool | None]] = {
+        uid: (item.scu_role, item.scp_role) for uid, item in requestor.role_selection.items()
+    }
+    for cx in requestor.requested_contexts:
+        if cx.abstract_syntax in rq_roles:
+            scu, scp = rq_roles[cx.abstract_syntax]
+            cx.scu_role = bool(scu)
+            cx.scp_role = bool(scp)
+    ac_roles: dict[Any, tuple[bool | None, bool | None]] = {
+        uid: (item.scu_role, item.scp_role) for uid, item in acceptor.role_selection.items()
+    }
+    results = [from_core_ac(item) for item in ac.presentation_contexts]
+    return list(negotiate_as_requestor(requestor.requested_contexts, results, ac_roles))
+
+
+# -- acceptor ----------------------------------------------------------------
+
+
+def evaluate_associate_rq(
+    assoc: Association, rq: _core.AssociateRq, *, over_limit: bool
+) -> Acceptance:
+    """Decide how to answer ``rq``: the checks of pynetdicom's acceptor, in its order."""
+    ae = assoc.ae
+    requestor = assoc.requestor
+    acceptor = assoc.acceptor
+    requestor.ae_title = rq.calling_ae_title.strip() or rq.calling_ae_title
+    requestor.requested_contexts = [from_core_rq(item) for item in rq.presentation_contexts]
+    read_user_information(requestor, rq.user_information)
+
+    reject: tuple[int, int, int] | None = None
+    allowed = [aet.strip() for aet in ae.require_calling_aet]
+    if allowed and rq.calling_ae_title.strip() not in allowed:
+        reject = REJECT_CALLING_AE
+    if ae.require_called_aet and rq.called_ae_title.strip() != acceptor.ae_title.strip():
+        reject = REJECT_CALLED_AE
+    if rq.application_context != APPLICATION_CONTEXT_NAME:
+        reject = REJECT_APPLICATION_CONTEXT
+    if not rq.presentation_contexts:
+        # PS3.8 9.3.2: an RQ carries one or more presentation context items.
+        reject = REJECT_NO_REASON
+
+    if requestor.user_identity is not None:
+        verified, response = _check_user_identity(assoc, requestor.user_identity)
+        if not verified:
+            LOGGER.info("User identity failed verification")
+            reject = REJECT_USER_IDENTITY
+        elif response is not None and requestor.user_identity.positive_response_requested:
+            reply = prim.UserIdentityNegotiation()
+            reply.server_response = response
+            acceptor.add_negotiation_item(reply)
+
+    for item in _check_sop_class_extended(assoc):
+        acceptor.add_negotiation_item(item)
+    acceptor._common_ext = _check_sop_class_common_extended(assoc)
+    if requestor.asynchronous_operations != (1, 1):
+        window = _check_async_ops(assoc)
+        if window is not None:
+            acceptor.add_negotiation_item(window)
+
+    if over_limit:
+        reject = REJECT_LOCAL_LIMIT
+    if reject is not None:
+        return Acceptance(reject=reject)
+
+    rq_roles: dict[Any, tuple[bool | None, bool | None]] = {
+        uid: (i.scu_role, i.scp_role) for uid, i in requestor.role_selection.items()
+    }
+    from fastdimse import _config
+
+    negotiate = (
+        negotiate_unrestricted
+        if getattr(_config, "UNRESTRICTED_STORAGE_SERVICE", False)
+        else negotiate_as_acceptor
+    )
+    contexts, ac_roles = negotiate(
+        requestor.requested_contexts, acceptor.supported_contexts, rq_roles
+    )
+    for role in ac_roles:
+        acceptor.add_negotiation_item(role)
+    ac = _core.AssociateAc(
+        rq.called_ae_title,
+        rq.calling_ae_title,
+        [to_core_ac(cx) for cx in contexts],
+        [item.to_core() for item in acceptor.user_information],
+        APPLICATION_CONTEXT_NAME,
+    )
+    return Acceptance(contexts=list(contexts), ac=ac)
+
+
+def read_user_information(user: ServiceUser, items: list[Any]) -> None:
+    """Copy the peer's user-information items onto its ``ServiceUser``."""
+    user.reset_negotiation_items()
+    for core_item in items:
+        item = prim.from_core(core_item)
+        if isinstance(item, prim.MaximumLengthNotification):
+            user.maximum_length = item.maximum_length_received
+        elif isinstance(item, prim.ImplementationClassUIDNotification):
+            user.implementation_class_uid = item.implementation_class_uid
+        elif isinstance(item, prim.ImplementationVersionNameNotification):
+            user.implementation_version_name = item.implementation_version_name
+        elif item is not None:
+            try:
+                user.add_negotiation_item(item)
+            except TypeError:
+                LOGGER.debug("Ignoring user information item %r", item)
+
+
+# -- intervention handlers of negotiation ------------------------------------
+
+
+def _check_user_identity(
+    assoc: Association, item: prim.UserIdentityNegotiation
+) -> tuple[bool, bytes | None]:
+    try:
+        verified, response = trigger(
+            assoc,
+            EVT_USER_ID,
+            {
+                "user_id_type": item.user_identity_type,
+                "primary_field": item.primary_field,
+                "secondary_field": item.secondary_field,
+            },
+        )
+    except NotImplementedError:
+        return True, None  # no handler bound: the identity is not checked
+    except Exception:
+        LOGGER.exception("Exception in handler bound to 'evt.EVT_USER_ID'")
+        return False, None
+    return bool(verified), response
+
+
+def _check_sop_class_extended(assoc: Association) -> list[prim.SOPClassExtendedNegotiation]:
+    requested = assoc.requestor.sop_class_extended
+    if not requested:
+        return []
+    try:
+        answer = trigger(assoc, EVT_SOP_EXTENDED, {"app_info": requested})
+    except Exception:
+        LOGGER.exception("Exception in handler bound to 'evt.EVT_SOP_EXTENDED'")
+        return []
+    items = []
+    for uid, info in (answer or {}).items():
+        if not isinstance(info, bytes):
+            continue
+        item = prim.SOPClassExtendedNegotiation()
+        item.sop_class_uid = uid
+        item.service_class_application_information = info
+        items.append(item)
+    return items
+
+
+def _check_sop_class_common_extended(
+    assoc: Association,
+) -> dict[str, prim.SOPClassCommonExtendedNegotiation]:
+    requested = assoc.requestor.sop_class_common_extended
+    if not requested:
+        return {}
+    try:
+        answer = trigger(assoc, EVT_SOP_COMMON, {"items": requested})
+    except Exception:
+        LOGGER.exception("Exception in handler bound to 'evt.EVT_SOP_COMMON'")
+        return {}
+    return {
+        uid: item
+        for uid, item in (answer or {}).items()
+        if isinstance(item, prim.SOPClassCommonExtendedNegotiation)
+    }
+
+
+def _check_async_ops(assoc: Association) -> prim.AsynchronousOperationsWindowNegotiation | None:
+    invoked, performed = assoc.requestor.asynchronous_operations
+    try:
+        trigger(assoc, EVT_ASYNC_OPS, {"nr_invoked": invoked, "nr_performed": performed})
+    except Exception:
+        LOGGER.exception("Exception in handler bound to 'evt.EVT_ASYNC_OPS'")
+    # We perform operations one at a time: answer (1, 1) whatever the handler says.
+    window = prim.AsynchronousOperationsWindowNegotiation()
+    window.maximum_number_operations_invoked = 1
+    window.maximum_number_operations_performed = 1
+    return window

@@ -1,0 +1,273 @@
+"""TCP (and TLS) transport: the association server and the requestor's connection.
+
+The server is one accept thread; each accepted connection becomes an
+``Association`` thread at once, before anything is read, so a slow or silent
+peer holds only its own thread (closed by ARTIM) and a peer over the
+association limit still gets its A-ASSOCIATE-RJ. Sockets are TCP_NODELAY:
+every PDU, or one message's run of P-DATA PDUs, leaves in a single write.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastdimse import events as evt
+
+if TYPE_CHECKING:
+    from fastdimse.ae import ApplicationEntity
+    from fastdimse.association import Association
+    from fastdimse.presentation import PresentationContext
+
+__all__ = [
+    "AddressInformation",
+    "AssociationServer",
+    "ThreadedAssociationServer",
+    "address_family",
+    "connect",
+]
+
+LOGGER = logging.getLogger("fastdimse.transport")
+
+# Pending connections the kernel queues while the accept thread works: enough
+# for a burst of hundreds of modalities connecting at once.
+_BACKLOG = 512
+
+
+class AddressInformation:
+    """A host (resolved to an IP address) and port, with IPv6's flowinfo and scope ID."""
+
+    def __init__(self, addr: str, port: int, flowinfo: int = 0, scope_id: int = 0) -> None:
+        self._addr = ""
+        self.address = addr
+        self.port = port
+        self.flowinfo = flowinfo
+        self.scope_id = scope_id
+
+    @property
+    def address(self) -> str:
+        return self._addr
+
+    @address.setter
+    def address(self, value: str) -> None:
+        self._addr = _resolve(value)
+
+    @property
+    def address_family(self) -> socket.AddressFamily:
+        return address_family(self._addr)
+
+    @property
+    def is_ipv4(self) -> bool:
+        return self.address_family == socket.AF_INET
+
+    @property
+    def is_ipv6(self) -> bool:
+        return self.address_family == socket.AF_INET6
+
+    @property
+    def as_tuple(self) -> tuple[str, int] | tuple[str, int, int, int]:
+        """The address as ``socket.bind``/``connect`` take it for this family."""
+        if self.is_ipv6:
+            return (self._addr, self.port, self.flowinfo, self.scope_id)
+        return (self._addr, self.port)
+
+    @classmethod
+    def from_tuple(cls, address: tuple[Any, ...]) -> AddressInformation:
+        """From ``(host, port)`` or IPv6's ``(host, port, flowinfo, scope_id)``."""
+        if len(address) == 4:
+            return cls(address[0], address[1], address[2], address[3])
+        return cls(address[0], address[1])
+
+    @classmethod
+    def from_addr_port(cls, addr: str | tuple[str, int, int], port: int) -> AddressInformation:
+        """From a host (or IPv6's ``(host, flowinfo, scope_id)``) and a port."""
+        if isinstance(addr, tuple):
+            return cls(addr[0], port, addr[1], addr[2])
+        return cls(addr, port)
+
+
+def _resolve(host: str) -> str:
+    # "" means any address (for bind); a name resolves to its first IPv4
+    # address, else its first IPv6 one, as pynetdicom does.
+    if host == "<broadcast>":
+        host = "255.255.255.255"
+    flags = 0 if host else socket.AI_PASSIVE
+    entries = socket.getaddrinfo(host or None, 0, flags=flags)
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for entry in entries:
+            if entry[0] == family:
+                return str(entry[4][0])
+    raise socket.gaierror("Address resolution failed")
+
+
+def address_family(host: str) -> socket.AddressFamily:
+    """AF_INET6 for an IPv6 literal, else AF_INET."""
+    try:
+        if isinstance(ipaddress.ip_address(host.split("%")[0]), ipaddress.IPv6Address):
+            return socket.AF_INET6
+    except ValueError:
+        pass
+    return socket.AF_INET
+
+
+def connect(
+    address: tuple[Any, ...],
+    *,
+    bind_address: tuple[Any, ...] | None = None,
+    timeout: float | None = None,
+    tls_args: tuple[ssl.SSLContext, str] | None = None,
+) -> socket.socket:
+    """A connected TCP_NODELAY socket (TLS-wrapped with ``tls_args``) to ``address``."""
+    remote = AddressInformation.from_tuple(address)
+    sock = socket.socket(remote.address_family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if bind_address is not None:
+            sock.bind(bind_address)
+        sock.settimeout(timeout)
+        sock.connect(remote.as_tuple)
+        if tls_args is not None:
+            context, hostname = tls_args
+            sock = context.wrap_socket(sock, server_hostname=hostname)
+        sock.settimeout(None)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class AssociationServer:
+    """Accepts connections for an AE and serves each on its own association thread."""
+
+    def __init__(
+        self,
+        ae: ApplicationEntity,
+        address: tuple[Any, ...],
+        ae_title: str,
+        contexts: list[PresentationContext],
+        ssl_context: ssl.SSLContext | None = None,
+        evt_handlers: list[Any] | None = None,
+        request_handler: Any = None,
+    ) -> None:
+        self.ae = ae
+        self.ae_title = ae_title
+        self.contexts = contexts
+        self.ssl_context = ssl_context
+        self.allow_reuse_address = True
+        self._handlers: dict[Any, Any] = {}
+        for item in evt_handlers or []:
+            self.bind(*item)
+        self.address_info = AddressInformation.from_tuple(address)
+        self.socket = self._listen(self.address_info)
+        self.server_address: tuple[Any, ...] = self.socket.getsockname()
+        self.address_info.port = self.server_address[1]
+        self._closing = threading.Event()
+        self._serving = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
+
+    # -- the accept loop ----------------------------------------------------
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Accept connections until ``shutdown``; ``poll_interval`` is unused (no polling)."""
+        self._stopped.clear()
+        self._serving.set()
+        try:
+            while not self._closing.is_set():
+                try:
+                    conn, peer = self.socket.accept()
+                except OSError:
+                    if self._closing.is_set():
+                        break
+                    LOGGER.exception("accept() failed")
+                    continue
+                self._start_association(conn, peer)
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop accepting and close the listening socket; running associations go on."""
+        self._closing.set()
+        try:
+            # Wakes a thread blocked in accept() (Linux: EINVAL).
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if self._serving.is_set():
+            self._stopped.wait(5)
+        self.server_close()
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+    @property
+    def active_associations(self) -> list[Association]:
+        return [a for a in self.ae.active_associations if a.server is self]
+
+    # -- event handlers bound server-wide -----------------------------------
+
+    def bind(self, event: Any, handler: Callable[..., Any], args: list[Any] | None = None) -> None:
+        evt._add_handler(event, self._handlers, (handler, args))
+        for assoc in self.active_associations:
+            assoc.bind(event, handler, args)
+
+    def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
+        evt._remove_handler(event, self._handlers, handler)
+        for assoc in self.active_associations:
+            assoc.unbind(event, handler)
+
+    def get_handlers(self, event: Any) -> Any:
+        if event not in self._handlers:
+            return [] if event.is_notification else (evt.get_default_handler(event), None)
+        return self._handlers[event]
+
+    def get_events(self) -> list[Any]:
+        return sorted(self._handlers, key=lambda e: e.name)
+
+    # -- helpers ------------------------------------------------------------
+
+    def _listen(self, address: AddressInformation) -> socket.socket:
+        sock = socket.socket(address.address_family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address.as_tuple)
+            sock.listen(_BACKLOG)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _start_association(self, conn: socket.socket, peer: tuple[Any, ...]) -> None:
+        from fastdimse.association import Association
+
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        assoc = Association(self.ae, "acceptor")
+        assoc.acceptor.ae_title = self.ae_title
+        assoc.acceptor.supported_contexts = list(self.contexts)
+        assoc.acceptor.maximum_length = self.ae.maximum_pdu_size
+        assoc.acceptor.implementation_class_uid = self.ae.implementation_class_uid
+        assoc.acceptor.implementation_version_name = self.ae.implementation_version_name
+        assoc.acceptor.address, assoc.acceptor.port = self.server_address[:2]
+        assoc.requestor.address, assoc.requestor.port = peer[:2]
+        for event, handlers in self._handlers.items():
+            if isinstance(handlers, list):
+                for handler, args in handlers:
+                    assoc.bind(event, handler, args)
+            else:
+                handler, args = handlers
+                assoc.bind(event, handler, args)
+        over_limit = not self.ae._add_association(assoc)
+        assoc.name = f"AcceptorThread@{peer[0]}:{peer[1]}"
+        assoc._start_acceptor(conn, self, over_limit, self.ssl_context)
+
+
+class ThreadedAssociationServer(AssociationServer):
+    """An ``AssociationServer`` whose accept loop runs in its own thread."""
+
+    def process_request_thread(self) -> None:  # pynetdicom's name for the per-request step
+        self.serve_forever()

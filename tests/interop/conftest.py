@@ -1,0 +1,288 @@
+"""Shared fixtures for the interop tests: servers on free ports, real peers, certificates.
+
+Every server binds port 0 (or a port just freed by the kernel for DCMTK, which
+cannot report the port it bound), every wait polls with a generous deadline,
+and every fixture cleans up (shutdown, kill) whatever the test's outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fastdimse import AE
+
+VERIFICATION = "1.2.840.10008.1.1"
+CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+MR_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+IMPLICIT = "1.2.840.10008.1.2"
+EXPLICIT = "1.2.840.10008.1.2.1"
+DEFLATED = "1.2.840.10008.1.2.1.99"
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
+# A transfer syntax nobody here supports for Verification.
+JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
+# Some SOP class storescp does not accept (it accepts Verification and storage).
+MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
+
+# Generous: the machine is shared and CI runners are slow; nothing here sleeps for it.
+DEADLINE = 15.0
+LOCALHOST = "127.0.0.1"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` passes (no fixed sleep)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return bool(predicate())
+
+
+def free_port() -> int:
+    """A TCP port the kernel just handed out and released (for peers that cannot bind 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOCALHOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def port_accepts(port: int) -> bool:
+    try:
+        socket.create_connection((LOCALHOST, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def dcmtk_env() -> dict[str, str]:
+    # Debian's DCMTK writes each PDU in two calls; without TCP_NODELAY every
+    # message waits for a delayed ACK.
+    return {**os.environ, "TCP_NODELAY": "1"}
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"DCMTK's {name} is not installed")
+    return path
+
+
+def run_dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a DCMTK tool to completion; stdout and stderr are merged in ``.stdout``."""
+    return subprocess.run(
+        [require_tool(tool), *args],
+        env=dcmtk_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def tune(ae: Any) -> Any:
+    """Generous timeouts on either library's AE, so a hung peer fails the test, not CI."""
+    ae.acse_timeout = DEADLINE
+    ae.dimse_timeout = DEADLINE
+    ae.network_timeout = DEADLINE
+    return ae
+
+
+# -- our own AE --------------------------------------------------------------
+
+
+@dataclass
+class Served:
+    """A running server of ours and the AE behind it."""
+
+    ae: AE
+    server: Any
+    port: int
+
+
+@pytest.fixture
+def our_aes() -> Iterator[Callable[[str], AE]]:
+    """A factory of our AEs; each is shut down (servers stopped, associations aborted)."""
+    made: list[AE] = []
+
+    def make(title: str = "FASTDIMSE") -> AE:
+        ae = tune(AE(title))
+        made.append(ae)
+        return ae
+
+    yield make
+    for ae in made:
+        ae.shutdown()
+
+
+@pytest.fixture
+def serve(our_aes: Callable[[str], AE]) -> Callable[..., Served]:
+    """Start our server on a free port: ``serve(ae=None, **start_server kwargs)``.
+
+    Without ``ae`` a fresh AE titled ``OURSCP`` supporting Verification is used.
+    """
+
+    def start(ae: AE | None = None, **kwargs: Any) -> Served:
+        if ae is None:
+            ae = our_aes("OURSCP")
+            ae.add_supported_context(VERIFICATION)
+        server = ae.start_server((LOCALHOST, 0), block=False, **kwargs)
+        if server is None:
+            raise RuntimeError("start_server(block=False) returned no server")
+        return Served(ae, server, int(server.server_address[1]))
+
+    return start
+
+
+# -- pynetdicom ---------------------------------------------------------------
+
+
+@pytest.fixture
+def pn_aes() -> Iterator[Callable[[str], Any]]:
+    """A factory of pynetdicom 3.0.4 AEs, each shut down at the end."""
+    pynetdicom = pytest.importorskip("pynetdicom")
+    made: list[Any] = []
+
+    def make(title: str = "PYNETDICOM") -> Any:
+        ae = tune(pynetdicom.AE(title))
+        made.append(ae)
+        return ae
+
+    yield make
+    for ae in made:
+        ae.shutdown()
+
+
+@pytest.fixture
+def pn_serve(pn_aes: Callable[[str], Any]) -> Callable[..., Served]:
+    """Start a pynetdicom server on a free port (``start_server(block=False)``)."""
+
+    def start(ae: Any = None, **kwargs: Any) -> Served:
+        if ae is None:
+            ae = pn_aes("PNSCP")
+            ae.add_supported_context(VERIFICATION)
+        server = ae.start_server((LOCALHOST, 0), block=False, **kwargs)
+        return Served(ae, server, int(server.server_address[1]))
+
+    return start
+
+
+# -- DCMTK storescp -----------------------------------------------------------
+
+
+@pytest.fixture
+def storescp(tmp_path: Path) -> Iterator[Callable[..., int]]:
+    """Start DCMTK's ``storescp`` in the foreground on a free port; returns the port.
+
+    storescp answers C-ECHO; it cannot bind port 0 and tell us, so we take a
+    port the kernel just freed and retry on the rare clash. Killed at the end.
+    """
+    tool = require_tool("storescp")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> int:
+        for _ in range(5):
+            port = free_port()
+            proc = subprocess.Popen(
+                [tool, "-od", str(tmp_path), *args, str(port)],
+                env=dcmtk_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            procs.append(proc)
+            if _listening(proc, port):
+                return port
+        raise RuntimeError("storescp did not start listening")
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(DEADLINE)
+
+
+def _listening(proc: subprocess.Popen[bytes], port: int) -> bool:
+    """Wait until ``proc`` listens on ``port`` (True) or exits, e.g. on a port clash (False)."""
+    wait_until(lambda: proc.poll() is not None or port_accepts(port))
+    return proc.poll() is None and port_accepts(port)
+
+
+# -- TLS ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A throwaway CA and a server and a client certificate it signed (PEM files)."""
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+    def server_context(self, *, verify_client: bool = True) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(self.ca))
+        context.verify_mode = ssl.CERT_REQUIRED if verify_client else ssl.CERT_NONE
+        context.load_cert_chain(str(self.server_cert), str(self.server_key))
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self.ca))
+        context.load_cert_chain(str(self.client_cert), str(self.client_key))
+        return context
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(
+        ["openssl", *args],
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """Certificates made at test time with the ``openssl`` CLI (EC keys: fast)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl CLI is not installed")
+    where = tmp_path_factory.mktemp("certs")
+    curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl(
+        "req", "-x509", *curve, "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=fastdimse test CA", cwd=where,
+    )  # fmt: skip
+    for name, extension in (
+        ("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+        ("client", "extendedKeyUsage=clientAuth"),
+    ):
+        (where / f"{name}.ext").write_text(extension + "\n")
+        _openssl(
+            "req", "-new", *curve, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", f"/CN={name}", cwd=where,
+        )  # fmt: skip
+        _openssl(
+            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-out", f"{name}.pem",
+            "-extfile", f"{name}.ext", cwd=where,
+        )  # fmt: skip
+    return Certificates(
+        ca=where / "ca.pem",
+        server_cert=where / "server.pem",
+        server_key=where / "server.key",
+        client_cert=where / "client.pem",
+        client_key=where / "client.key",
+    )
