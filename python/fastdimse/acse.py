@@ -55,6 +55,7 @@ REJECT_CALLED_AE = (0x01, 0x01, 0x07)
 REJECT_APPLICATION_CONTEXT = (0x01, 0x01, 0x02)
 REJECT_NO_REASON = (0x01, 0x01, 0x01)
 REJECT_USER_IDENTITY = (0x02, 0x02, 0x01)
+REJECT_PROTOCOL_VERSION = (0x01, 0x02, 0x02)
 REJECT_LOCAL_LIMIT = (0x02, 0x03, 0x02)
 
 
@@ -111,15 +112,22 @@ def evaluate_associate_rq(
     ae = assoc.ae
     requestor = assoc.requestor
     acceptor = assoc.acceptor
-    requestor.ae_title = rq.calling_ae_title.strip() or rq.calling_ae_title
+    calling = rq.calling_ae_title.strip(" \x00")
+    if calling:
+        requestor.ae_title = calling
     requestor.requested_contexts = [from_core_rq(item) for item in rq.presentation_contexts]
     read_user_information(requestor, rq.user_information)
 
     reject: tuple[int, int, int] | None = None
+    if not rq.protocol_version & 1:
+        # PS3.8 9.3.2: bit 0 is version 1, the only one; without it we cannot talk.
+        reject = REJECT_PROTOCOL_VERSION
     allowed = [aet.strip() for aet in ae.require_calling_aet]
-    if allowed and rq.calling_ae_title.strip() not in allowed:
+    if not calling or (allowed and calling not in allowed):
+        # An empty (all-space) title is not a title (PS3.8 9.3.2).
         reject = REJECT_CALLING_AE
-    if ae.require_called_aet and rq.called_ae_title.strip() != acceptor.ae_title.strip():
+    called = rq.called_ae_title.strip(" \x00")
+    if not called or (ae.require_called_aet and called != acceptor.ae_title.strip()):
         reject = REJECT_CALLED_AE
     if rq.application_context != APPLICATION_CONTEXT_NAME:
         reject = REJECT_APPLICATION_CONTEXT

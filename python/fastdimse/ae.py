@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse import _config
 from fastdimse.association import Association
+from fastdimse.fsm import State
 from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
 from fastdimse.transport import (
     AddressInformation,
@@ -33,6 +34,10 @@ IMPLEMENTATION_CLASS_UID = "2.25.179253336719679128056925758795906334732"
 IMPLEMENTATION_VERSION_NAME = "FASTDIMSE_010"
 
 DEFAULT_MAX_LENGTH = 16382
+
+# Upper-layer states in which an association holds no slot: no connection yet,
+# waiting for the RQ, or over and waiting for the peer to close.
+_IDLE_STATES = frozenset({State.STA1, State.STA2, State.STA13})
 _MAX_REQUESTED_CONTEXTS = 128
 
 
@@ -142,15 +147,25 @@ class ApplicationEntity:
         with self._lock:
             return list(self._associations)
 
-    def _add_association(self, assoc: Association) -> bool:
-        """Register ``assoc``; False when an acceptor would exceed ``maximum_associations``."""
+    def _add_association(self, assoc: Association) -> None:
         with self._lock:
-            within = True
-            if assoc.is_acceptor:
-                serving = [a for a in self._associations if a.is_acceptor and not a._over_limit]
-                within = len(serving) < self._maximum_associations
             self._associations.append(assoc)
-            return within
+
+    def _over_limit(self, assoc: Association) -> bool:
+        """Whether accepting ``assoc`` now would exceed ``maximum_associations``.
+
+        Decided when its A-ASSOCIATE-RQ arrives, counting only the acceptors
+        that are negotiating or established (Sta3..Sta12): a connection still
+        waiting for its RQ, or one that has ended and waits for the peer to
+        close, holds no slot.
+        """
+        with self._lock:
+            busy = [
+                a
+                for a in self._associations
+                if a is not assoc and a.is_acceptor and a.dul.state not in _IDLE_STATES
+            ]
+            return len(busy) >= self._maximum_associations
 
     def _remove_association(self, assoc: Association) -> None:
         with self._lock:
@@ -209,8 +224,14 @@ class ApplicationEntity:
         evt_handlers: list[Any] | None = None,
         ae_title: str | None = None,
         contexts: list[PresentationContext] | None = None,
+        _listen_socket: socket.socket | None = None,
     ) -> ThreadedAssociationServer | None:
-        """Serve on ``address``: blocking, or in a thread and return the server."""
+        """Serve on ``address``: blocking, or in a thread and return the server.
+
+        ``_listen_socket`` (for the command-line apps): an already listening
+        socket to serve on, so that a server can listen before this library
+        is even imported.
+        """
         if block:
             server = self.make_server(
                 address,
@@ -218,6 +239,7 @@ class ApplicationEntity:
                 contexts=contexts,
                 ssl_context=ssl_context,
                 evt_handlers=evt_handlers,
+                _listen_socket=_listen_socket,
             )
             self._servers.append(server)
             try:
@@ -232,6 +254,7 @@ class ApplicationEntity:
             ssl_context=ssl_context,
             evt_handlers=evt_handlers,
             server_class=ThreadedAssociationServer,
+            _listen_socket=_listen_socket,
         )
         if not isinstance(threaded, ThreadedAssociationServer):
             raise TypeError("make_server() did not build a ThreadedAssociationServer")

@@ -54,6 +54,33 @@ _WIRE_EVENTS = (
 )
 
 
+_REJECT_RESULTS = {1: "Rejected Permanent", 2: "Rejected Transient"}
+_REJECT_SOURCES = {
+    1: "Service User",
+    2: "Service Provider (ACSE)",
+    3: "Service Provider (Presentation)",
+}
+_REJECT_REASONS = {
+    1: {
+        1: "No reason given",
+        2: "Application context name not supported",
+        3: "Calling AE title not recognised",
+        7: "Called AE title not recognised",
+    },
+    2: {1: "No reason given", 2: "Protocol version not supported"},
+    3: {1: "Temporary congestion", 2: "Local limit exceeded"},
+}
+
+
+def _reject_text(rj: _core.AssociateRj) -> tuple[str, str, str]:
+    """pynetdicom's wording of an A-ASSOCIATE-RJ's result, source and reason."""
+    return (
+        _REJECT_RESULTS.get(rj.result, f"0x{rj.result:02X}"),
+        _REJECT_SOURCES.get(rj.source, f"0x{rj.source:02X}"),
+        _REJECT_REASONS.get(rj.source, {}).get(rj.reason, f"0x{rj.reason:02X}"),
+    )
+
+
 def _split_pdus(data: bytes) -> list[bytes]:
     """The PDUs of a buffer we wrote or received whole (6-byte headers)."""
     pdus = []
@@ -198,6 +225,7 @@ class Association(threading.Thread):
     def request(self, connect: Callable[[], socket.socket]) -> None:
         """Connect, send the A-ASSOCIATE-RQ and wait for the answer (ACSE timeout)."""
         rq = build_associate_rq(self.requestor, self.acceptor)
+        LOGGER.info("Requesting Association")
         log_associate_rq(LOGGER, rq, sent=True)
         self._rq = rq
         evt.trigger(self, evt.EVT_REQUESTED, {})
@@ -362,12 +390,10 @@ class Association(threading.Thread):
         self,
         sock: socket.socket,
         server: AssociationServer,
-        over_limit: bool,
         ssl_context: ssl.SSLContext | None,
     ) -> None:
         """Acceptor: serve a peer that connected to ``server``, on this association's thread."""
         self.server = server
-        self._over_limit = over_limit
         self._pending_accept = (sock, ssl_context)
         self.start()
 
@@ -468,6 +494,7 @@ class Association(threading.Thread):
         log_associate_rq(LOGGER, pdu, sent=False)
         self._acse_event(pdu, sent=False)
         evt.trigger(self, evt.EVT_REQUESTED, {})
+        self._over_limit = self._ae._over_limit(self)
         acceptance = evaluate_associate_rq(self, pdu, over_limit=self._over_limit)
         if acceptance.reject is not None or acceptance.ac is None:
             result, source, reason = acceptance.reject or (1, 1, 1)
@@ -510,12 +537,16 @@ class Association(threading.Thread):
             self.is_aborted = True
             self._negotiated.set()
             return
+        LOGGER.info("Association Accepted")
         self.is_established = True
         self._negotiated.set()
         evt.trigger(self, evt.EVT_ESTABLISHED, {})
 
     def _on_associate_rj(self, pdu: object | None) -> None:
+        LOGGER.error("Association Rejected")
         if isinstance(pdu, _core.AssociateRj):
+            LOGGER.error("Result: %s, Source: %s", *_reject_text(pdu)[:2])
+            LOGGER.error("Reason: %s", _reject_text(pdu)[2])
             log_associate_rj(LOGGER, pdu, sent=False)
             self._acse_event(pdu, sent=False)
         self.is_rejected = True
@@ -541,6 +572,10 @@ class Association(threading.Thread):
         self._released.set()
 
     def _on_abort(self, pdu: object | None) -> None:
+        if not self._negotiated.is_set():
+            LOGGER.error("Association Aborted")
+        else:
+            LOGGER.info("Association Aborted")
         if isinstance(pdu, _core.Abort):
             log_abort(LOGGER, pdu.source, pdu.reason, sent=False)
         else:

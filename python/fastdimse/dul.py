@@ -254,7 +254,8 @@ class UpperLayer:
             candidates.append(self._last_rx + self.network_timeout - now)
         if not candidates:
             return None
-        return max(0.0, min(candidates))
+        # Never 0: settimeout(0) would make the socket non-blocking.
+        return max(0.001, min(candidates))
 
     # -- the state machine and its effects ----------------------------------
 

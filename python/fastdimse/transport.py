@@ -153,6 +153,7 @@ class AssociationServer:
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: list[Any] | None = None,
         request_handler: Any = None,
+        _listen_socket: socket.socket | None = None,
     ) -> None:
         self.ae = ae
         self.ae_title = ae_title
@@ -163,7 +164,9 @@ class AssociationServer:
         for item in evt_handlers or []:
             self.bind(*item)
         self.address_info = AddressInformation.from_tuple(address)
-        self.socket = self._listen(self.address_info)
+        self.socket = (
+            _listen_socket if _listen_socket is not None else self._listen(self.address_info)
+        )
         self.server_address: tuple[Any, ...] = self.socket.getsockname()
         self.address_info.port = self.server_address[1]
         self._closing = threading.Event()
@@ -261,9 +264,9 @@ class AssociationServer:
             else:
                 handler, args = handlers
                 assoc.bind(event, handler, args)
-        over_limit = not self.ae._add_association(assoc)
+        self.ae._add_association(assoc)
         assoc.name = f"AcceptorThread@{peer[0]}:{peer[1]}"
-        assoc._start_acceptor(conn, self, over_limit, self.ssl_context)
+        assoc._start_acceptor(conn, self, self.ssl_context)
 
 
 class ThreadedAssociationServer(AssociationServer):
