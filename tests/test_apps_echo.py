@@ -137,7 +137,11 @@ class PndScp:
         self.release_echo = threading.Event()  # set to let a blocked echo handler answer
 
     def start(
-        self, *, contexts: tuple[str, ...] = (VERIFICATION,), echo_blocks: bool = False
+        self,
+        *,
+        contexts: tuple[str, ...] = (VERIFICATION,),
+        echo_blocks: bool = False,
+        require_called_aet: bool = False,
     ) -> int:
         from pynetdicom import AE, evt
 
@@ -152,8 +156,9 @@ class PndScp:
             (evt.EVT_RELEASED, lambda e: self.rec.add("RELEASED", e)),
             (evt.EVT_ABORTED, lambda e: self.rec.add("ABORTED", e)),
         ]
-        ae = AE()
+        ae = AE()  # AE title "PYNETDICOM"
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 5
+        ae.require_called_aet = require_called_aet
         for cx in contexts:
             ae.add_supported_context(cx)
         port = free_port()
@@ -472,6 +477,16 @@ def test_echoscu_quiet_when_no_context_accepted(pnd_scp: PndScp) -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
 
 
+def test_echoscu_rejected(pnd_scp: PndScp) -> None:
+    port = pnd_scp.start(require_called_aet=True)
+    proc = run_app("echoscu", "127.0.0.1", str(port))  # called AE title ANY-SCP: rejected
+    assert proc.returncode == 1
+    assert "E: Association Rejected" in proc.stderr
+    assert "Called AE title not recognised" in proc.stderr
+    proc = run_app("echoscu", "-aec", "PYNETDICOM", "127.0.0.1", str(port))
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
 def test_echoscu_verbose(pnd_scp: PndScp) -> None:
     port = pnd_scp.start()
     proc = run_app("echoscu", "-v", "127.0.0.1", str(port))
@@ -683,7 +698,9 @@ def test_echoscp_transfer_syntax_preference(
     assert str(assoc.accepted_contexts[0].transfer_syntax[0]) == expected
 
 
-def test_echoscp_implicit_only_rejects_other_syntaxes(servers: Callable[..., Server]) -> None:
+def test_echoscp_implicit_only_rejects_other_syntaxes(
+    servers: Callable[..., Server], pnd_scu: Any
+) -> None:
     from pynetdicom import AE
 
     scp = servers("ours", "-xi")
@@ -691,12 +708,14 @@ def test_echoscp_implicit_only_rejects_other_syntaxes(servers: Callable[..., Ser
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 5
     ae.add_requested_context(VERIFICATION, [EXPLICIT_LE])
     try:
-        assoc = ae.associate("127.0.0.1", scp.port)
-        assert not assoc.is_established or assoc.accepted_contexts == []
-        if assoc.is_established:
-            assoc.release()
+        # No context accepted: pynetdicom as requestor then aborts the association.
+        assert not ae.associate("127.0.0.1", scp.port).is_established
     finally:
         ae.shutdown()
+    assoc = pnd_scu.associate("127.0.0.1", scp.port)  # the server still serves
+    assert assoc.is_established
+    assert str(assoc.accepted_contexts[0].transfer_syntax[0]) == IMPLICIT_LE
+    assoc.release()
 
 
 @pytest.mark.parametrize("flag", ["-ba", "--bind-address"])
