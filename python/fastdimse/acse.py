@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APPLICATION_CONTEXT_NAME",
     "Acceptance",
+    "associate_primitive",
     "build_associate_rq",
     "evaluate_associate_rq",
     "read_associate_ac",
@@ -181,6 +182,23 @@ def evaluate_associate_rq(
         APPLICATION_CONTEXT_NAME,
     )
     return Acceptance(contexts=list(contexts), ac=ac)
+
+
+def associate_primitive(pdu: _core.AssociateRq | _core.AssociateAc) -> prim.A_ASSOCIATE:
+    """pynetdicom's view of an A-ASSOCIATE PDU (``ServiceUser.primitive``)."""
+    primitive = prim.A_ASSOCIATE()
+    primitive.application_context_name = pdu.application_context
+    if isinstance(pdu, _core.AssociateRq):
+        primitive.calling_ae_title = pdu.calling_ae_title.strip(" \x00") or "DEFAULT"
+        primitive.called_ae_title = pdu.called_ae_title.strip(" \x00") or "DEFAULT"
+        primitive.presentation_context_definition_list = [
+            from_core_rq(item) for item in pdu.presentation_contexts
+        ]
+    else:
+        primitive.result = 0
+    items = [prim.from_core(item) for item in pdu.user_information]
+    primitive.user_information = [item for item in items if item is not None]
+    return primitive
 
 
 def read_user_information(user: ServiceUser, items: list[Any]) -> None:

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
-from fastdimse.acse import build_associate_rq, evaluate_associate_rq, read_associate_ac
+from fastdimse.acse import (
+    associate_primitive,
+    build_associate_rq,
+    evaluate_associate_rq,
+    read_associate_ac,
+)
 from fastdimse.dimse import DIMSEServiceProvider
 from fastdimse.dimse_primitives import C_ECHO
 from fastdimse.dul import UpperLayer
@@ -79,6 +84,15 @@ def _reject_text(rj: _core.AssociateRj) -> tuple[str, str, str]:
         _REJECT_SOURCES.get(rj.source, f"0x{rj.source:02X}"),
         _REJECT_REASONS.get(rj.source, {}).get(rj.reason, f"0x{rj.reason:02X}"),
     )
+
+
+def _primitive_of(pdu: _core.AssociateRq | _core.AssociateAc) -> Any:
+    try:
+        return associate_primitive(pdu)
+    except (TypeError, ValueError) as error:
+        # A peer's odd but decodable RQ still gets negotiated; only this view fails.
+        LOGGER.debug("No A-ASSOCIATE primitive for %r: %s", pdu, error)
+        return None
 
 
 def _split_pdus(data: bytes) -> list[bytes]:
@@ -228,6 +242,7 @@ class Association(threading.Thread):
         LOGGER.info("Requesting Association")
         log_associate_rq(LOGGER, rq, sent=True)
         self._rq = rq
+        self.requestor.primitive = _primitive_of(rq)
         evt.trigger(self, evt.EVT_REQUESTED, {})
         self._observe_if_bound()
         self._acse_event(rq, sent=True)
@@ -494,6 +509,7 @@ class Association(threading.Thread):
         log_associate_rq(LOGGER, pdu, sent=False)
         self._acse_event(pdu, sent=False)
         evt.trigger(self, evt.EVT_REQUESTED, {})
+        self.requestor.primitive = _primitive_of(pdu)
         self._over_limit = self._ae._over_limit(self)
         acceptance = evaluate_associate_rq(self, pdu, over_limit=self._over_limit)
         if acceptance.reject is not None or acceptance.ac is None:

@@ -264,9 +264,7 @@ class UpperLayer:
     ) -> None:
         indications: list[Indicate] = []
         with self._lock:
-            before = self._machine.state
             effects = self._machine.handle(event, self._clock(), pdu, reject=reject)
-            LOGGER.debug("%s + %s -> %s", before.name, event.name, self._machine.state.name)
             transition = self._machine.last_transition
             if self._on_transition is not None and transition is not None:
                 self._on_transition(transition)
