@@ -179,21 +179,12 @@ def serve_forever(
     address: tuple[str, int],
     evt_handlers: Sequence[tuple[Any, Callable[..., Any]]],
 ) -> None:
-    """Run the blocking server of `ae` on the socket `listen_early` opened.
+    """Run the blocking server of `ae` on the socket `listen_early` opened; Ctrl-C ends it.
 
-    The socket is handed over through start_server's `_listen_socket` keyword. An AE without
-    that keyword gets the address instead, after the early socket is closed (peers that
-    connected in between are refused, so the early bind then buys nothing). Ctrl-C ends the
-    server normally.
+    `address` is what the server reports; the socket, already listening, is handed over through
+    start_server's `_listen_socket` keyword, so no peer that connected early is lost.
     """
-    import inspect
-
-    kwargs: dict[str, Any] = {"block": True, "evt_handlers": list(evt_handlers)}
-    if "_listen_socket" in inspect.signature(ae.start_server).parameters:
-        kwargs["_listen_socket"] = sock
-    else:
-        sock.close()
     try:
-        ae.start_server(address, **kwargs)
+        ae.start_server(address, block=True, evt_handlers=list(evt_handlers), _listen_socket=sock)
     except KeyboardInterrupt:
         ae.shutdown()

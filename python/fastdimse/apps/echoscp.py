@@ -125,7 +125,7 @@ def accepted_syntaxes(ns: argparse.Namespace, all_syntaxes: list[str]) -> list[s
     if ns.implicit:
         return [IMPLICIT_VR_LITTLE_ENDIAN]
     if ns.prefer_uncompr:
-        # Explicit VR little endian is this machine's (and every DICOM peer's) byte order.
+        # DCMTK's meaning of -x=: any explicit VR syntax before implicit VR little endian.
         return _move(syntaxes, IMPLICIT_VR_LITTLE_ENDIAN, last=True)
     if ns.prefer_little:
         return _move(syntaxes, EXPLICIT_VR_LITTLE_ENDIAN, last=False)
