@@ -117,7 +117,8 @@ def our_aes() -> Iterator[Callable[[str], AE]]:
     made: list[AE] = []
 
     def make(title: str = "FASTDIMSE") -> AE:
-        ae = tune(AE(title))
+        ae = AE(title)
+        tune(ae)
         made.append(ae)
         return ae
 
