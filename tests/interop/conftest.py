@@ -117,7 +117,8 @@ def our_aes() -> Iterator[Callable[[str], AE]]:
     made: list[AE] = []
 
     def make(title: str = "FASTDIMSE") -> AE:
-        ae = tune(AE(title))
+        ae = AE(title)
+        tune(ae)
         made.append(ae)
         return ae
 
@@ -201,7 +202,7 @@ def storescp(tmp_path: Path) -> Iterator[Callable[..., int]]:
                 stderr=subprocess.DEVNULL,
             )
             procs.append(proc)
-            if _listening(proc, port):
+            if listening(proc, port):
                 return port
         raise RuntimeError("storescp did not start listening")
 
@@ -212,7 +213,7 @@ def storescp(tmp_path: Path) -> Iterator[Callable[..., int]]:
         proc.wait(DEADLINE)
 
 
-def _listening(proc: subprocess.Popen[bytes], port: int) -> bool:
+def listening(proc: subprocess.Popen[bytes], port: int) -> bool:
     """Wait until ``proc`` listens on ``port`` (True) or exits, e.g. on a port clash (False)."""
     wait_until(lambda: proc.poll() is not None or port_accepts(port))
     return proc.poll() is None and port_accepts(port)

@@ -8,8 +8,10 @@ side that uses them.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -29,6 +31,8 @@ from .conftest import (
     LOCALHOST,
     VERIFICATION,
     Served,
+    free_port,
+    listening,
     wait_until,
 )
 
@@ -493,3 +497,61 @@ def test_acceptor_aborts(peers: Peers) -> None:
     assert again.is_established
     assert again.send_c_echo().Status == 0x0000
     again.release()
+
+
+# -- pynetdicom's own apps, as separate processes ---------------------------------------
+
+
+def test_pynetdicom_echoscu_app_to_our_scp(serve: Callable[..., Served]) -> None:
+    seen = ServerSide()
+    served = serve(evt_handlers=seen.handlers(OURS))
+    result = subprocess.run(
+        [sys.executable, "-m", "pynetdicom", "echoscu", "-v", LOCALHOST, str(served.port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "Received Echo Response (Status: 0x0000 - Success)" in result.stdout
+    assert seen.echoes == 1
+    assert seen.released.is_set()
+    assert wait_until(lambda: not served.ae.active_associations)
+
+
+@pytest.fixture
+def pynetdicom_echoscp() -> Iterator[int]:
+    """``python -m pynetdicom echoscp PORT`` on a free port; killed at the end."""
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        for _ in range(5):
+            port = free_port()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pynetdicom", "echoscp", "-pdu", "0", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if listening(proc, port):
+                break
+        else:
+            raise RuntimeError("pynetdicom's echoscp did not start listening")
+        yield port
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if proc is not None:
+            proc.wait(DEADLINE)
+
+
+def test_our_scu_to_pynetdicom_echoscp_app(
+    pynetdicom_echoscp: int, our_aes: Callable[[str], Any]
+) -> None:
+    scu = our_aes("OURSCU")
+    scu.add_requested_context(VERIFICATION)
+    assoc = scu.associate(LOCALHOST, pynetdicom_echoscp, max_pdu=0)
+    assert assoc.is_established
+    assert assoc.acceptor.maximum_length == 0
+    assert [assoc.send_c_echo(msg_id=i).Status for i in range(1, 4)] == [0, 0, 0]
+    assoc.release()
+    assert assoc.is_released
