@@ -234,14 +234,25 @@ class TestNegotiation:
 
         _, port = start(scp_ae, evt_handlers=[(evt.EVT_USER_ID, check)])
         identity = UserIdentityNegotiation()
-        identity.user_identity_type = 1
+        identity.user_identity_type = 5  # JSON Web Token: the response carries bytes
         identity.primary_field = b"alice"
         identity.positive_response_requested = True
         assoc = requestor().associate("127.0.0.1", port, ext_neg=[identity])
         assert assoc.is_established
-        assert seen == [(1, b"alice")]
+        assert seen == [(5, b"alice")]
         response = assoc.acceptor.user_identity
         assert response is not None and response.server_response == b"welcome"
+        assoc.release()
+
+    def test_username_gets_a_zero_length_response(self, scp_ae: AE) -> None:
+        _, port = start(scp_ae, evt_handlers=[(evt.EVT_USER_ID, lambda e: (True, b"x"))])
+        identity = UserIdentityNegotiation()
+        identity.user_identity_type = 1
+        identity.primary_field = b"alice"
+        identity.positive_response_requested = True
+        assoc = requestor().associate("127.0.0.1", port, ext_neg=[identity])
+        response = assoc.acceptor.user_identity
+        assert response is not None and response.server_response == b""
         assoc.release()
 
     def test_user_identity_refused(self, scp_ae: AE) -> None:
@@ -380,8 +391,8 @@ class TestPerPduEvents:
         ]
         assert b"".join(e.data for e in seen["data_sent"])[:1] == b"\x01"
         assert len(seen["data_recv"]) == 3
-        assert [type(e.primitive).__name__ for e in seen["acse_sent"]] == ["AssociateRq"]
-        assert [type(e.primitive).__name__ for e in seen["acse_recv"]] == ["AssociateAc"]
+        assert [type(e.primitive).__name__ for e in seen["acse_sent"]] == ["A_ASSOCIATE"]
+        assert [type(e.primitive).__name__ for e in seen["acse_recv"]] == ["A_ASSOCIATE"]
         first = seen["fsm"][0]
         assert (first.current_state, first.fsm_event, first.action, first.next_state) == (
             "Sta1",

@@ -141,9 +141,14 @@ def evaluate_associate_rq(
         if not verified:
             LOGGER.info("User identity failed verification")
             reject = REJECT_USER_IDENTITY
-        elif response is not None and requestor.user_identity.positive_response_requested:
+        elif requestor.user_identity.positive_response_requested and (
+            response is not None or requestor.user_identity.user_identity_type in (1, 2)
+        ):
+            # PS3.7 D.3.3.7.2: for a username (and passcode) the server response
+            # is zero length; the other types carry the handler's bytes.
             reply = prim.UserIdentityNegotiation()
-            reply.server_response = response
+            identity_type = requestor.user_identity.user_identity_type
+            reply.server_response = b"" if identity_type in (1, 2) else (response or b"")
             acceptor.add_negotiation_item(reply)
 
     for item in _check_sop_class_extended(assoc):
@@ -184,9 +189,16 @@ def evaluate_associate_rq(
     return Acceptance(contexts=list(contexts), ac=ac)
 
 
-def associate_primitive(pdu: _core.AssociateRq | _core.AssociateAc) -> prim.A_ASSOCIATE:
-    """pynetdicom's view of an A-ASSOCIATE PDU (``ServiceUser.primitive``)."""
+def associate_primitive(
+    pdu: _core.AssociateRq | _core.AssociateAc | _core.AssociateRj,
+) -> prim.A_ASSOCIATE:
+    """pynetdicom's view of an A-ASSOCIATE PDU (``ServiceUser.primitive``, EVT_ACSE_*)."""
     primitive = prim.A_ASSOCIATE()
+    if isinstance(pdu, _core.AssociateRj):
+        primitive.result = pdu.result
+        primitive.result_source = pdu.source
+        primitive.diagnostic = pdu.reason
+        return primitive
     primitive.application_context_name = pdu.application_context
     if isinstance(pdu, _core.AssociateRq):
         primitive.calling_ae_title = pdu.calling_ae_title.strip(" \x00") or "DEFAULT"

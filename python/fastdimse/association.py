@@ -86,7 +86,10 @@ def _reject_text(rj: _core.AssociateRj) -> tuple[str, str, str]:
     )
 
 
-def _primitive_of(pdu: _core.AssociateRq | _core.AssociateAc) -> Any:
+_ASSOCIATE_PDUS = (_core.AssociateRq, _core.AssociateAc, _core.AssociateRj)
+
+
+def _primitive_of(pdu: _core.AssociateRq | _core.AssociateAc | _core.AssociateRj) -> Any:
     try:
         return associate_primitive(pdu)
     except (TypeError, ValueError) as error:
@@ -485,7 +488,9 @@ class Association(threading.Thread):
     def _acse_event(self, pdu: object, sent: bool) -> None:
         event = evt.EVT_ACSE_SENT if sent else evt.EVT_ACSE_RECV
         if evt.is_bound(self, event):
-            evt.trigger(self, event, {"primitive": pdu})
+            # pynetdicom's A_ASSOCIATE view where it has one; the core's PDU otherwise.
+            primitive = _primitive_of(pdu) if isinstance(pdu, _ASSOCIATE_PDUS) else pdu
+            evt.trigger(self, event, {"primitive": primitive})
 
     # -- indications from the upper layer (on this association's thread) ----
 

@@ -153,10 +153,15 @@ class UpperLayer:
         sock = self._sock
         if sock is None:
             return
+        current: float | None = -1.0
         while not self._closed.is_set():
             timeout = self._next_timeout()
             try:
-                sock.settimeout(timeout)
+                # settimeout is a system call: skip it while the timeout is within a
+                # millisecond of the one set (the usual case in data transfer).
+                if not _about_equal(timeout, current):
+                    sock.settimeout(timeout)
+                    current = timeout
                 data = sock.recv(_RECV_SIZE)
             except TimeoutError:
                 self._on_timeout()
@@ -342,6 +347,12 @@ class UpperLayer:
         except OSError:
             pass
         sock.close()
+
+
+def _about_equal(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 0.001
 
 
 def _encode(pdu: object) -> bytes:

@@ -265,7 +265,8 @@ class AssociationServer:
                 handler, args = handlers
                 assoc.bind(event, handler, args)
         self.ae._add_association(assoc)
-        assoc.name = f"AcceptorThread@{peer[0]}:{peer[1]}"
+        # Not pynetdicom's "AcceptorThread" prefix: its servers pick threads by that name.
+        assoc.name = f"fastdimse-acceptor@{peer[0]}:{peer[1]}"
         assoc._start_acceptor(conn, self, self.ssl_context)
 
 

@@ -344,13 +344,6 @@ def test_user_identity_refused(peers: Peers) -> None:
 
 
 def test_user_identity_refusal_reason(peers: Peers, request: pytest.FixtureRequest) -> None:
-    if peers.scu is OURS:
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="our requestor never triggers EVT_ACSE_RECV (nor EVT_ACSE_SENT)",
-            )
-        )
     seen = ServerSide(identity_answer=(False, None))
     served = peers.serve(verification_scp(peers), seen)
     received: list[Any] = []
@@ -373,14 +366,6 @@ def test_user_identity_username_with_positive_response_requested(
     # PS3.7 Table D.3-15: the server response "shall be zero length" for
     # identity types 1 and 2, whatever the handler returns. pynetdicom sends no
     # response item at all for them (its documented behaviour).
-    if peers.scp is OURS:
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="our acceptor returns the handler's bytes as the server "
-                "response for identity types 1 and 2 (acse.py)",
-            )
-        )
     seen = ServerSide(identity_answer=(True, b"resp"))
     served = peers.serve(verification_scp(peers), seen)
     identity = peers.scu.user_identity(2, b"alice", b"secret", response=True)
