@@ -407,3 +407,14 @@ class TestPerPduEvents:
         assoc = requestor().associate("127.0.0.1", port)
         assert assoc.dul._on_pdu is None
         assoc.release()
+
+
+def test_shorter_network_timeout_cuts_a_waiting_read_short(scp_ae: AE) -> None:
+    """pynetdicom's #286: the acceptor's timeout changed while it waits for the peer."""
+    _, port = start(scp_ae)
+    assoc = requestor().associate("127.0.0.1", port)
+    assert wait_until(lambda: established(scp_ae))
+    scp_ae.network_timeout = 0.3  # the acceptor now gives up on the silent requestor
+    assoc.network_timeout = 60
+    assert wait_until(lambda: assoc.is_aborted)
+    assert wait_until(lambda: not scp_ae.active_associations)

@@ -70,7 +70,8 @@ class UpperLayer:
         provider_check: Callable[[_core.AssociateRq], _core.AssociateRj | None] | None = None,
     ) -> None:
         self.requestor = requestor
-        self.network_timeout = network_timeout
+        self._network_timeout = network_timeout
+        self._timer: threading.Timer | None = None
         self._on_indication = on_indication
         self._on_pdu: Callable[[bytes, bool], None] | None = None
         self._on_transition = on_transition
@@ -90,6 +91,28 @@ class UpperLayer:
         self._last_rx = clock()
 
     # -- public API ---------------------------------------------------------
+
+    @property
+    def network_timeout(self) -> float | None:
+        return self._network_timeout
+
+    @network_timeout.setter
+    def network_timeout(self, value: float | None) -> None:
+        """A new network timeout; a shorter one also cuts short a read already waiting.
+
+        The reading thread's ``recv`` keeps the timeout it started with, so a
+        one-off timer checks the new deadline (rare: only when another thread
+        shortens the timeout of a live association).
+        """
+        self._network_timeout = value
+        if value is None or self._sock is None or self._closed.is_set():
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = max(0.0, self._last_rx + value - self._clock())
+        self._timer = threading.Timer(delay, self._on_timeout)
+        self._timer.daemon = True
+        self._timer.start()
 
     @property
     def state(self) -> State:
@@ -230,11 +253,11 @@ class UpperLayer:
         deadline = self._machine.artim_deadline
         if deadline is not None and now >= deadline:
             LOGGER.info("ARTIM timer expired")
-            self._run(self._machine.handle_timeout(now))
+            self._run(lambda: self._machine.handle_timeout(now))
             return
         if (
-            self.network_timeout is not None
-            and now - self._last_rx >= self.network_timeout
+            self._network_timeout is not None
+            and now - self._last_rx >= self._network_timeout
             and self._machine.state not in (State.STA1, State.STA13)
         ):
             LOGGER.error("Network timeout reached")
@@ -255,8 +278,8 @@ class UpperLayer:
         deadline = self._machine.artim_deadline
         if deadline is not None:
             candidates.append(deadline - now)
-        if self.network_timeout is not None:
-            candidates.append(self._last_rx + self.network_timeout - now)
+        if self._network_timeout is not None:
+            candidates.append(self._last_rx + self._network_timeout - now)
         if not candidates:
             return None
         # Never 0: settimeout(0) would make the socket non-blocking.
@@ -282,9 +305,11 @@ class UpperLayer:
         for indication in indications:
             self._on_indication(indication.kind, indication.pdu)
 
-    def _run(self, effects: Sequence[object]) -> None:
+    def _run(self, produce: Callable[[], Sequence[object]]) -> None:
+        """Execute the effects ``produce`` returns; it runs under the lock."""
         indications: list[Indicate] = []
         with self._lock:
+            effects = produce()
             self._sync_receiver()
             for effect in effects:
                 if isinstance(effect, Indicate):
@@ -317,10 +342,10 @@ class UpperLayer:
             LOGGER.error("TCP Initialisation Error: %s", error)
             # Transport connect failed: Evt17 in Sta4 (AA-4, A-P-ABORT indication).
             self._closed.set()
-            self._run(self._machine.handle(Event.EVT17, self._clock()))
+            self._run(lambda: self._machine.handle(Event.EVT17, self._clock()))
             return
         self._last_rx = self._clock()
-        self._run(self._machine.handle(Event.EVT2, self._clock()))
+        self._run(lambda: self._machine.handle(Event.EVT2, self._clock()))
 
     def _send(self, pdu: object) -> None:
         sock = self._sock
@@ -339,6 +364,8 @@ class UpperLayer:
         if self._closed.is_set():
             return
         self._closed.set()
+        if self._timer is not None:
+            self._timer.cancel()
         sock = self._sock
         if sock is None:
             return
