@@ -330,15 +330,22 @@ def test_user_identity_refused(peers: Peers) -> None:
     served = peers.serve(verification_scp(peers), seen)
     rejected: list[Any] = []
     identity = peers.scu.user_identity(1, b"mallory", response=True)
-    assoc = peers.scu_ae().associate(
-        LOCALHOST,
-        served.port,
-        ext_neg=[identity],
-        evt_handlers=[(peers.scu.evt.EVT_REJECTED, rejected.append)],
-    )
+    # pynetdicom 3.0.4's requestor now and then ends an association it was
+    # answered on as aborted (the polling race the benchmark also meets, about
+    # one run in a hundred here): such an attempt is repeated, at most twice.
+    for _ in range(3):
+        rejected.clear()
+        assoc = peers.scu_ae().associate(
+            LOCALHOST,
+            served.port,
+            ext_neg=[identity],
+            evt_handlers=[(peers.scu.evt.EVT_REJECTED, rejected.append)],
+        )
+        if peers.scu is OURS or not assoc.is_aborted:
+            break
     assert assoc.is_rejected and not assoc.is_established
     assert len(rejected) == 1
-    assert seen.identities == [(1, b"mallory", b"")]
+    assert set(seen.identities) == {(1, b"mallory", b"")}
     assert seen.assocs == []
     assert wait_until(lambda: not served.ae.active_associations)
 
