@@ -452,7 +452,6 @@ class Association(threading.Thread):
             local_max_pdu=self._ae.maximum_pdu_size,
             artim_timeout=self._acse_timeout,
             network_timeout=self._network_timeout,
-            provider_check=None,
             on_transition=self._on_transition,
         )
 

@@ -67,7 +67,6 @@ class UpperLayer:
         network_timeout: float | None = None,
         clock: Clock = time.monotonic,
         on_transition: Callable[[Transition], None] | None = None,
-        provider_check: Callable[[_core.AssociateRq], _core.AssociateRj | None] | None = None,
     ) -> None:
         self.requestor = requestor
         self._network_timeout = network_timeout
@@ -76,7 +75,6 @@ class UpperLayer:
         self._on_pdu: Callable[[bytes, bool], None] | None = None
         self._on_transition = on_transition
         self._local_max_pdu = local_max_pdu
-        self._provider_check = provider_check
         self._clock = clock
         self._lock = threading.RLock()
         # ARTIM: pynetdicom uses the ACSE timeout for it; None means never.
@@ -217,10 +215,6 @@ class UpperLayer:
                 self._on_pdu(item.data, False)
             return
         event = classify_pdu(item)
-        if event is Event.EVT6 and isinstance(item, _core.AssociateRq):
-            reject = self._provider_check(item) if self._provider_check else None
-            self._step(event, item, reject=reject)
-            return
         if isinstance(item, _core.PDataTfHeader):
             # Only the state machine outside data transfer needs each P-DATA-TF
             # (Sta6/Sta7 treat them all alike), so a whole message is one event there.
@@ -290,26 +284,25 @@ class UpperLayer:
     def _step(
         self, event: Event, pdu: object | None = None, *, reject: object | None = None
     ) -> None:
-        indications: list[Indicate] = []
-        with self._lock:
-            effects = self._machine.handle(event, self._clock(), pdu, reject=reject)
-            transition = self._machine.last_transition
-            if self._on_transition is not None and transition is not None:
-                self._on_transition(transition)
-            self._sync_receiver()
-            for effect in effects:
-                if isinstance(effect, Indicate):
-                    indications.append(effect)
-                else:
-                    self._execute(effect)
-        for indication in indications:
-            self._on_indication(indication.kind, indication.pdu)
+        self._run(lambda: self._machine.handle(event, self._clock(), pdu, reject=reject))
 
     def _run(self, produce: Callable[[], Sequence[object]]) -> None:
-        """Execute the effects ``produce`` returns; it runs under the lock."""
+        """Step the machine with ``produce`` (run under the lock) and execute its effects.
+
+        Indications are delivered after the lock is released, so a handler may
+        call back into ``request`` from any thread.
+        """
         indications: list[Indicate] = []
         with self._lock:
+            before = self._machine.last_transition
             effects = produce()
+            transition = self._machine.last_transition
+            if (
+                self._on_transition is not None
+                and transition is not None
+                and transition is not before
+            ):
+                self._on_transition(transition)
             self._sync_receiver()
             for effect in effects:
                 if isinstance(effect, Indicate):
