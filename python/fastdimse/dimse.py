@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse import _core
 from fastdimse._logging import log_dimse
-from fastdimse.dimse_primitives import from_command_set, to_command_set
+from fastdimse.dimse_primitives import data_set_of, from_command_set, to_command_set
 from fastdimse.events import EVT_DIMSE_RECV, EVT_DIMSE_SENT, trigger
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ class DIMSEServiceProvider:
         """Send ``primitive`` (with its encoded data set, if any) on ``context_id``."""
         command = to_command_set(primitive)
         if data_set is None:
-            data_set = _encoded_data_set(primitive)
+            stream = data_set_of(primitive, command.command_field)
+            data_set = None if stream is None else stream.getvalue()
         payload = _core.fragment_message(
             self.assoc._peer_max_pdu, context_id, command.encode(), data_set
         )
@@ -81,26 +82,3 @@ class DIMSEServiceProvider:
     def end(self) -> None:
         """The association is over: wake anyone waiting for a response."""
         self._responses.put(_ENDED)
-
-
-def _encoded_data_set(primitive: Any) -> bytes | None:
-    for name in (
-        "DataSet",
-        "Identifier",
-        "AttributeList",
-        "EventInformation",
-        "EventReply",
-        "ActionInformation",
-        "ActionReply",
-        "ModificationList",
-    ):
-        value = getattr(primitive, name, None)
-        if value is None:
-            continue
-        getvalue = getattr(value, "getvalue", None)
-        if getvalue is not None:
-            data = getvalue()
-            return bytes(data) if data else None
-        if isinstance(value, (bytes, bytearray)):
-            return bytes(value) or None
-    return None
