@@ -43,6 +43,7 @@ import argparse
 import json
 import os
 import platform
+import select
 import shutil
 import signal
 import socket
@@ -52,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -414,7 +416,8 @@ class Server:
 
     def wait_ready(self) -> None:
         """Until the server answers: a C-ECHO for DICOM servers (an app may listen
-        before its library is imported), a connection for the floor."""
+        before its library is imported), a connection for the floor (or when
+        DCMTK's echoscu is missing)."""
         proc = self.proc
         if proc is None:
             raise RuntimeError("server not started")
@@ -422,7 +425,7 @@ class Server:
         while time.monotonic() < end:
             if proc.poll() is not None:
                 raise SystemExit(f"{self.kind} server exited early:\n{tail(self.log)}")
-            if self.kind.startswith("floor"):
+            if self.kind.startswith("floor") or not shutil.which("echoscu"):
                 try:
                     with socket.create_connection((HOST, self.port), timeout=1):
                         return
@@ -524,8 +527,16 @@ def sender_command(kind: str, port: int, source: Path) -> list[str]:
     }[kind]
 
 
-def send(kind: str, port: int, sources: list[Path], log_path: Path) -> float:
-    """Seconds from the first sender's start to the last one's exit."""
+def send(
+    kind: str,
+    port: int,
+    sources: list[Path],
+    log_path: Path,
+    progress: Callable[[float], None] | None = None,
+) -> float:
+    """Seconds from the first sender's start to the last one's exit.
+
+    `progress(seconds so far)` is called about once a second while they run."""
     with log_path.open("wb") as log:
         start = time.perf_counter()
         procs = [
@@ -538,11 +549,39 @@ def send(kind: str, port: int, sources: list[Path], log_path: Path) -> float:
             )
             for source in sources
         ]
-        codes = [proc.wait(timeout=RUN_TIMEOUT) for proc in procs]
-        elapsed = time.perf_counter() - start
+        elapsed = wait_all(procs, start, progress)
+        codes = [proc.returncode for proc in procs]
     if any(codes):
         raise SystemExit(f"{kind} sender exit codes {codes}:\n{tail(log_path)}")
     return elapsed
+
+
+def wait_all(
+    procs: list[subprocess.Popen[bytes]], start: float, progress: Callable[[float], None] | None
+) -> float:
+    """Wait for every process; the seconds from `start` to the last exit.
+
+    pidfds wake us at the exit itself (Popen.wait(timeout) polls with sleeps
+    of up to 50 ms, too coarse for runs of a fraction of a second)."""
+    pidfds = {os.pidfd_open(proc.pid): proc for proc in procs}
+    try:
+        while pidfds:
+            ready, _, _ = select.select(list(pidfds), [], [], 1.0)
+            now = time.perf_counter()
+            for fd in ready:
+                pidfds.pop(fd).wait()
+                os.close(fd)
+            if not ready:
+                if now - start > RUN_TIMEOUT:
+                    for proc in pidfds.values():
+                        proc.kill()
+                    raise SystemExit(f"senders still running after {RUN_TIMEOUT} s")
+                if progress:
+                    progress(now - start)
+        return now - start
+    finally:
+        for fd in pidfds:
+            os.close(fd)
 
 
 # --- the report -----------------------------------------------------------------------
