@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benches.synthetic import ct_dataset, write_instance
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from benches.synthetic import ct_dataset, write_instance
 from fastdimse import AE, _config, evt
 from fastdimse._part10 import read_file_meta
 
@@ -54,7 +54,7 @@ class Scp:
         class Handler:
             spool_directory = spool
 
-            def __call__(inner, event: Any) -> Any:  # noqa: N805
+            def __call__(inner, event: Any) -> Any:
                 return handler(event)
 
         bound = Handler() if spool is not None else handler
