@@ -27,7 +27,7 @@ from fastdimse.events import (
     trigger,
 )
 from fastdimse.fsm import InvalidEventError
-from fastdimse.spool import Spool, open_spool, spool_directory_of
+from fastdimse.spool import Spool, discarding_spool, open_spool, spool_directory_of
 
 if TYPE_CHECKING:
     from fastdimse.association import Association
@@ -128,7 +128,9 @@ class DIMSEServiceProvider:
             return None
         context = self.assoc._accepted_cx.get(start.context_id)
         if context is None:
-            return None  # refused when the message completes
+            # Refused (aborted) when complete; meanwhile it must not grow in memory.
+            self._spool = discarding_spool()
+            return self._spool.fd
         handler = self.assoc.get_handlers(EVT_C_STORE)[0]
         self._spool = open_spool(
             spool_directory_of(handler),
