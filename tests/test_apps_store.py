@@ -64,6 +64,10 @@ needs_dcmtk = pytest.mark.skipif(
     reason="DCMTK (storescu, storescp) is not installed",
 )
 
+# pynetdicom's RT image has a UID with a leading zero: pydicom warns when pynetdicom (in this
+# process) decodes the command set that carries it, and warnings are errors here.
+lenient_uids = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
+
 # DCMTK writes each PDU in two calls; without TCP_NODELAY every message waits ~40 ms.
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
 
@@ -186,13 +190,18 @@ def read_quietly(path: Path) -> Dataset:
         ds = dcmread(path)
         for _ in ds.iterall():  # decode every value now, inside the filter
             pass
+        for _ in ds.file_meta:
+            pass
         return ds
 
 
 def read_meta(path: Path) -> FileMetaDataset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return read_file_meta_info(path)
+        meta = read_file_meta_info(path)
+        for _ in meta:  # decode every value now, inside the filter
+            pass
+        return meta
 
 
 def meta_syntax(path: Path) -> str:
@@ -244,8 +253,14 @@ def assert_same_instance(sent: Path, stored: Path, *, raw: bool = False) -> None
         elif tag.is_private:
             continue
         assert a[tag].value == b[tag].value, f"{stored}: {tag} differs from {sent}"
-    assert str(b.file_meta.MediaStorageSOPInstanceUID) == str(a.SOPInstanceUID)
-    assert str(b.file_meta.MediaStorageSOPClassUID) == str(a.SOPClassUID)
+    # The request named what the sender's meta group names (pynetdicom's RT image names
+    # another instance there than in its data set), else what the data set names.
+    for meta_keyword, keyword in (
+        ("MediaStorageSOPInstanceUID", "SOPInstanceUID"),
+        ("MediaStorageSOPClassUID", "SOPClassUID"),
+    ):
+        expected = a.file_meta.get(meta_keyword) or a.get(keyword)
+        assert str(b.file_meta.get(meta_keyword)) == str(expected), f"{stored}: {meta_keyword}"
     if raw:
         assert same_syntax, f"{stored}: transfer syntax changed"
         assert data_set_bytes(sent) == data_set_bytes(stored), f"{stored}: bytes differ"
@@ -680,6 +695,7 @@ def write_received(item: Received, path: Path) -> None:
     path.write_bytes(b"\x00" * 128 + b"DICM" + encoded.getvalue() + item.data)
 
 
+@lenient_uids
 def test_storescu_mixed_syntaxes_one_association(
     pnd_scp: PndStoreScp, mixed: Path, tmp_path: Path
 ) -> None:
@@ -706,6 +722,7 @@ def test_storescu_mixed_syntaxes_one_association(
     assert "Failures:       0" in proc.stderr
 
 
+@lenient_uids
 def test_storescu_required_contexts(pnd_scp: PndStoreScp, mixed: Path) -> None:
     port = pnd_scp.start()
     proc = storescu(port, "-cx", str(mixed))
@@ -904,6 +921,7 @@ def test_storescp_default(servers: Callable[..., Server], pnd_scu: Any, tmp_path
     assert scp.output() == ""
 
 
+@lenient_uids
 def test_storescp_output_directory(
     servers: Callable[..., Server], pnd_scu: Any, mixed: Path, tmp_path: Path
 ) -> None:
@@ -1111,17 +1129,42 @@ def test_storescu_to_our_storescp(
 def test_storescu_to_dcmtk_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
+    (mixed / "SCImageStorage_Deflated.dcm").unlink()  # see the test below
     out = tmp_path / "out"
     out.mkdir()
     # +xa: accept every transfer syntax DCMTK knows; +B: write the data sets as received.
     scp = servers("dcmtk", "+xa", "+B", "-od", str(out))
     proc = storescu(scp.port, "-aec", "STORESCP", str(mixed), str(study[0].parent))
     assert proc.returncode == 0, proc.stderr
-    total = len(MIXED) + len(study)
-    assert f"Instances sent: {total} of {total}" in proc.stderr
+    paths = sorted(mixed.iterdir()) + study
+    assert f"Instances sent: {len(paths)} of {len(paths)}" in proc.stderr
+    assert "Failures:       0" in proc.stderr
     stored = by_instance(out)
-    for path in [mixed / name for name in MIXED] + study:
+    for path in paths:
         assert_same_instance(path, stored[instance_uid(path)], raw=True)
+
+
+@needs_dcmtk
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "engine: a deflated file whose deflated data set has an odd length (pydicom's "
+        "SCImageStorage_Deflated.dcm: 4303 bytes) is streamed as it is, in odd-length "
+        "fragments; DCMTK's storescp refuses them ('DIMSE: Odd Fragment Length') and aborts"
+    ),
+)
+def test_storescu_odd_length_deflated_to_dcmtk_storescp(
+    servers: Callable[..., Server], mixed: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    scp = servers("dcmtk", "+xa", "-od", str(out))
+    path = mixed / "SCImageStorage_Deflated.dcm"
+    assert len(data_set_bytes(path)) % 2 == 1
+    proc = storescu(scp.port, "-v", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "Received Store Response (Status: 0x0000" in proc.stderr
+    assert_same_instance(path, by_instance(out)[instance_uid(path)])
 
 
 def test_storescu_to_pynetdicom_storescp(

@@ -31,6 +31,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,9 @@ def main(args: list[str] | None = None) -> None:
     """Run storescu with `args` (default: sys.argv[1:]); exits with status 1 on failure."""
     ns = parse_args(args)
     logger = setup_logging(ns, APP_NAME)
+    if ns.log_type == "q":
+        # Quiet means nothing on stderr: pydicom warns about non-conformant values there too.
+        warnings.simplefilter("ignore")
     from fastdimse._core import __version__
 
     logger.debug(f"{APP_NAME}.py v{__version__}")
