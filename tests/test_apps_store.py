@@ -1247,7 +1247,7 @@ def test_dcmtk_storescu_to_storescp(
 @pytest.fixture
 def dcmtk_compressed(study: list[Path], tmp_path: Path) -> dict[str, Path]:
     """Compressed copies of study slices made by DCMTK: JPEG lossless and RLE."""
-    made = {}
+    made: dict[str, Path] = {}
     for tool, name in (("dcmcjpeg", "jpeg.dcm"), ("dcmcrle", "rle.dcm")):
         if shutil.which(tool) is None:
             pytest.skip(f"DCMTK's {tool} is not installed")
