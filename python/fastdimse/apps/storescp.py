@@ -82,11 +82,11 @@ def main(args: list[str] | None = None) -> None:
             # Here and not per request: the engine spools into this directory, so it must
             # exist before the first data set arrives.
             directory.mkdir(parents=True, exist_ok=True)
+            handler = StoreToDirectory(directory, fsync=ns.fsync, logger=logger)
         except OSError as exc:
             sock.close()
             logger.error(f"Unable to create the output directory: {directory}: {exc}")
             sys.exit(1)
-        handler = StoreToDirectory(directory, fsync=ns.fsync, logger=logger)
 
     from fastdimse import AE, ALL_TRANSFER_SYNTAXES, evt
     from fastdimse.presentation import AllStoragePresentationContexts
