@@ -1181,6 +1181,34 @@ def test_storescu_to_our_storescp(
     assert scp.output().count("I: Received Store Request") == total
 
 
+def test_storescp_concurrent_associations_with_fsync(
+    servers: Callable[..., Server], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    scp = servers("ours", "--fsync", "-od", str(out))
+    studies = [
+        write_study(tmp_path / f"study{seed}", 8, rows=32, columns=32, seed=seed)
+        for seed in (11, 12, 13)
+    ]
+    procs = [
+        subprocess.Popen(
+            app_cmd("storescu", LOCALHOST, str(scp.port), str(paths[0].parent)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for paths in studies
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=APP_TIMEOUT)
+        assert proc.returncode == 0, err
+        assert "Instances sent: 8 of 8" in err and "Failures:       0" in err
+    stored = by_instance(out)
+    assert len(stored) == 24
+    for path in (p for paths in studies for p in paths):
+        assert_same_instance(path, stored[instance_uid(path)], raw=True)
+
+
 @needs_dcmtk
 def test_storescu_to_dcmtk_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
