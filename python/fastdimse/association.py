@@ -10,12 +10,13 @@ list at once, so its slot is free for the next peer.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fastdimse import _core
+from fastdimse import _config, _core
 from fastdimse import events as evt
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
 from fastdimse.acse import (
@@ -25,10 +26,11 @@ from fastdimse.acse import (
     read_associate_ac,
 )
 from fastdimse.dimse import DIMSEServiceProvider
-from fastdimse.dimse_primitives import C_ECHO
+from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.dul import UpperLayer
 from fastdimse.fsm import Event, Indication, State, Transition
 from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
+from fastdimse.store_scu import prepare_c_store
 
 if TYPE_CHECKING:
     import socket
@@ -44,6 +46,9 @@ __all__ = ["Association", "ServiceUser"]
 LOGGER = logging.getLogger("fastdimse.assoc")
 
 VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
+# Any storage SOP class (CR Image Storage) to pick the storage service class for
+# a C-STORE of whatever SOP class, under UNRESTRICTED_STORAGE_SERVICE (as pynetdicom).
+_ANY_STORAGE_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1"
 
 # A-ABORT (source, reason): user abort; provider abort with reason not specified.
 _USER_ABORT = (0, 0)
@@ -139,6 +144,7 @@ class Association(threading.Thread):
             self.bind(event, evt.get_default_handler(event))
         self.dimse = DIMSEServiceProvider(self)
         self.dul: UpperLayer = self._make_upper_layer()
+        self.dul.route_data_sets(self.dimse.data_set_destination)
         self.server: AssociationServer | None = None
         self._negotiated = threading.Event()
         self._released = threading.Event()
@@ -279,6 +285,56 @@ class Association(threading.Thread):
             self._handle_no_response()
             return Dataset()
         return self._check_received_status(rsp)
+
+    def send_c_store(
+        self,
+        dataset: str | os.PathLike[str] | Dataset,
+        msg_id: int = 1,
+        priority: int = 2,
+        originator_aet: str | None = None,
+        originator_id: int | None = None,
+        *,
+        status_only: bool = False,
+    ) -> Any:
+        """Send a C-STORE request and wait for its response (PS3.4 B, PS3.7 9.1.1).
+
+        ``dataset`` is a pydicom Dataset (with file meta giving its transfer
+        syntax) or the path of a DICOM file. A file whose transfer syntax has an
+        accepted context is streamed from disk unchanged; otherwise it is read
+        and converted where pydicom can. The most exact accepted context for the
+        SOP class is used; ``ValueError`` before anything is sent when none fits.
+
+        Returns the response's status elements as a Dataset (an empty one if no
+        response came), as pynetdicom; with ``status_only`` just the status as
+        an int (-1 if no response came), which skips building the Dataset.
+        """
+        from pydicom.dataset import Dataset
+
+        if not self.is_established:
+            raise RuntimeError(
+                "The association with a peer SCP must be established before "
+                "sending a C-STORE request"
+            )
+        request = prepare_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+        if request.path is None:
+            self.dimse.send_msg(request.primitive, request.context_id)
+        else:
+            self.dimse.send_file_msg(
+                request.primitive,
+                request.context_id,
+                request.path,
+                request.offset,
+                request.length,
+                pad_odd_length=request.pad_odd_length,
+            )
+        _, rsp = self.dimse.get_msg(block=True)
+        if rsp is None:
+            self._handle_no_response()
+            return -1 if status_only else Dataset()
+        if status_only and getattr(rsp, "is_valid_response", False):
+            return int(rsp.Status)
+        status = self._check_received_status(rsp)
+        return int(status.get("Status", -1)) if status_only else status
 
     def _check_received_status(self, rsp: Any) -> Dataset:
         from pydicom.dataset import Dataset
@@ -629,5 +685,17 @@ class Association(threading.Thread):
             return
         from fastdimse.sop_class import uid_to_service_class
 
-        service_class = uid_to_service_class(str(context.abstract_syntax))
+        service_class = uid_to_service_class(self._service_class_uid(primitive, context))
         service_class(self).SCP(primitive, context)
+
+    def _service_class_uid(self, primitive: Any, context: PresentationContext) -> str:
+        """The UID that picks the service class: the context's SOP class, its
+        service class when common extended negotiation named one, and any
+        storage SOP class for a C-STORE under UNRESTRICTED_STORAGE_SERVICE."""
+        if _config.UNRESTRICTED_STORAGE_SERVICE and isinstance(primitive, C_STORE):
+            return _ANY_STORAGE_SOP_CLASS
+        uid = str(context.abstract_syntax)
+        if not self.acceptor._common_ext:  # the usual case: skip building the mapping
+            return uid
+        common = self.acceptor.accepted_common_extended.get(uid)
+        return common[0] if common else uid
