@@ -1007,6 +1007,23 @@ def test_storescp_unknown_class_prefix_and_fsync(
     assert_same_instance(path, stored, raw=True)
 
 
+@lenient_uids
+def test_storescp_refuses_a_data_set_that_is_not_the_requested_instance(
+    servers: Callable[..., Server], pnd_scu: Any, tmp_path: Path
+) -> None:
+    # Streamed from its file, pynetdicom's RT image is requested as the instance its meta
+    # group names, and its data set is another: refused with 0xA900 and nothing stored
+    # (pynetdicom's storescp decodes the data set and stores it under the data set's UID).
+    path = PN_FILES / RT_IMAGE
+    assert instance_uid(path) != dataset_uid(path)
+    out = tmp_path / "out"
+    scp = servers("ours", "-od", str(out))
+    assert send_with_pynetdicom(pnd_scu, scp.port, [path]) == [0xA900]
+    assert list(out.iterdir()) == []
+    scp.stop()
+    assert f"E: Could not store RI.{instance_uid(path)} (0xA900)" in scp.output()
+
+
 def test_storescp_ignore(
     servers: Callable[..., Server], pnd_scu: Any, study: list[Path], tmp_path: Path
 ) -> None:

@@ -133,27 +133,27 @@ class StoreToDirectory:
         from fastdimse.storage import FileStore
 
         self._store = FileStore(directory, fsync=fsync, name=file_name)
-        self._directory = directory
         self._logger = logger
 
     @property
     def spool_directory(self) -> Path:
         """Where the engine spools data sets: the output directory, so files are renamed."""
-        return Path(self._store.spool_directory)
+        return self._store.spool_directory
 
     def __call__(self, event: Any) -> int:
-        name = file_name(event)
-        self._logger.info(f"Storing DICOM file: {name}")
-        if (self._directory / name).exists():
+        from fastdimse.storage import StoreError
+
+        path = self._store.path_for(event)
+        self._logger.info(f"Storing DICOM file: {path.name}")
+        if path.exists():
             self._logger.warning("DICOM file already exists, overwriting")
-        status = int(self._store(event))
-        if status == 0xA700:
-            self._logger.error(f"Could not write file to specified directory: {self._directory}")
-        elif status == 0xC210:
-            self._logger.error(f"Unable to decode the received dataset: {name} not stored")
-        elif status != 0x0000:
-            self._logger.error(f"{name} not stored: status 0x{status:04X}")
-        return status
+        try:
+            self._store.store(event)
+        except StoreError as exc:
+            # Nothing was left behind; the status says why (0xA700, 0xA900, 0xC210).
+            self._logger.error(f"Could not store {path.name} (0x{exc.status:04X}): {exc}")
+            return exc.status
+        return 0x0000
 
 
 def parse_args(args: list[str] | None = None) -> argparse.Namespace:
