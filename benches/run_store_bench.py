@@ -748,8 +748,9 @@ def markdown(report: dict[str, Any]) -> str:
         title = SECTION_TITLES[section].format(senders=meta["senders"], large_mb=meta["large_mb"])
         lines += ["", f"### {title}", ""]
         lines += [
-            "| sender | receiver | storage | s | instances/s | MB/s | peak RSS MB | idle RSS MB |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            "| sender | receiver | storage | s | s min-max | instances/s | MB/s | peak RSS MB "
+            "| idle RSS MB |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in rows:
             sender, receiver = label(r)
@@ -758,6 +759,7 @@ def markdown(report: dict[str, Any]) -> str:
             what = f"{receiver} ({r['payload']})" if section == "e" else receiver
             lines.append(
                 f"| {sender} | {what} | {r['storage']} | {r['seconds_median']:.2f} | "
+                f"{min(r['seconds']):.2f}-{max(r['seconds']):.2f} | "
                 f"{r['instances_per_s']:.1f} | {r['mb_per_s']:.0f} | "
                 f"{r['peak_rss_kib_median'] / 1024:.0f} | {r['idle_rss_kib_median'] / 1024:.0f} |"
             )
