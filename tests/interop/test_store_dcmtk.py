@@ -311,3 +311,24 @@ def test_control_comparison_finds_changes(store_variants: dict[str, Path], tmp_p
     extra = tmp_path / "extra.dcm"
     ds.save_as(extra)
     assert differences(extra, original) == ["(0008,1010) only in the received file"]
+
+
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_control_pynetdicom_to_storescp(
+    name: str,
+    store_variants: dict[str, Path],
+    storescp: Callable[..., int],
+    pn_aes: Callable[[str], Any],
+    tmp_path: Path,
+) -> None:
+    """pynetdicom -> storescp: storescp keeps what it receives as it was sent."""
+    port = storescp("+xa")
+    ae = pn_aes("PNSCU")
+    ae.add_requested_context(CT_STORAGE, BY_NAME[name].transfer_syntax)
+    assoc = ae.associate(LOCALHOST, port, ae_title="STORESCP")
+    assert assoc.is_established
+    try:
+        assert assoc.send_c_store(store_variants[name]).Status == 0x0000
+    finally:
+        assoc.release()
+    assert_same_instance(only_file(tmp_path), store_variants[name])
