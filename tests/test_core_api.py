@@ -587,16 +587,19 @@ def test_receiver_resume_with_a_bad_descriptor() -> None:
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_receiver_write_failure_is_a_data_set_write_error() -> None:
+def test_receiver_write_failure_is_reported_on_the_message() -> None:
+    """A full disk fails that data set only: the message says so and the stream goes on."""
     receiver = core.Receiver(announce_data_sets=True)
     announced_store(receiver, b"ab")
     with open("/dev/full", "wb") as full:
-        with pytest.raises(DataSetWriteError) as info:
-            receiver.resume(full.fileno())
-    assert info.value.errno == errno.ENOSPC
-    assert isinstance(info.value, OSError)
-    with pytest.raises(DataSetWriteError):
-        receiver.feed(core.ReleaseRq().encode())
+        (message,) = receiver.resume(full.fileno())
+    assert isinstance(message, core.Message)
+    assert message.data_set is None and message.data_set_length == 2
+    error = message.data_set_error
+    assert isinstance(error, DataSetWriteError) and isinstance(error, OSError)
+    assert error.errno == errno.ENOSPC
+    (release,) = receiver.feed(core.ReleaseRq().encode())
+    assert isinstance(release, core.ReleaseRq)
 
 
 def test_receiver_observe_pdus_and_report_pdata() -> None:

@@ -416,6 +416,7 @@ class Message:
         command: CommandSet,
         data_set: DataSetBuffer | None = None,
         data_set_length: int | None = None,
+        data_set_error: OSError | None = None,
     ) -> Message: ...
     @property
     def context_id(self) -> int: ...
@@ -425,6 +426,8 @@ class Message:
     def data_set(self) -> DataSetBuffer | None: ...
     @property
     def data_set_length(self) -> int | None: ...
+    @property
+    def data_set_error(self) -> OSError | None: ...
 
 @final
 class DataSetStart:

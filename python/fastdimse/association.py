@@ -10,6 +10,7 @@ list at once, so its slot is free for the next peer.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from fastdimse.dimse_primitives import C_ECHO
 from fastdimse.dul import UpperLayer
 from fastdimse.fsm import Event, Indication, State, Transition
 from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
+from fastdimse.store_scu import prepare_c_store
 
 if TYPE_CHECKING:
     import socket
@@ -139,6 +141,7 @@ class Association(threading.Thread):
             self.bind(event, evt.get_default_handler(event))
         self.dimse = DIMSEServiceProvider(self)
         self.dul: UpperLayer = self._make_upper_layer()
+        self.dul.route_data_sets(self.dimse.data_set_destination)
         self.server: AssociationServer | None = None
         self._negotiated = threading.Event()
         self._released = threading.Event()
@@ -279,6 +282,51 @@ class Association(threading.Thread):
             self._handle_no_response()
             return Dataset()
         return self._check_received_status(rsp)
+
+    def send_c_store(
+        self,
+        dataset: str | os.PathLike[str] | Dataset,
+        msg_id: int = 1,
+        priority: int = 2,
+        originator_aet: str | None = None,
+        originator_id: int | None = None,
+        *,
+        status_only: bool = False,
+    ) -> Any:
+        """Send a C-STORE request and wait for its response (PS3.4 B, PS3.7 9.1.1).
+
+        ``dataset`` is a pydicom Dataset (with file meta giving its transfer
+        syntax) or the path of a DICOM file. A file whose transfer syntax has an
+        accepted context is streamed from disk unchanged; otherwise it is read
+        and converted where pydicom can. The most exact accepted context for the
+        SOP class is used; ``ValueError`` before anything is sent when none fits.
+
+        Returns the response's status elements as a Dataset (an empty one if no
+        response came), as pynetdicom; with ``status_only`` just the status as
+        an int (-1 if no response came), which skips building the Dataset.
+        """
+        from pydicom.dataset import Dataset
+
+        if not self.is_established:
+            raise RuntimeError(
+                "The association with a peer SCP must be established before "
+                "sending a C-STORE request"
+            )
+        request = prepare_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+        if request.path is None:
+            self.dimse.send_msg(request.primitive, request.context_id)
+        else:
+            self.dimse.send_file_msg(
+                request.primitive, request.context_id, request.path, request.offset, request.length
+            )
+        _, rsp = self.dimse.get_msg(block=True)
+        if rsp is None:
+            self._handle_no_response()
+            return -1 if status_only else Dataset()
+        if status_only and getattr(rsp, "is_valid_response", False):
+            return int(rsp.Status)
+        status = self._check_received_status(rsp)
+        return int(status.get("Status", -1)) if status_only else status
 
     def _check_received_status(self, rsp: Any) -> Dataset:
         from pydicom.dataset import Dataset

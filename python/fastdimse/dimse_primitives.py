@@ -163,6 +163,21 @@ class _DataSet(_Checked["BytesIO | None", "BytesIO | bytes | bytearray | memoryv
         super().__init__("_dataset")
         self.keyword = keyword
 
+    def __get__(self, obj: object | None, owner: type[Any]) -> Any:
+        value = super().__get__(obj, owner)
+        if obj is None or value is not None:
+            return value
+        # A received C-STORE data set lives in its spool file: read only if asked for.
+        spooled: tuple[Path, int] | None = obj.__dict__.get("_spooled")
+        if spooled is None:
+            return None
+        path, offset = spooled
+        with open(path, "rb") as file:
+            file.seek(offset)
+            stream = BytesIO(file.read())
+        obj.__dict__[self.slot] = stream
+        return stream
+
     def check(self, value: BytesIO | bytes | bytearray | memoryview | None) -> BytesIO | None:
         if value is None or isinstance(value, BytesIO):
             return value

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastdimse import _core
 from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer
@@ -54,6 +54,11 @@ class IndicationHandler(Protocol):
     def __call__(self, kind: Indication, pdu: object | None) -> None: ...
 
 
+# Where a data set announced by the peer goes: a file descriptor the core
+# writes it to as it arrives, or None for memory.
+DataSetDestination = Callable[[_core.DataSetStart], "int | None"]
+
+
 class UpperLayer:
     """One association's transport, receiver and state machine."""
 
@@ -82,7 +87,8 @@ class UpperLayer:
             requestor=requestor,
             artim_timeout=artim_timeout if artim_timeout is not None else float("inf"),
         )
-        self._receiver = _core.Receiver(local_max_pdu, report_pdata=True)
+        self._destination: DataSetDestination | None = None
+        self._receiver = self._new_receiver(observe=False)
         self._sock: socket.socket | None = None
         self._closed = threading.Event()
         self._connect: Callable[[], socket.socket] | None = None
@@ -133,7 +139,15 @@ class UpperLayer:
         each PDU's bytes.
         """
         self._on_pdu = on_pdu
-        self._receiver = _core.Receiver(self._local_max_pdu, observe_pdus=True, report_pdata=True)
+        self._receiver = self._new_receiver(observe=True)
+
+    def route_data_sets(self, destination: DataSetDestination) -> None:
+        """Ask ``destination`` where each data set goes when its command set arrives.
+
+        Called on the reading thread, before any byte of that data set is taken;
+        without it every data set is received into memory.
+        """
+        self._destination = destination
 
     def accept(self, sock: socket.socket) -> None:
         """A peer connected to us (Evt5): wait for its A-ASSOCIATE-RQ under ARTIM."""
@@ -199,15 +213,39 @@ class UpperLayer:
     # -- incoming -----------------------------------------------------------
 
     def _on_bytes(self, data: bytes) -> None:
+        """Feed ``data`` and dispatch what it completes, in stream order.
+
+        The receiver pauses after each ``DataSetStart`` (always the last event of
+        a call) until it is told where that data set goes; the bytes it kept are
+        then processed by ``resume``, which may pause again: hence the loop.
+        """
+        start = self._deliver(self._receiver.feed, data)
+        while start is not None:
+            start = self._deliver(self._receiver.resume, self._data_set_destination(start))
+
+    def _deliver(
+        self, call: Callable[[Any], Sequence[object]], arg: Any
+    ) -> _core.DataSetStart | None:
+        """Dispatch the events of ``call(arg)``; the DataSetStart it paused at, if any."""
         try:
-            events = self._receiver.feed(data)
+            events = call(arg)
         except DecodeError as error:
             for event in error.events:
                 self._dispatch(event)
             self._on_decode_error(error)
-            return
+            return None
         for event in events:
+            if isinstance(event, _core.DataSetStart):
+                return event  # always the last: the receiver is paused
             self._dispatch(event)
+        return None
+
+    def _data_set_destination(self, start: _core.DataSetStart) -> int | None:
+        # Outside data transfer the message is refused anyway: memory, bounded by
+        # what actually arrives before the close.
+        if self._destination is None or self._machine.state not in (State.STA6, State.STA7):
+            return None
+        return self._destination(start)
 
     def _dispatch(self, item: object) -> None:
         if isinstance(item, _core.RawPdu):
@@ -367,6 +405,14 @@ class UpperLayer:
         except OSError:
             pass
         sock.close()
+
+    def _new_receiver(self, *, observe: bool) -> _core.Receiver:
+        return _core.Receiver(
+            self._local_max_pdu,
+            observe_pdus=observe,
+            report_pdata=True,
+            announce_data_sets=True,
+        )
 
 
 def _about_equal(a: float | None, b: float | None) -> bool:

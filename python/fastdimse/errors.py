@@ -119,8 +119,10 @@ class EncodeError(CoreError, ValueError):
 
 
 class DataSetWriteError(CoreError, OSError):
-    """Writing a received data set to its file failed.
+    """Writing a received data set to its file failed (``Message.data_set_error``).
 
+    The receiver reports it on the message instead of raising: the rest of that
+    data set was received and dropped, and the association can answer it.
     Constructed as ``OSError(errno, strerror)``; ``errno`` is None when the
     failure has no errno equivalent.
     """

@@ -330,19 +330,20 @@ class Event:
 
     @property
     def dataset(self) -> Dataset:
-        """A C-STORE request's *Data Set*, decoded (lazily, once per buffer).
+        """A C-STORE request's *Data Set*, decoded by pydicom when first asked for.
 
-        With ``STORE_RECV_CHUNKED_DATASET`` the data set is read from
-        :attr:`dataset_path` instead.
+        A received data set is read from its spool file (values over 1 MB only
+        when touched), with its File Meta Information as ``file_meta``; the file
+        is deleted when the handler returns, so use it within the handler.
         """
-        try:
-            path = self.dataset_path
-        except AttributeError:
-            path = None
-        if path is not None:
-            from pydicom import dcmread
+        spooled = self._spooled()
+        if spooled is not None:
+            if self._decoded is None or self._hash != id(spooled):
+                from pydicom import dcmread
 
-            return dcmread(path)
+                self._decoded = dcmread(spooled[0], defer_size="1 MB")
+                self._hash = id(spooled)
+            return self._decoded
         return self._get_dataset(
             "DataSet",
             "The corresponding event is not a C-STORE request and has no 'Data Set' parameter",
@@ -350,15 +351,18 @@ class Event:
 
     @property
     def dataset_path(self) -> Path:
-        """Where a C-STORE request's data set was written when
-        ``_config.STORE_RECV_CHUNKED_DATASET`` is set."""
-        try:
-            return cast(Path, self.request._dataset_path)
-        except AttributeError:
+        """The DICOM file (preamble, file meta, data set) holding a received C-STORE
+        request's data set, when ``_config.STORE_RECV_CHUNKED_DATASET`` is set
+        (the file exists in every case; pynetdicom shows it only then)."""
+        from fastdimse import _config
+
+        path = getattr(self.request, "_dataset_path", None)
+        if not isinstance(path, Path) or not _config.STORE_RECV_CHUNKED_DATASET:
             raise AttributeError(
                 "The corresponding event is either not a C-STORE request or "
                 "'STORE_RECV_CHUNKED_DATASET' is not True."
-            ) from None
+            )
+        return path
 
     def encoded_dataset(self, include_meta: bool = True) -> bytes:
         """A C-STORE request's data set exactly as the peer encoded it.
@@ -367,6 +371,15 @@ class Event:
         preamble, ``DICM`` and the encoded :attr:`file_meta`, which makes a
         complete DICOM file without decoding the data set.
         """
+        spooled = self._spooled()
+        if spooled is not None and "_dataset" not in self.request.__dict__:
+            path, offset = spooled
+            with open(path, "rb") as file:
+                if include_meta:
+                    # The spool begins with the same preamble and file meta.
+                    return file.read()
+                file.seek(offset)
+                return file.read()
         try:
             stream = self.request.DataSet
             raw = stream.getvalue() if isinstance(stream, BytesIO) else bytes(stream)
@@ -384,12 +397,13 @@ class Event:
         set: group length 0 (computed when written), version 00\\01, the
         request's SOP class and instance, the context's transfer syntax and
         our implementation class UID and version name."""
-        if not hasattr(self.request, "DataSet"):
+        # On the class: an instance lookup would read a spooled data set.
+        if not hasattr(type(self.request), "DataSet"):
             raise AttributeError("The corresponding event is not a C-STORE request")
         from pydicom.dataset import FileMetaDataset
         from pydicom.uid import UID
 
-        impl_uid, impl_version = _implementation_ids()
+        impl_uid, impl_version = implementation_ids()
         meta = FileMetaDataset()
         meta.FileMetaInformationGroupLength = 0
         meta.FileMetaInformationVersion = b"\x00\x01"
@@ -494,6 +508,11 @@ class Event:
             "The corresponding event is not an N-SET request and has no "
             "'Modification List' parameter",
         )
+
+    def _spooled(self) -> tuple[Path, int] | None:
+        """(spool file, data set offset) of a received C-STORE request, if any."""
+        request = getattr(self, "request", None)
+        return cast("tuple[Path, int] | None", getattr(request, "__dict__", {}).get("_spooled"))
 
     def _get_dataset(self, attr: str, missing: str) -> Dataset:
         """Decode the request's data-set-like parameter `attr` with the
@@ -633,7 +652,7 @@ def _encode_file_meta(meta: FileMetaDataset) -> bytes:
     return buffer.getvalue()
 
 
-def _implementation_ids() -> tuple[str, str]:
+def implementation_ids() -> tuple[str, str]:
     """Our implementation class UID and version name, as the package
     exports them (pynetdicom's names); pydicom's UID until it does."""
     import fastdimse

@@ -1,8 +1,9 @@
 """Service classes: what an SCP does with a request (PS3.4).
 
-Verification (C-ECHO) is implemented. The other service classes pynetdicom
-names exist so that SOP class lookups work; until their issues land, their SCP
-answers a request with 0x0211 (Unrecognised Operation) instead of silence.
+Verification (C-ECHO) and Storage (C-STORE, with Non-Patient Object Storage)
+are implemented. The other service classes pynetdicom names exist so that SOP
+class lookups work; until their issues land, their SCP answers a request with
+0x0211 (Unrecognised Operation) instead of silence.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastdimse import status as _status
-from fastdimse.dimse_primitives import C_ECHO
-from fastdimse.events import EVT_C_ECHO, trigger
+from fastdimse.dimse_primitives import C_ECHO, C_STORE
+from fastdimse.events import EVT_C_ECHO, EVT_C_STORE, trigger
 
 if TYPE_CHECKING:
     from fastdimse.association import Association
@@ -71,6 +72,38 @@ class ServiceClass:
 
     def is_valid_status(self, status: int) -> bool:
         return status in self.statuses
+
+    def validate_status(self, status: Any, rsp: Any) -> Any:
+        """Set ``rsp.Status`` (and the optional status elements) from a handler's return.
+
+        pynetdicom's rules: a Dataset gives its elements (without Status:
+        0xC001), an int is the status, anything else is 0xC002; an unknown
+        status is sent all the same, with a warning.
+        """
+        from pydicom.dataset import Dataset
+
+        if isinstance(status, Dataset):
+            if "Status" in status:
+                for elem in status:
+                    if hasattr(rsp, elem.keyword):
+                        setattr(rsp, elem.keyword, elem.value)
+                    else:
+                        LOGGER.warning(
+                            "Status dataset returned by callback contained an "
+                            "unsupported Element '%s'",
+                            elem.keyword,
+                        )
+            else:
+                LOGGER.error("User callback returned a `Dataset` without a Status element")
+                rsp.Status = 0xC001
+        elif isinstance(status, int):
+            rsp.Status = status
+        else:
+            LOGGER.error("Invalid status returned by callback")
+            rsp.Status = 0xC002
+        if not self.is_valid_status(int(rsp.Status)):
+            LOGGER.warning("Unknown status value returned by callback - 0x%04X", rsp.Status)
+        return rsp
 
     def SCP(self, req: Any, context: PresentationContext) -> None:
         """Answer a request this service class does not implement yet."""
@@ -146,22 +179,53 @@ class VerificationServiceClass(ServiceClass):
         self.dimse.send_msg(rsp, _context_id(context))
 
 
+class StorageServiceClass(ServiceClass):
+    """Storage Service Class (PS3.4 Annex B): C-STORE.
+
+    The data set is on disk (a spool file) by the time the handler runs; the
+    response is sent only after the handler returns, so a handler that stores
+    the data set (e.g. ``fastdimse.storage.FileStore``) acknowledges only what
+    it has stored.
+    """
+
+    uid = "1.2.840.10008.4.2"
+    statuses = _status.STORAGE_SERVICE_CLASS_STATUS
+
+    def SCP(self, req: C_STORE, context: PresentationContext) -> None:
+        """Answer with the EVT_C_STORE handler's status; 0xC211 if it raises."""
+        rsp = C_STORE()
+        rsp.MessageID = req.MessageID
+        rsp.MessageIDBeingRespondedTo = req.MessageID
+        rsp.AffectedSOPInstanceUID = req.AffectedSOPInstanceUID
+        rsp.AffectedSOPClassUID = req.AffectedSOPClassUID
+        try:
+            status = trigger(self.assoc, EVT_C_STORE, {"request": req, "context": context.as_tuple})
+        except Exception as exc:
+            LOGGER.error("Exception in handler bound to 'evt.EVT_C_STORE'")
+            LOGGER.exception(exc)
+            status = 0xC211
+        if not self.assoc.is_established:
+            return  # the handler released or aborted the association
+        self.dimse.send_msg(self.validate_status(status, rsp), _context_id(context))
+
+
+class NonPatientObjectStorageServiceClass(StorageServiceClass):
+    """Non-Patient Object Storage Service Class (PS3.4 Annex GG): C-STORE."""
+
+    statuses = _status.NON_PATIENT_SERVICE_CLASS_STATUS
+
+
 def _context_id(context: PresentationContext) -> int:
     if context.context_id is None:
         raise ValueError("the presentation context has no ID")
     return int(context.context_id)
 
 
-def _placeholder(name: str, uid: str | None = None) -> type[ServiceClass]:
-    namespace: dict[str, object] = {"__doc__": f"{name}: not implemented yet."}
-    if uid is not None:
-        namespace["uid"] = uid
-    return type(name, (ServiceClass,), namespace)
+def _placeholder(name: str) -> type[ServiceClass]:
+    return type(name, (ServiceClass,), {"__doc__": f"{name}: not implemented yet."})
 
 
-# Service classes of later issues, by pynetdicom's names (the storage ones with
-# the Storage Service Class UID, PS3.4 B.2).
-StorageServiceClass = _placeholder("StorageServiceClass", "1.2.840.10008.4.2")
+# Service classes of later issues, by pynetdicom's names.
 QueryRetrieveServiceClass = _placeholder("QueryRetrieveServiceClass")
 BasicWorklistManagementServiceClass = _placeholder("BasicWorklistManagementServiceClass")
 ColorPaletteQueryRetrieveServiceClass = _placeholder("ColorPaletteQueryRetrieveServiceClass")
@@ -171,9 +235,6 @@ DefinedProcedureProtocolQueryRetrieveServiceClass = _placeholder(
 HangingProtocolQueryRetrieveServiceClass = _placeholder("HangingProtocolQueryRetrieveServiceClass")
 ImplantTemplateQueryRetrieveServiceClass = _placeholder("ImplantTemplateQueryRetrieveServiceClass")
 InventoryQueryRetrieveServiceClass = _placeholder("InventoryQueryRetrieveServiceClass")
-NonPatientObjectStorageServiceClass = _placeholder(
-    "NonPatientObjectStorageServiceClass", "1.2.840.10008.4.2"
-)
 ProtocolApprovalQueryRetrieveServiceClass = _placeholder(
     "ProtocolApprovalQueryRetrieveServiceClass"
 )

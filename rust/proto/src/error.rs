@@ -99,8 +99,6 @@ pub enum ErrorKind {
     MessageSequence,
     /// The stream ended inside a PDU.
     Truncated { missing: u64 },
-    /// The data set sink failed to write.
-    Sink(std::io::ErrorKind),
 }
 
 impl ErrorKind {
@@ -122,7 +120,6 @@ impl ErrorKind {
             ErrorKind::UnknownCommandField(_) => "UnknownCommandField",
             ErrorKind::MessageSequence => "MessageSequence",
             ErrorKind::Truncated { .. } => "Truncated",
-            ErrorKind::Sink(_) => "Sink",
         }
     }
 }
@@ -179,7 +176,7 @@ fn default_answer(kind: &ErrorKind) -> Answer {
             Answer::provider_abort(UNEXPECTED_PDU_PARAMETER)
         }
         ErrorKind::UnknownCommandField(_) => Answer::Status(STATUS_UNRECOGNIZED_OPERATION),
-        ErrorKind::Sink(_) | ErrorKind::Truncated { .. } => Answer::provider_abort(NOT_SPECIFIED),
+        ErrorKind::Truncated { .. } => Answer::provider_abort(NOT_SPECIFIED),
         _ => Answer::provider_abort(INVALID_PDU_PARAMETER_VALUE),
     }
 }
@@ -210,7 +207,6 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Truncated { missing } => {
                 write!(f, "stream ended with {missing} bytes of a PDU missing")
             }
-            ErrorKind::Sink(kind) => write!(f, "data set sink failed: {kind}"),
         }
     }
 }

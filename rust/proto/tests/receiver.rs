@@ -99,6 +99,7 @@ enum Ev {
     Start(u8, CommandSet),
     Message(u8, CommandSet, Option<Vec<u8>>),
     Written(u8, CommandSet, u64),
+    Unwritten(u8, io::ErrorKind, u64),
 }
 
 fn summarize(event: Event) -> Ev {
@@ -114,6 +115,9 @@ fn summarize(event: Event) -> Ev {
             None => Ev::Message(m.context_id, m.command, None),
             Some(DataSet::Memory(bytes)) => Ev::Message(m.context_id, m.command, Some(bytes)),
             Some(DataSet::Written { length }) => Ev::Written(m.context_id, m.command, length),
+            Some(DataSet::Unwritten { error, length }) => {
+                Ev::Unwritten(m.context_id, error, length)
+            }
         },
     }
 }
@@ -845,23 +849,58 @@ impl Write for BrokenWriter {
     }
 }
 
+/// A writer that takes `capacity` bytes and then reports the disk full.
+struct FullAfter {
+    capacity: usize,
+}
+
+impl Write for FullAfter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.capacity == 0 {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        }
+        let taken = data.len().min(self.capacity);
+        self.capacity -= taken;
+        Ok(taken)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[test]
-fn writer_errors_are_sink_errors() {
-    let stream = store_stream(1, 1, &data_set_bytes(10), 10);
-    let mut receiver = Receiver::new(ReceiverConfig {
-        announce_data_sets: true,
-        ..config(16382)
-    });
-    receiver.feed(&stream).unwrap();
-    assert!(matches!(
-        receiver.next_event(),
-        Some(Event::DataSetStart { .. })
-    ));
-    let err = receiver
-        .resume(Destination::Writer(Box::new(BrokenWriter)))
-        .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Sink(io::ErrorKind::StorageFull));
-    assert_eq!(receiver.feed(b"").unwrap_err(), err);
+fn a_failed_writer_is_reported_on_the_message_and_the_stream_goes_on() {
+    for (writer, name) in [
+        (Box::new(BrokenWriter) as Box<dyn Write + Send>, "at once"),
+        (Box::new(FullAfter { capacity: 3000 }), "midway"),
+    ] {
+        // 10 000 bytes over several PDUs, then a C-ECHO that must still arrive.
+        let mut stream = store_stream(1, 1, &data_set_bytes(10_000), 4096);
+        stream.extend(pdata(&[(1, CMD_LAST, &c_echo_rq(2))]));
+        let mut receiver = Receiver::new(ReceiverConfig {
+            announce_data_sets: true,
+            ..config(16382)
+        });
+        receiver.feed(&stream).unwrap();
+        assert!(matches!(
+            receiver.next_event(),
+            Some(Event::DataSetStart { .. })
+        ));
+        receiver.resume(Destination::Writer(writer)).unwrap();
+        let events: Vec<Ev> = std::iter::from_fn(|| receiver.next_event())
+            .map(summarize)
+            .collect();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [
+                    Ev::Unwritten(1, io::ErrorKind::StorageFull, 10_000),
+                    Ev::Message(1, _, None)
+                ]
+            ),
+            "{name}: {events:?}"
+        );
+    }
 }
 
 #[test]

@@ -27,12 +27,8 @@ impl<T> OrRaise<T> for Result<T, EncodeError> {
     }
 }
 
-/// DecodeError, LimitExceededError or TruncatedError by kind; a failed data
-/// set sink becomes DataSetWriteError (an OSError) instead.
+/// DecodeError, LimitExceededError or TruncatedError by kind.
 pub fn decode_error(py: Python<'_>, err: &DecodeError) -> PyErr {
-    if let ErrorKind::Sink(io_kind) = err.kind {
-        return os_error(py, "DataSetWriteError", io_kind, &err.to_string());
-    }
     let class = match err.kind {
         ErrorKind::LimitExceeded { .. } => "LimitExceededError",
         ErrorKind::Truncated { .. } => "TruncatedError",
@@ -124,10 +120,13 @@ fn errno_name(kind: io::ErrorKind) -> Option<&'static str> {
     })
 }
 
-fn os_error(py: Python<'_>, class_name: &str, kind: io::ErrorKind, message: &str) -> PyErr {
-    raise(py, class_name, |py| {
-        Ok((errno(py, kind), message.to_owned()))
-    })
+/// The `DataSetWriteError` (an OSError with the errno of `kind`) a message
+/// carries when its data set could not be written: a value, not raised.
+pub fn data_set_write_error(py: Python<'_>, kind: io::ErrorKind) -> PyResult<Py<PyAny>> {
+    let message = format!("writing the data set failed: {}", io::Error::from(kind));
+    Ok(class(py, "DataSetWriteError")?
+        .call1((errno(py, kind), message))?
+        .unbind())
 }
 
 /// Instantiates `fastdimse.errors.<name>` with the arguments `make` builds;

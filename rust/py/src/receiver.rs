@@ -215,7 +215,9 @@ fn event_to_py(py: Python<'_>, event: core::Event) -> PyResult<Bound<'_, PyAny>>
 
 /// A whole DIMSE message. A data set written to a file descriptor has
 /// `data_set` None and `data_set_length` its byte count; one received in
-/// memory has `data_set_length == len(data_set)`.
+/// memory has `data_set_length == len(data_set)`. When writing to the file
+/// failed, `data_set_error` is the `DataSetWriteError` (an OSError with its
+/// errno) and the bytes after the failure were received and dropped.
 #[pyclass(module = "fastdimse._core", frozen)]
 pub struct Message {
     #[pyo3(get)]
@@ -226,10 +228,13 @@ pub struct Message {
     data_set: Option<Py<DataSetBuffer>>,
     #[pyo3(get)]
     data_set_length: Option<u64>,
+    #[pyo3(get)]
+    data_set_error: Option<Py<PyAny>>,
 }
 
 impl Message {
     fn from_core(py: Python<'_>, message: core::Message) -> PyResult<Self> {
+        let mut data_set_error = None;
         let (data_set, data_set_length) = match message.data_set {
             None => (None, None),
             Some(DataSet::Memory(bytes)) => {
@@ -238,12 +243,17 @@ impl Message {
                 (Some(buffer), Some(length))
             }
             Some(DataSet::Written { length }) => (None, Some(length)),
+            Some(DataSet::Unwritten { error, length }) => {
+                data_set_error = Some(errors::data_set_write_error(py, error)?);
+                (None, Some(length))
+            }
         };
         Ok(Message {
             context_id: message.context_id,
             command: Py::new(py, CommandSet(message.command))?,
             data_set,
             data_set_length,
+            data_set_error,
         })
     }
 }
@@ -251,24 +261,32 @@ impl Message {
 #[pymethods]
 impl Message {
     #[new]
-    #[pyo3(signature = (context_id, command, data_set = None, data_set_length = None))]
+    #[pyo3(signature = (context_id, command, data_set = None, data_set_length = None, data_set_error = None))]
     fn new(
         context_id: u8,
         command: Py<CommandSet>,
         data_set: Option<Py<DataSetBuffer>>,
         data_set_length: Option<u64>,
+        data_set_error: Option<Py<PyAny>>,
     ) -> Self {
         Message {
             context_id,
             command,
             data_set,
             data_set_length,
+            data_set_error,
         }
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         fields_repr(
             slf.as_any(),
-            &["context_id", "command", "data_set", "data_set_length"],
+            &[
+                "context_id",
+                "command",
+                "data_set",
+                "data_set_length",
+                "data_set_error",
+            ],
         )
     }
 }

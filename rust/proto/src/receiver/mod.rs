@@ -104,6 +104,13 @@ pub enum DataSet {
     Memory(Vec<u8>),
     /// Written to the caller's writer, which is dropped (flushed) here.
     Written { length: u64 },
+    /// The caller's writer failed with `error`; the data set's `length`
+    /// bytes were received and the ones not yet written were dropped. The
+    /// stream goes on: the caller answers (e.g. "out of resources").
+    Unwritten {
+        error: std::io::ErrorKind,
+        length: u64,
+    },
 }
 
 /// See the module documentation.
@@ -514,11 +521,9 @@ impl Receiver {
             }
             _ => 0,
         };
-        let completed = self.reassembler.end_pdv(
-            &self.config.options,
-            self.config.announce_data_sets,
-            self.offset,
-        )?;
+        let completed = self
+            .reassembler
+            .end_pdv(&self.config.options, self.config.announce_data_sets)?;
         match completed {
             Some(Completed::Message(message)) => self.emit(Event::Message(message)),
             Some(Completed::DataSetStart {

@@ -15,7 +15,6 @@ pub const MAX_COMMAND_SET_LEN: usize = 64 * 1024;
 const FIELD_CONTEXT_ID: &str = "P-DATA-TF/PDV/Presentation-context-ID";
 const FIELD_CONTROL: &str = "P-DATA-TF/PDV/Message-control-header";
 const FIELD_COMMAND: &str = "DIMSE command set";
-const FIELD_DESTINATION: &str = "DIMSE data set destination";
 
 /// What completing a PDV produced.
 pub(super) enum Completed {
@@ -51,6 +50,13 @@ enum Sink {
     Writer {
         writer: Box<dyn Write + Send>,
         written: u64,
+    },
+    /// The writer failed: the rest of the data set is counted and dropped,
+    /// so that the stream stays in step and the message can still be
+    /// answered (a storage failure status) instead of aborting.
+    Failed {
+        error: std::io::ErrorKind,
+        received: u64,
     },
 }
 
@@ -141,7 +147,7 @@ impl Reassembler {
                 }
                 buf.extend_from_slice(bytes);
             }
-            Phase::DataSet { sink, .. } => sink.write(bytes, offset)?,
+            Phase::DataSet { sink, .. } => sink.write(bytes),
             // begin_pdv admitted no PDV in these phases.
             Phase::Idle | Phase::AwaitingDestination { .. } => {
                 if !bytes.is_empty() {
@@ -157,12 +163,11 @@ impl Reassembler {
     }
 
     /// The current PDV's data is complete. Returns what it completed, if
-    /// anything. `offset` is the stream offset after the PDV.
+    /// anything.
     pub(super) fn end_pdv(
         &mut self,
         options: &DecodeOptions,
         announce: bool,
-        offset: u64,
     ) -> Result<Option<Completed>, DecodeError> {
         if !self.current.is_last() {
             return Ok(None);
@@ -177,7 +182,7 @@ impl Reassembler {
                 command,
                 sink,
             } => {
-                let data_set = sink.finish(offset)?;
+                let data_set = sink.finish();
                 Ok(Some(Completed::Message(Message {
                     context_id,
                     command,
@@ -253,38 +258,46 @@ impl Sink {
         }
     }
 
-    fn write(&mut self, bytes: &[u8], offset: u64) -> Result<(), DecodeError> {
+    fn write(&mut self, bytes: &[u8]) {
+        let count = bytes.len() as u64;
         match self {
             // Grown only by bytes received, never reserved from a claim.
             Sink::Memory(buf) => buf.extend_from_slice(bytes),
             Sink::Writer { writer, written } => {
-                writer
-                    .write_all(bytes)
-                    .map_err(|e| sink_error(&e, offset))?;
-                *written += bytes.len() as u64;
+                if let Err(error) = writer.write_all(bytes) {
+                    // The writer (and its descriptor) is dropped at once.
+                    *self = Sink::Failed {
+                        error: error.kind(),
+                        received: *written + count,
+                    };
+                } else {
+                    *written += count;
+                }
             }
+            Sink::Failed { received, .. } => *received += count,
         }
-        Ok(())
     }
 
     /// Flushes and drops a writer; hands over a memory buffer.
-    fn finish(self, offset: u64) -> Result<DataSet, DecodeError> {
+    fn finish(self) -> DataSet {
         match self {
-            Sink::Memory(buf) => Ok(DataSet::Memory(buf)),
+            Sink::Memory(buf) => DataSet::Memory(buf),
             Sink::Writer {
                 mut writer,
                 written,
-            } => {
-                writer.flush().map_err(|e| sink_error(&e, offset))?;
-                drop(writer);
-                Ok(DataSet::Written { length: written })
-            }
+            } => match writer.flush() {
+                Ok(()) => DataSet::Written { length: written },
+                Err(error) => DataSet::Unwritten {
+                    error: error.kind(),
+                    length: written,
+                },
+            },
+            Sink::Failed { error, received } => DataSet::Unwritten {
+                error,
+                length: received,
+            },
         }
     }
-}
-
-fn sink_error(error: &std::io::Error, offset: u64) -> DecodeError {
-    DecodeError::new(ErrorKind::Sink(error.kind()), FIELD_DESTINATION, offset)
 }
 
 /// The one place command sets are decoded; offsets in its errors count from

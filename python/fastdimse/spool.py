@@ -1,0 +1,110 @@
+"""Spool files: where a C-STORE data set is written while it arrives.
+
+The core writes each received C-STORE data set straight to a file the
+association opened when the command set arrived, so memory stays flat
+whatever the instance's size. The file is a complete DICOM file (preamble,
+file meta built from the request and the presentation context, then the data
+set exactly as received) with a hidden temporary name, in the directory the
+EVT_C_STORE handler asks for (its ``spool_directory`` attribute) or the
+system's temporary directory. A handler may rename it into place (no copy, no
+decode); whatever is left is deleted once the handler returns, or when the
+association ends before the data set is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastdimse._part10 import encode_file_meta
+
+__all__ = ["Spool", "open_spool", "spool_directory_of"]
+
+LOGGER = logging.getLogger("fastdimse.spool")
+
+_PREFIX, _SUFFIX = ".fastdimse-", ".part"
+# The core keeps its own duplicate of the descriptor: /dev/null stands in when
+# the spool cannot be opened, so the data set is still received and answered.
+_DEV_NULL = os.devnull
+
+
+@dataclass
+class Spool:
+    """One data set being received into ``path``; its bytes start at ``data_offset``.
+
+    ``path`` is None when no file could be made (``fd`` is then /dev/null's).
+    """
+
+    path: Path | None
+    fd: int
+    data_offset: int
+    # Set when the spool could not be opened or written: the data set is dropped.
+    error: OSError | None = None
+
+    def close(self) -> None:
+        """Close our descriptor (the core has closed its own duplicate already)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def discard(self) -> None:
+        """Close and delete the file (nothing of a failed or abandoned data set remains)."""
+        self.close()
+        if self.path is None:
+            return
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            LOGGER.warning("Could not delete the spool file %s: %s", self.path, error)
+
+
+def open_spool(
+    directory: str | os.PathLike[str] | None,
+    sop_class_uid: str,
+    sop_instance_uid: str,
+    transfer_syntax_uid: str,
+    implementation: tuple[str, str | None],
+) -> Spool:
+    """A new spool file in ``directory`` (default: the temporary directory), meta written.
+
+    Never raises for a failure to create or write it: the returned spool then
+    writes to /dev/null and carries the ``error``, so that the caller can
+    still take the data set off the wire and answer "out of resources".
+    """
+    folder = Path(directory) if directory is not None else Path(tempfile.gettempdir())
+    meta = encode_file_meta(sop_class_uid, sop_instance_uid, transfer_syntax_uid, *implementation)
+    try:
+        fd, name = tempfile.mkstemp(prefix=_PREFIX, suffix=_SUFFIX, dir=folder)
+    except OSError as error:
+        LOGGER.error("Cannot create a spool file in %s: %s", folder, error)
+        return _dropping(error)
+    spool = Spool(Path(name), fd, len(meta))
+    try:
+        _write_all(fd, meta)
+    except OSError as error:
+        LOGGER.error("Cannot write the spool file %s: %s", name, error)
+        spool.discard()
+        return _dropping(error)
+    return spool
+
+
+def spool_directory_of(handler: object) -> str | os.PathLike[str] | None:
+    """The directory an EVT_C_STORE handler wants data sets spooled in, if it says."""
+    directory = getattr(handler, "spool_directory", None)
+    return directory if isinstance(directory, str | os.PathLike) else None
+
+
+def _dropping(error: OSError) -> Spool:
+    return Spool(None, os.open(_DEV_NULL, os.O_WRONLY), 0, error)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
