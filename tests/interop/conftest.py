@@ -322,3 +322,11 @@ def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
     server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def odd_deflated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A deflated CT with an odd-length, unpadded deflated stream, as DCMTK's dcmconv writes."""
+    from .store_data import make_odd_deflated
+
+    return make_odd_deflated(tmp_path_factory.mktemp("store-odd-deflated"))

@@ -10,7 +10,7 @@ so that one receiver (e.g. Orthanc) can hold all of them at once.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,23 +64,40 @@ def make_variants(directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     made = {}
     for index, variant in enumerate(VARIANTS):
-        source = directory / f"{variant.name}.source.dcm"
         target = directory / f"{variant.name}.dcm"
         ds = _ct(index, variant)
         if variant.converter is None:
             write_instance(ds, target, variant.transfer_syntax)
         else:
-            write_instance(ds, source, EXPLICIT)
-            tool, *options = variant.converter
-            result = run_dcmtk(tool, *options, str(source), str(target))
-            if result.returncode != 0:
-                raise RuntimeError(f"{tool} failed for {variant.name}:\n{result.stdout}")
-            source.unlink()
+            _convert(ds, variant.converter, target)
+        if variant.transfer_syntax == DEFLATED and _odd_data_set(target):
+            # PS3.5 A.5: an odd deflated stream takes one trailing NULL byte; dcmconv
+            # leaves it out. The odd file has a test of its own (make_odd_deflated).
+            with target.open("ab") as file:
+                file.write(b"\x00")
         written = transfer_syntax_of(target)
         if written != variant.transfer_syntax:
             raise RuntimeError(f"{variant.name} came out as {written}")
         made[variant.name] = target
     return made
+
+
+def make_odd_deflated(directory: Path) -> Path:
+    """A deflated CT whose deflated data set has an odd length, unpadded, as dcmconv writes it.
+
+    Whether the stream comes out odd depends on the content, so a comment of a
+    few lengths is tried (one in two streams is odd: 16 tries always do it).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "deflated-odd.dcm"
+    variant = Variant("deflated-odd", DEFLATED, "-xd", ("dcmconv", "+td"))
+    for attempt in range(16):
+        ds = _ct(len(VARIANTS), variant)
+        ds.ImageComments = "odd" + "-" * (2 * attempt)
+        _convert(ds, ("dcmconv", "+td"), target)
+        if _odd_data_set(target):
+            return target
+    raise RuntimeError("dcmconv +td gave only even-length streams")
 
 
 def make_large(directory: Path, megabytes: int = LARGE_MEGABYTES) -> Path:
@@ -90,20 +107,45 @@ def make_large(directory: Path, megabytes: int = LARGE_MEGABYTES) -> Path:
 
 
 def _ct(index: int, variant: Variant) -> Dataset:
+    """The test CT of ``variant``: the same bytes every run (every UID derived from its name)."""
     noise = random.Random(f"store-{variant.name}")
+    uid = _uids(variant.name)
     ds = ct_dataset(
         noise.randbytes(ROWS * COLUMNS * 2),
         rows=ROWS,
         columns=COLUMNS,
+        study_uid=uid("study"),
+        series_uid=uid("series"),
+        # Distinct instances, so that one archive (Orthanc) holds all of them.
+        instance_uid=uid("instance"),
         instance_number=index + 1,
     )
-    # A UID per variant, fixed by its name (distinct instances in one archive).
-    ds.SOPInstanceUID = generate_uid(entropy_srcs=["fastdimse interop", variant.name])
     ds.SeriesDescription = f"fastdimse interop {variant.name}"
     if variant.eight_bit:
         ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
         ds.PixelData = noise.randbytes(ROWS * COLUMNS)
     return ds
+
+
+def _uids(name: str) -> Callable[[str], str]:
+    return lambda what: str(generate_uid(entropy_srcs=["fastdimse interop", name, what]))
+
+
+def _convert(ds: Dataset, converter: tuple[str, ...], target: Path) -> None:
+    """``ds`` converted by a DCMTK tool (from Explicit VR LE) into ``target``."""
+    source = target.with_suffix(".source.dcm")
+    write_instance(ds, source, EXPLICIT)
+    tool, *options = converter
+    result = run_dcmtk(tool, *options, str(source), str(target))
+    if result.returncode != 0:
+        raise RuntimeError(f"{tool} failed for {target.name}:\n{result.stdout}")
+    source.unlink()
+
+
+def _odd_data_set(path: Path) -> bool:
+    # Preamble, "DICM" and the file meta (even-length elements) are even: the
+    # file's parity is its data set's.
+    return path.stat().st_size % 2 == 1
 
 
 def transfer_syntax_of(path: Path) -> str:
@@ -199,3 +241,9 @@ def support_storage(ae: Any, contexts: Iterable[Any]) -> Any:
     for context in contexts:
         ae.add_supported_context(context.abstract_syntax, TRANSFER_SYNTAXES)
     return ae
+
+
+def assert_success(status: Any) -> None:
+    """``status`` (a C-STORE response's status Dataset) is Success."""
+    assert "Status" in status, "no C-STORE response (the peer aborted, or a timeout)"
+    assert status.Status == 0x0000, f"status 0x{status.Status:04X}"

@@ -17,13 +17,19 @@ import pytest
 
 from fastdimse import AE
 
-from .conftest import CT_STORAGE, LOCALHOST, run_dcmtk
+from .conftest import CT_STORAGE, DEFLATED, LOCALHOST, run_dcmtk
 from .orthanc import Orthanc
-from .store_data import BY_NAME, VARIANT_NAMES, assert_same_instance, sop_instance_uid_of
+from .store_data import (
+    BY_NAME,
+    VARIANT_NAMES,
+    assert_same_instance,
+    assert_success,
+    sop_instance_uid_of,
+)
 
 TRANSFER_TIMEOUT = 120.0
 
-pytestmark = pytest.mark.parametrize("name", VARIANT_NAMES)
+VARIANTS = pytest.mark.parametrize("name", VARIANT_NAMES)
 
 
 def forget(orthanc: Orthanc, path: Path) -> str:
@@ -45,6 +51,7 @@ def assert_stored(orthanc: Orthanc, uid: str, sent: Path, tmp_path: Path) -> Non
     assert_same_instance(stored, sent)
 
 
+@VARIANTS
 def test_send_c_store(
     name: str,
     store_variants: dict[str, Path],
@@ -59,13 +66,13 @@ def test_send_c_store(
     assoc = ae.associate(LOCALHOST, orthanc.dicom_port, ae_title=orthanc.aet)
     assert assoc.is_established
     try:
-        status = assoc.send_c_store(sent)
-        assert status.Status == 0x0000
+        assert_success(assoc.send_c_store(sent))
     finally:
         assoc.release()
     assert_stored(orthanc, uid, sent, tmp_path)
 
 
+@VARIANTS
 @pytest.mark.xfail(strict=True, reason="storescu app not on main yet")
 def test_storescu_app(
     name: str, store_variants: dict[str, Path], orthanc: Orthanc, tmp_path: Path
@@ -83,6 +90,7 @@ def test_storescu_app(
     assert_stored(orthanc, uid, sent, tmp_path)
 
 
+@VARIANTS
 def test_control_storescu(
     name: str, store_variants: dict[str, Path], orthanc: Orthanc, tmp_path: Path
 ) -> None:
@@ -96,3 +104,24 @@ def test_control_storescu(
     assert result.returncode == 0, result.stdout
     assert "Received Store Response (Success)" in result.stdout, result.stdout
     assert_stored(orthanc, uid, sent, tmp_path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: send_c_store(path) sends an odd-length deflated data set unpadded (odd last "
+    "PDV fragment); Orthanc (DCMTK) fails the store and never answers",
+)
+def test_send_c_store_odd_deflated(
+    odd_deflated: Path, orthanc: Orthanc, our_aes: Callable[[str], AE], tmp_path: Path
+) -> None:
+    """A deflated file as dcmconv writes it (odd stream, no NULL pad) is stored by Orthanc."""
+    uid = forget(orthanc, odd_deflated)
+    ae = our_aes("OURSCU")
+    ae.add_requested_context(CT_STORAGE, DEFLATED)
+    assoc = ae.associate(LOCALHOST, orthanc.dicom_port, ae_title=orthanc.aet)
+    assert assoc.is_established
+    try:
+        assert_success(assoc.send_c_store(odd_deflated))
+    finally:
+        assoc.release()
+    assert_stored(orthanc, uid, odd_deflated, tmp_path)

@@ -25,6 +25,7 @@ from .store_data import (
     VARIANT_NAMES,
     EncodedWriter,
     assert_same_instance,
+    assert_success,
     support_storage,
     transfer_syntax_of,
 )
@@ -43,8 +44,7 @@ def send(
     assoc = ae.associate(LOCALHOST, port, ae_title="SCP", **kwargs)
     assert assoc.is_established
     try:
-        status = assoc.send_c_store(path_or_dataset)
-        assert status.Status == 0x0000
+        assert_success(assoc.send_c_store(path_or_dataset))
     finally:
         assoc.release()
     return assoc
