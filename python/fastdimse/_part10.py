@@ -61,14 +61,15 @@ def encode_file_meta(
 def read_file_meta(path: str | os.PathLike[str]) -> FileMeta:
     """The meta header of the DICOM file at ``path``.
 
-    Raises ``ValueError`` when the file has no preamble and ``DICM`` prefix, or
-    lacks (0002,0002), (0002,0003) or (0002,0010); ``OSError`` as ``open`` does.
+    Raises ``ValueError`` (its message completes "the file ... cannot be sent
+    as ...") when the file has no preamble and ``DICM`` prefix, or lacks
+    (0002,0002), (0002,0003) or (0002,0010); ``OSError`` as ``open`` does.
     """
     with open(path, "rb") as file:
         head = file.read(132 + _MAX_META)
         size = os.fstat(file.fileno()).st_size
     if len(head) < 132 or head[128:132] != b"DICM":
-        raise ValueError(f"{os.fspath(path)} is not a DICOM file (no 'DICM' prefix at byte 128)")
+        raise ValueError("it has no DICOM preamble and 'DICM' prefix")
     values: dict[int, bytes] = {}
     offset = 132
     while offset + 8 <= len(head):
@@ -85,12 +86,14 @@ def read_file_meta(path: str | os.PathLike[str]) -> FileMeta:
             (length,) = struct.unpack_from("<H", head, offset + 6)
             start = offset + 8
         if start + length > len(head):
-            raise ValueError(f"{os.fspath(path)}: file meta element (0002,{element:04X}) overruns")
+            raise ValueError(f"its file meta element (0002,{element:04X}) is cut short")
         values[element] = head[start : start + length]
         offset = start + length
     missing = [name for tag, name in _REQUIRED.items() if not values.get(tag)]
     if missing:
-        raise ValueError(f"{os.fspath(path)}: the file meta information lacks {', '.join(missing)}")
+        raise ValueError(
+            "one or more required file meta information elements are missing: " + ", ".join(missing)
+        )
     return FileMeta(
         sop_class_uid=_str(values[0x0002]),
         sop_instance_uid=_str(values[0x0003]),
@@ -101,9 +104,9 @@ def read_file_meta(path: str | os.PathLike[str]) -> FileMeta:
 
 
 _REQUIRED = {
-    0x0002: "(0002,0002) Media Storage SOP Class UID",
-    0x0003: "(0002,0003) Media Storage SOP Instance UID",
-    0x0010: "(0002,0010) Transfer Syntax UID",
+    0x0002: "MediaStorageSOPClassUID",
+    0x0003: "MediaStorageSOPInstanceUID",
+    0x0010: "TransferSyntaxUID",
 }
 
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fastdimse import _core
+from fastdimse import _config, _core
 from fastdimse import events as evt
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
 from fastdimse.acse import (
@@ -26,7 +26,7 @@ from fastdimse.acse import (
     read_associate_ac,
 )
 from fastdimse.dimse import DIMSEServiceProvider
-from fastdimse.dimse_primitives import C_ECHO
+from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.dul import UpperLayer
 from fastdimse.fsm import Event, Indication, State, Transition
 from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
@@ -46,6 +46,9 @@ __all__ = ["Association", "ServiceUser"]
 LOGGER = logging.getLogger("fastdimse.assoc")
 
 VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
+# Any storage SOP class (CR Image Storage) to pick the storage service class for
+# a C-STORE of whatever SOP class, under UNRESTRICTED_STORAGE_SERVICE (as pynetdicom).
+_ANY_STORAGE_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1"
 
 # A-ABORT (source, reason): user abort; provider abort with reason not specified.
 _USER_ABORT = (0, 0)
@@ -677,5 +680,17 @@ class Association(threading.Thread):
             return
         from fastdimse.sop_class import uid_to_service_class
 
-        service_class = uid_to_service_class(str(context.abstract_syntax))
+        service_class = uid_to_service_class(self._service_class_uid(primitive, context))
         service_class(self).SCP(primitive, context)
+
+    def _service_class_uid(self, primitive: Any, context: PresentationContext) -> str:
+        """The UID that picks the service class: the context's SOP class, its
+        service class when common extended negotiation named one, and any
+        storage SOP class for a C-STORE under UNRESTRICTED_STORAGE_SERVICE."""
+        if _config.UNRESTRICTED_STORAGE_SERVICE and isinstance(primitive, C_STORE):
+            return _ANY_STORAGE_SOP_CLASS
+        uid = str(context.abstract_syntax)
+        if not self.acceptor._common_ext:  # the usual case: skip building the mapping
+            return uid
+        common = self.acceptor.accepted_common_extended.get(uid)
+        return common[0] if common else uid

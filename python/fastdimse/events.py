@@ -332,16 +332,22 @@ class Event:
     def dataset(self) -> Dataset:
         """A C-STORE request's *Data Set*, decoded by pydicom when first asked for.
 
-        A received data set is read from its spool file (values over 1 MB only
-        when touched), with its File Meta Information as ``file_meta``; the file
-        is deleted when the handler returns, so use it within the handler.
+        A received data set is read from its spool file, values over 1 MB only
+        when touched (the file is deleted when the handler returns: use them
+        within the handler). As pynetdicom, it carries its ``file_meta`` only
+        under ``STORE_RECV_CHUNKED_DATASET``.
         """
         spooled = self._spooled()
         if spooled is not None:
             if self._decoded is None or self._hash != id(spooled):
                 from pydicom import dcmread
 
-                self._decoded = dcmread(spooled[0], defer_size="1 MB")
+                from fastdimse import _config
+
+                decoded = dcmread(spooled[0], defer_size="1 MB")
+                if not _config.STORE_RECV_CHUNKED_DATASET:
+                    del decoded.file_meta
+                self._decoded = decoded
                 self._hash = id(spooled)
             return self._decoded
         return self._get_dataset(

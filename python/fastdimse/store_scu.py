@@ -79,7 +79,7 @@ def _prepare_file(assoc: Association, req: C_STORE, path: Path) -> StoreRequest 
     except ValueError as error:
         if _config.STORE_SEND_CHUNKED_DATASET:
             raise AttributeError(
-                f"Unable to send the dataset from the file at {os.fspath(path)}: {error}"
+                f"Unable to send the dataset from the file at {os.fspath(path)} as {error}"
             ) from None
         return None  # not a file with a meta header: let pydicom try
     context_id = _exact_context(assoc, meta.sop_class_uid, meta.transfer_syntax_uid)
