@@ -10,6 +10,7 @@ so that one receiver (e.g. Orthanc) can hold all of them at once.
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 from benches.synthetic import ct_dataset, large_instance, write_instance
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
 from pydicom.tag import BaseTag
 from pydicom.uid import generate_uid
 
@@ -247,3 +250,22 @@ def assert_success(status: Any) -> None:
     """``status`` (a C-STORE response's status Dataset) is Success."""
     assert "Status" in status, "no C-STORE response (the peer aborted, or a timeout)"
     assert status.Status == 0x0000, f"status 0x{status.Status:04X}"
+
+
+def deflated_with_parity(source: Path, odd: bool) -> Dataset:
+    """``source`` read by pydicom, with a comment sized so that its deflated encoding has an
+    odd (or even) length: pydicom's encoding, zlib's default level, raw deflate."""
+    for attempt in range(16):
+        ds = dcmread(source)
+        ds.ImageComments = "parity" + "-" * (2 * attempt)
+        if (len(_deflate(ds)) % 2 == 1) == odd:
+            return ds
+    raise RuntimeError("no comment length gave the parity asked for")
+
+
+def _deflate(ds: Dataset) -> bytes:
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR, buffer.is_little_endian = False, True
+    write_dataset(buffer, ds)
+    deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflater.compress(buffer.getvalue()) + deflater.flush()
