@@ -622,6 +622,23 @@ def test_p_data_on_a_context_never_proposed(scp: Scp) -> None:
     scp.echo_after()
 
 
+def test_c_store_on_a_context_never_proposed(scp: Scp) -> None:
+    """A C-STORE-RQ with 4 MB of data set on context 3: dropped as it comes, then aborted."""
+    command = _core.CommandSet(
+        0x0001,
+        message_id=9,
+        affected_sop_class_uid="1.2.840.10008.5.1.4.1.1.2",
+        affected_sop_instance_uid="1.2.3.4",
+        priority=2,
+        command_data_set_type=0x0001,
+    ).encode()
+    data = _core.fragment_message(LOCAL_MAX_PDU, 3, command, bytes(4 * 1024 * 1024))
+    answer = exchange(scp, data, associate=True)
+    assert describe(answer.first).startswith("A-ABORT(")
+    assert answer.closed
+    scp.echo_after()
+
+
 def test_release_then_echo_on_the_same_connection(scp: Scp) -> None:
     """After our A-RELEASE-RQ is answered, a P-DATA-TF is Sta13's business: no answer."""
     with scp.peer() as peer:

@@ -387,3 +387,32 @@ def dcmread_with_uids() -> Dataset:
     ds.SOPClassUID = CT
     ds.SOPInstanceUID = "1.2.3"
     return ds
+
+
+def test_odd_deflated_file_is_sent_with_its_pad_byte(scps: list[Scp], tmp_path: Path) -> None:
+    """PS3.5 A.5: a deflated data set of odd length gets one trailing NULL on the wire."""
+    import zlib
+
+    source = ct_dataset(bytes(range(256)) * 32, rows=64, columns=64)
+    plain = write_instance(source, tmp_path / "plain.dcm", EXPLICIT)
+    meta = read_file_meta(plain)
+    raw = plain.read_bytes()[meta.data_offset :]
+    for level in range(1, 10):
+        deflater = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        stream = deflater.compress(raw) + deflater.flush()
+        if len(stream) % 2:
+            break
+    assert len(stream) % 2 == 1, "no odd-length deflate stream found"
+    from fastdimse._part10 import encode_file_meta
+
+    odd = tmp_path / "odd.dcm"
+    odd.write_bytes(
+        encode_file_meta(meta.sop_class_uid, meta.sop_instance_uid, DEFLATED, "1.2.3") + stream
+    )
+    received: list[bytes] = []
+    assoc = serve(
+        scps, lambda e: received.append(e.encoded_dataset(include_meta=False)) or 0
+    ).associate((CT, DEFLATED))
+    assert assoc.send_c_store(odd, status_only=True) == 0
+    assoc.release()
+    assert received == [stream + b"\x00"]

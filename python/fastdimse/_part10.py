@@ -22,6 +22,7 @@ _LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b
 _LONG_VRS |= {b"UR", b"UT", b"UV"}
 # A file meta header larger than this is not one (a few hundred bytes is usual).
 _MAX_META = 64 * 1024
+_FIRST_READ = 4096
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,12 @@ def read_file_meta(path: str | os.PathLike[str]) -> FileMeta:
     as ...") when the file has no preamble and ``DICM`` prefix, or lacks
     (0002,0002), (0002,0003) or (0002,0010); ``OSError`` as ``open`` does.
     """
-    with open(path, "rb") as file:
-        head = file.read(132 + _MAX_META)
+    with open(path, "rb", buffering=0) as file:
+        # One small read covers the usual header; a larger one only if it does not.
+        head = file.read(_FIRST_READ)
         size = os.fstat(file.fileno()).st_size
+        if len(head) == _FIRST_READ and _meta_end(head) is None:
+            head += file.read(132 + _MAX_META - _FIRST_READ)
     if len(head) < 132 or head[128:132] != b"DICM":
         raise ValueError("it has no DICOM preamble and 'DICM' prefix")
     values: dict[int, bytes] = {}
@@ -108,6 +112,14 @@ _REQUIRED = {
     0x0003: "MediaStorageSOPInstanceUID",
     0x0010: "TransferSyntaxUID",
 }
+
+
+def _meta_end(head: bytes) -> int | None:
+    """Where group 0002 ends according to its group length, if ``head`` holds it all."""
+    if len(head) < 144 or head[132:136] != b"\x02\x00\x00\x00":
+        return None
+    end = 144 + int.from_bytes(head[140:144], "little")
+    return end if end + 8 <= len(head) else None
 
 
 def _element(element: int, vr: bytes, value: bytes) -> bytes:

@@ -320,7 +320,12 @@ class Association(threading.Thread):
             self.dimse.send_msg(request.primitive, request.context_id)
         else:
             self.dimse.send_file_msg(
-                request.primitive, request.context_id, request.path, request.offset, request.length
+                request.primitive,
+                request.context_id,
+                request.path,
+                request.offset,
+                request.length,
+                pad_odd_length=request.pad_odd_length,
             )
         _, rsp = self.dimse.get_msg(block=True)
         if rsp is None:

@@ -27,7 +27,7 @@ from fastdimse.events import (
     trigger,
 )
 from fastdimse.fsm import InvalidEventError
-from fastdimse.spool import Spool, open_spool, spool_directory_of
+from fastdimse.spool import Spool, discarding_spool, open_spool, spool_directory_of
 
 if TYPE_CHECKING:
     from fastdimse.association import Association
@@ -73,15 +73,29 @@ class DIMSEServiceProvider:
             trigger(self.assoc, EVT_DIMSE_SENT, {"message": primitive})
 
     def send_file_msg(
-        self, primitive: Any, context_id: int, path: Path, offset: int, length: int
+        self,
+        primitive: Any,
+        context_id: int,
+        path: Path,
+        offset: int,
+        length: int,
+        *,
+        pad_odd_length: bool = False,
     ) -> None:
         """Send ``primitive`` with the ``length`` bytes of ``path`` from ``offset`` as its
-        data set, read and fragmented by the core a few MiB at a time."""
+        data set, read and fragmented by the core a few MiB at a time (an odd
+        length padded with a NULL byte with ``pad_odd_length``)."""
         command = to_command_set(primitive).encode()
         log_dimse(LOGGER, primitive, sent=True)
         with open(path, "rb") as file:
             chunks = _core.FileDataSetSender(
-                self.assoc._peer_max_pdu, context_id, command, file.fileno(), offset, length
+                self.assoc._peer_max_pdu,
+                context_id,
+                command,
+                file.fileno(),
+                offset,
+                length,
+                pad_odd_length=pad_odd_length,
             )
             for chunk in chunks:
                 try:
@@ -114,7 +128,9 @@ class DIMSEServiceProvider:
             return None
         context = self.assoc._accepted_cx.get(start.context_id)
         if context is None:
-            return None  # refused when the message completes
+            # Refused (aborted) when complete; meanwhile it must not grow in memory.
+            self._spool = discarding_spool()
+            return self._spool.fd
         handler = self.assoc.get_handlers(EVT_C_STORE)[0]
         self._spool = open_spool(
             spool_directory_of(handler),

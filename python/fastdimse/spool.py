@@ -21,7 +21,7 @@ from pathlib import Path
 
 from fastdimse._part10 import encode_file_meta
 
-__all__ = ["Spool", "open_spool", "spool_directory_of"]
+__all__ = ["Spool", "discarding_spool", "open_spool", "spool_directory_of"]
 
 LOGGER = logging.getLogger("fastdimse.spool")
 
@@ -91,6 +91,11 @@ def open_spool(
         spool.discard()
         return _dropping(error)
     return spool
+
+
+def discarding_spool() -> Spool:
+    """A spool that drops the data set (one that will be refused when complete)."""
+    return Spool(None, os.open(_DEV_NULL, os.O_WRONLY), 0)
 
 
 def spool_directory_of(handler: object) -> str | os.PathLike[str] | None:

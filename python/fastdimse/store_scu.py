@@ -31,6 +31,9 @@ __all__ = ["StoreRequest", "prepare_c_store"]
 
 LOGGER = logging.getLogger("fastdimse.assoc")
 
+# Deflated Explicit VR Little Endian and JPIP Referenced Deflate.
+_DEFLATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"})
+
 
 @dataclass
 class StoreRequest:
@@ -42,6 +45,9 @@ class StoreRequest:
     path: Path | None = None
     offset: int = 0
     length: int = 0
+    # A deflated data set of odd length is sent with its trailing pad byte (PS3.5
+    # A.5), which some writers leave out.
+    pad_odd_length: bool = False
 
 
 def prepare_c_store(
@@ -99,6 +105,7 @@ def _prepare_file(assoc: Association, req: C_STORE, path: Path) -> StoreRequest 
         path,
         meta.data_offset,
         meta.file_size - meta.data_offset,
+        pad_odd_length=meta.transfer_syntax_uid in _DEFLATED,
     )
 
 
@@ -180,4 +187,6 @@ def _encode(dataset: Dataset, syntax: Any) -> bytes:
     if syntax.is_deflated:
         deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
         data = deflater.compress(data) + deflater.flush()
+        if len(data) % 2:
+            data += b"\x00"  # a deflated data set is padded to even length (PS3.5 A.5)
     return data

@@ -80,6 +80,8 @@ pub struct DataSetStream {
     remaining: u64,
     /// Whether the data set's last fragment has been produced.
     done: bool,
+    /// Whether an odd-length data set gets one trailing NULL byte.
+    pad_odd_length: bool,
 }
 
 impl DataSetStream {
@@ -98,7 +100,16 @@ impl DataSetStream {
             command: Some(command.to_vec()),
             remaining: data_set_len,
             done: false,
+            pad_odd_length: false,
         })
+    }
+
+    /// Sends an odd-length data set with one trailing NULL byte, so that its
+    /// last fragment is of even length too: how a deflated data set is
+    /// padded (PS3.5 A.5), and what peers such as DCMTK insist on.
+    pub fn pad_odd_length(mut self) -> Self {
+        self.pad_odd_length = true;
+        self
     }
 
     /// Appends to `out` whole P-DATA-TF PDUs carrying at most about
@@ -151,11 +162,14 @@ impl DataSetStream {
         take: usize,
     ) -> Result<(), EncodeError> {
         let last = take as u64 == self.remaining;
-        let header = fragment_header(self.context_id, false, last, take)?;
+        // An odd tail is always shorter than the (even) fragment length, so
+        // the pad byte fits.
+        let pad = usize::from(last && self.pad_odd_length && take % 2 == 1);
+        let header = fragment_header(self.context_id, false, last, take + pad)?;
         out.extend_from_slice(&header);
         let start = out.len();
-        out.resize(start + take, 0);
-        let data = out.get_mut(start..).unwrap_or_default();
+        out.resize(start + take + pad, 0);
+        let data = out.get_mut(start..start + take).unwrap_or_default();
         source.read_exact(data).map_err(|e| {
             EncodeError::new("data set source", EncodeErrorReason::Source(e.kind()))
         })?;

@@ -292,3 +292,23 @@ fn data_set_stream_sends_command_first_and_bounded_chunks() {
         1
     );
 }
+
+#[test]
+fn data_set_stream_pads_an_odd_data_set_when_asked() {
+    for (pad, len, expected) in [(true, 2999, 3000), (true, 3000, 3000), (false, 2999, 2999)] {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8 + 1).collect();
+        let mut stream =
+            DataSetStream::new(PeerMaxPdu(1006), 1, &c_store_rq(), len as u64).unwrap();
+        if pad {
+            stream = stream.pad_odd_length();
+        }
+        let mut source = data.as_slice();
+        let mut out = Vec::new();
+        while stream.next_chunk(&mut source, &mut out, 1 << 20).unwrap() {}
+        let (_, received) = receive(16382, &out, 4096);
+        let received = received.unwrap();
+        assert_eq!(received.len(), expected, "pad {pad} len {len}");
+        assert_eq!(&received[..len], data.as_slice());
+        assert!(received[len..].iter().all(|&b| b == 0));
+    }
+}

@@ -51,7 +51,8 @@ pub fn fragment_message<'py>(
 /// An iterator of `bytes`, each a run of whole P-DATA-TF PDUs carrying
 /// about `chunk_size` bytes of the data set (the first also carries the
 /// command set), read from `fd` with pread so that Python's file position
-/// does not move. The core works on its own duplicate of `fd`.
+/// does not move. The core works on its own duplicate of `fd`. With
+/// `pad_odd_length`, an odd-length data set gets one trailing NULL byte.
 #[pyclass(module = "fastdimse._core", frozen)]
 pub struct FileDataSetSender {
     state: Mutex<SenderState>,
@@ -66,7 +67,9 @@ struct SenderState {
 #[pymethods]
 impl FileDataSetSender {
     #[new]
-    #[pyo3(signature = (peer_max_pdu, context_id, command, fd, offset, length, chunk_size = 4194304))]
+    #[pyo3(signature = (peer_max_pdu, context_id, command, fd, offset, length, chunk_size = 4194304, *, pad_odd_length = false))]
+    // The Python constructor's parameters, one per argument.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         peer_max_pdu: u32,
         context_id: u8,
@@ -75,6 +78,7 @@ impl FileDataSetSender {
         offset: u64,
         length: u64,
         chunk_size: usize,
+        pad_odd_length: bool,
     ) -> PyResult<Self> {
         let py = command.py();
         if chunk_size == 0 {
@@ -87,6 +91,11 @@ impl FileDataSetSender {
             length,
         )
         .or_raise(py)?;
+        let stream = if pad_odd_length {
+            stream.pad_odd_length()
+        } else {
+            stream
+        };
         let source = PositionedReader::new(fd::dup(fd)?, offset, length);
         Ok(FileDataSetSender {
             state: Mutex::new(SenderState { stream, source }),
