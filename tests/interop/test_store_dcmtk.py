@@ -52,13 +52,6 @@ LARGE_PDUS = (4096, 131072)
 
 STORESCP_APP_PENDING = pytest.mark.xfail(strict=True, reason="storescp app not on main yet")
 STORESCU_APP_PENDING = pytest.mark.xfail(strict=True, reason="storescu app not on main yet")
-# The engine streams a file's data set as stored. dcmconv +td leaves an odd deflated
-# stream unpadded (PS3.5 A.5 wants one trailing NULL), so the last PDV fragment is odd
-# and DCMTK aborts ("DIMSE: Odd Fragment Length"); pynetdicom re-encodes and pads.
-ODD_DEFLATED_REASON = (
-    "engine: send_c_store(path) sends an odd-length deflated data set unpadded (odd last "
-    "PDV fragment); DCMTK rejects it"
-)
 FILESTORE_PENDING = pytest.mark.xfail(
     strict=True, reason="fastdimse.storage.FileStore not on main yet"
 )
@@ -220,17 +213,7 @@ class TestOursToStorescp:
         assert_same_instance(only_file(tmp_path), store_variants[name])
 
 
-@pytest.mark.parametrize(
-    "odd",
-    [
-        pytest.param(False, id="even"),
-        pytest.param(True, id="odd", marks=pytest.mark.xfail(strict=True, reason=(
-            "engine: send_c_store(Dataset) in a deflated context sends the raw deflate "
-            "output without the trailing NULL pad PS3.5 A.5 asks for when its length is "
-            "odd (store_scu._encode); DCMTK rejects the odd last PDV fragment"
-        ))),
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("odd", [False, True], ids=["even", "odd"])
 def test_send_c_store_dataset_deflated_to_storescp(
     odd: bool,
     store_variants: dict[str, Path],
@@ -238,7 +221,7 @@ def test_send_c_store_dataset_deflated_to_storescp(
     our_aes: Callable[[str], AE],
     tmp_path: Path,
 ) -> None:
-    """A Dataset deflated by us, of either parity, reaches storescp whole."""
+    """A Dataset deflated by us, of either parity, reaches storescp whole (odd: NULL-padded)."""
     ds = deflated_with_parity(store_variants["explicit"], odd)
     port = storescp("+xa")
     ae = our_aes("OURSCU")
@@ -257,11 +240,14 @@ def test_send_c_store_dataset_deflated_to_storescp(
     assert_same_instance(received, sent, same_transfer_syntax=False)
 
 
-@pytest.mark.xfail(strict=True, reason=ODD_DEFLATED_REASON)
 def test_send_c_store_odd_deflated_to_storescp(
     odd_deflated: Path, storescp: Callable[..., int], our_aes: Callable[[str], AE], tmp_path: Path
 ) -> None:
-    """A deflated file as dcmconv writes it (odd stream, no NULL pad) still reaches storescp."""
+    """A deflated file as dcmconv writes it (odd stream, no NULL pad) still reaches storescp.
+
+    Sent as stored it would end in an odd PDV fragment, which DCMTK refuses
+    ("DIMSE: Odd Fragment Length"): the sender adds the pad (PS3.5 A.5).
+    """
     port = storescp("+xa")
     ae = our_aes("OURSCU")
     ae.add_requested_context(CT_STORAGE, transfer_syntax_of(odd_deflated))
