@@ -22,6 +22,7 @@ import pytest
 from pydicom import dcmread
 
 from fastdimse import AE, AllStoragePresentationContexts, evt
+from fastdimse.storage import FileStore
 
 from .conftest import (
     CT_STORAGE,
@@ -52,9 +53,6 @@ LARGE_PDUS = (4096, 131072)
 
 STORESCP_APP_PENDING = pytest.mark.xfail(strict=True, reason="storescp app not on main yet")
 STORESCU_APP_PENDING = pytest.mark.xfail(strict=True, reason="storescu app not on main yet")
-FILESTORE_PENDING = pytest.mark.xfail(
-    strict=True, reason="fastdimse.storage.FileStore not on main yet"
-)
 
 
 def storescu(port: int, path: Path, *options: str, called: str = "OURSCP") -> str:
@@ -146,7 +144,6 @@ class TestStorescuToOurs:
         assert transfer_syntax == variant.transfer_syntax
         assert_same_instance(received, store_variants[name])
 
-    @FILESTORE_PENDING
     def test_filestore_scp(
         self,
         name: str,
@@ -155,8 +152,6 @@ class TestStorescuToOurs:
         serve: Callable[..., Served],
         tmp_path: Path,
     ) -> None:
-        from fastdimse.storage import FileStore
-
         variant = BY_NAME[name]
         out = tmp_path / "store"
         out.mkdir()
@@ -265,15 +260,21 @@ def test_send_c_store_odd_deflated_to_storescp(
 
 @pytest.mark.parametrize("max_pdu", LARGE_PDUS)
 class TestLarge:
+    @pytest.mark.parametrize("handler", ["encoded_dataset", "FileStore"])
     def test_storescu_to_api_scp(
         self,
         max_pdu: int,
+        handler: str,
         large_store_instance: Path,
         our_aes: Callable[[str], AE],
         serve: Callable[..., Served],
         tmp_path: Path,
     ) -> None:
-        writer = EncodedWriter(tmp_path / "out")
+        out = tmp_path / "out"
+        out.mkdir()
+        store: Callable[[Any], int] = (
+            EncodedWriter(out) if handler != "FileStore" else FileStore(out)
+        )
         maxima: list[tuple[int, int]] = []
 
         def record(event: Any) -> None:
@@ -283,10 +284,10 @@ class TestLarge:
 
         ae = storage_scp(our_aes("OURSCP"))
         ae.maximum_pdu_size = max_pdu
-        ours = serve(ae, evt_handlers=[(evt.EVT_C_STORE, writer), (evt.EVT_ESTABLISHED, record)])
+        ours = serve(ae, evt_handlers=[(evt.EVT_C_STORE, store), (evt.EVT_ESTABLISHED, record)])
         storescu(ours.port, large_store_instance, "-xe", "-pdu", str(max_pdu))
         assert maxima == [(max_pdu, max_pdu)]
-        assert_same_instance(writer.only()[0], large_store_instance)
+        assert_same_instance(only_file(out), large_store_instance)
 
     def test_send_c_store_to_storescp(
         self,
