@@ -13,6 +13,8 @@ import sys
 APPS: dict[str, tuple[str, str]] = {
     "echoscp": ("fastdimse.apps.echoscp", "Verification SCP: answers C-ECHO requests"),
     "echoscu": ("fastdimse.apps.echoscu", "Verification SCU: sends C-ECHO requests"),
+    "storescp": ("fastdimse.apps.storescp", "Storage SCP: writes received instances to files"),
+    "storescu": ("fastdimse.apps.storescu", "Storage SCU: sends DICOM files with C-STORE"),
 }
 
 

@@ -1,0 +1,243 @@
+"""storescp: a Storage SCP that writes received instances to files, with pynetdicom's options.
+
+    python -m fastdimse storescp [options] port
+
+It accepts every storage SOP class (and Verification, unless --no-echo) with all the transfer
+syntaxes the library knows, and writes each received instance as a DICOM file named like
+pynetdicom's storescp names it ("CT.<SOP Instance UID>", "UN.<...>" for classes without a
+prefix) in the output directory (default: the current directory). The engine streams each data
+set to disk as it arrives and the file is renamed into place once complete: nothing is decoded.
+--fsync (ours) makes every file durable before its response is sent.
+
+It listens before the library is imported, so peers can connect almost at once. It runs until
+interrupted: Ctrl-C ends it with status 0, SIGTERM kills it (non-zero status). Status 1 when
+the port cannot be bound or the output directory cannot be created, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from fastdimse.apps.common import (
+    add_general_options,
+    add_max_pdu_option,
+    add_timeout_options,
+    listen_early,
+    serve_forever,
+    setup_logging,
+)
+from fastdimse.apps.echoscp import accepted_syntaxes
+
+APP_NAME = "storescp"
+
+# File name prefixes by SOP class, the ones pynetdicom's storescp uses; other classes get "UN".
+MODALITY_PREFIXES: dict[str, str] = {
+    "1.2.840.10008.5.1.4.1.1.1": "CR",
+    "1.2.840.10008.5.1.4.1.1.2": "CT",
+    "1.2.840.10008.5.1.4.1.1.2.1": "CTE",
+    "1.2.840.10008.5.1.4.1.1.4": "MR",
+    "1.2.840.10008.5.1.4.1.1.4.1": "MRE",
+    "1.2.840.10008.5.1.4.1.1.6.1": "US",
+    "1.2.840.10008.5.1.4.1.1.6.2": "USE",
+    "1.2.840.10008.5.1.4.1.1.7": "SC",
+    "1.2.840.10008.5.1.4.1.1.12.1": "XA",
+    "1.2.840.10008.5.1.4.1.1.12.1.1": "XAE",
+    "1.2.840.10008.5.1.4.1.1.20": "NM",
+    "1.2.840.10008.5.1.4.1.1.128": "PT",
+    "1.2.840.10008.5.1.4.1.1.130": "PTE",
+    "1.2.840.10008.5.1.4.1.1.481.1": "RI",
+    "1.2.840.10008.5.1.4.1.1.481.2": "RD",
+    "1.2.840.10008.5.1.4.1.1.481.3": "RS",
+    "1.2.840.10008.5.1.4.1.1.481.5": "RP",
+}
+UNKNOWN_PREFIX = "UN"
+
+# Anything but digits and dots in a SOP Instance UID becomes "_" in the file name.
+_NOT_UID_CHARACTER = re.compile(r"[^\d.]")
+
+
+def main(args: list[str] | None = None) -> None:
+    """Run storescp with `args` (default: sys.argv[1:]) until interrupted."""
+    ns = parse_args(args)
+    logger = setup_logging(ns, APP_NAME)
+    # Listen first: peers may connect while the library is still being imported.
+    sock = listen_early(ns.bind_address, ns.port, logger)
+
+    from fastdimse._core import __version__
+
+    logger.debug(f"{APP_NAME}.py v{__version__}")
+    logger.debug("")
+
+    handler: Any
+    if ns.ignore:
+        handler = ignore_store
+    else:
+        directory = Path(ns.output_directory or ".")
+        try:
+            # Here and not per request: the engine spools into this directory, so it must
+            # exist before the first data set arrives.
+            directory.mkdir(parents=True, exist_ok=True)
+            handler = StoreToDirectory(directory, fsync=ns.fsync, logger=logger)
+        except OSError as exc:
+            sock.close()
+            logger.error(f"Unable to create the output directory: {directory}: {exc}")
+            sys.exit(1)
+
+    from fastdimse import AE, ALL_TRANSFER_SYNTAXES, evt
+    from fastdimse.presentation import AllStoragePresentationContexts
+    from fastdimse.sop_class import Verification
+
+    syntaxes = accepted_syntaxes(ns, ALL_TRANSFER_SYNTAXES)
+    ae = AE(ae_title=ns.ae_title)
+    for context in AllStoragePresentationContexts:
+        ae.add_supported_context(str(context.abstract_syntax), syntaxes)
+    if not ns.no_echo:
+        ae.add_supported_context(Verification, syntaxes)
+    ae.maximum_pdu_size = ns.max_pdu
+    ae.network_timeout = ns.network_timeout
+    ae.acse_timeout = ns.acse_timeout
+    ae.dimse_timeout = ns.dimse_timeout
+
+    serve_forever(ae, sock, (ns.bind_address, ns.port), [(evt.EVT_C_STORE, handler)])
+
+
+def ignore_store(event: Any) -> int:
+    """EVT_C_STORE handler for --ignore: answer Success and keep nothing.
+
+    It has no `spool_directory`, so the engine spools to the temporary directory and deletes
+    the spool file after this returns.
+    """
+    return 0x0000
+
+
+def file_name(event: Any) -> str:
+    """pynetdicom storescp's file name for a request: modality prefix, ".", SOP Instance UID.
+
+    Taken from the request (not the data set), so the data set is never decoded.
+    """
+    request = event.request
+    prefix = MODALITY_PREFIXES.get(str(request.AffectedSOPClassUID), UNKNOWN_PREFIX)
+    instance = _NOT_UID_CHARACTER.sub("_", str(request.AffectedSOPInstanceUID or ""))
+    return f"{prefix}.{instance}"
+
+
+class StoreToDirectory:
+    """The EVT_C_STORE handler: a `FileStore` naming files like pynetdicom, plus its log lines."""
+
+    def __init__(self, directory: Path, *, fsync: bool, logger: logging.Logger) -> None:
+        from fastdimse.storage import FileStore
+
+        self._store = FileStore(directory, fsync=fsync, name=file_name)
+        self._logger = logger
+
+    @property
+    def spool_directory(self) -> Path:
+        """Where the engine spools data sets: the output directory, so files are renamed."""
+        return self._store.spool_directory
+
+    def __call__(self, event: Any) -> int:
+        from fastdimse.storage import StoreError
+
+        path = self._store.path_for(event)
+        self._logger.info(f"Storing DICOM file: {path.name}")
+        if path.exists():
+            self._logger.warning("DICOM file already exists, overwriting")
+        try:
+            self._store.store(event)
+        except StoreError as exc:
+            # Nothing was left behind; the status says why (0xA700, 0xA900, 0xC210).
+            self._logger.error(f"Could not store {path.name} (0x{exc.status:04X}): {exc}")
+            return exc.status
+        return 0x0000
+
+
+def parse_args(args: list[str] | None = None) -> argparse.Namespace:
+    """Parse storescp's command line (exits with status 2 on bad arguments)."""
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description=(
+            "The storescp application implements a Service Class Provider (SCP) for the "
+            "Storage and Verification SOP Classes. It listens for DICOM C-STORE messages "
+            "from Service Class Users (SCUs) and writes each received instance to a file."
+        ),
+        usage="storescp [options] port",
+    )
+
+    params = parser.add_argument_group("Parameters")
+    params.add_argument("port", help="TCP/IP port number to listen on", type=int)
+
+    add_general_options(parser, APP_NAME)
+
+    net = parser.add_argument_group("Network Options")
+    net.add_argument(
+        "-aet",
+        "--ae-title",
+        metavar="[a]etitle",
+        help="set my AE title (default: STORESCP)",
+        type=str,
+        default="STORESCP",
+    )
+    add_timeout_options(net)
+    add_max_pdu_option(net)
+    net.add_argument(
+        "-ba",
+        "--bind-address",
+        metavar="[a]ddress",
+        help=(
+            "The address of the network interface to listen on. If unset, listen on all interfaces."
+        ),
+        default="",
+    )
+
+    ts = parser.add_argument_group("Preferred Transfer Syntaxes").add_mutually_exclusive_group()
+    ts.add_argument(
+        "-x=",
+        "--prefer-uncompr",
+        help="prefer explicit VR local byte order",
+        action="store_true",
+    )
+    ts.add_argument(
+        "-xe", "--prefer-little", help="prefer explicit VR little endian TS", action="store_true"
+    )
+    ts.add_argument(
+        "-xb", "--prefer-big", help="prefer explicit VR big endian TS", action="store_true"
+    )
+    ts.add_argument(
+        "-xi",
+        "--implicit",
+        help="accept implicit VR little endian TS only",
+        action="store_true",
+    )
+
+    out = parser.add_argument_group("Output Options")
+    out.add_argument(
+        "-od",
+        "--output-directory",
+        metavar="[d]irectory",
+        help="write received objects to directory d (default: the current directory)",
+        type=str,
+    )
+    out.add_argument(
+        "--ignore",
+        help="receive data but don't store it",
+        action="store_true",
+    )
+    out.add_argument(
+        "--fsync",
+        help="make each file durable (file and directory synced) before answering",
+        action="store_true",
+    )
+
+    misc = parser.add_argument_group("Miscellaneous Options")
+    misc.add_argument("--no-echo", help="don't act as a verification SCP", action="store_true")
+
+    return parser.parse_args(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,537 @@
+"""storescu: a Storage SCU that sends DICOM files, with pynetdicom's options.
+
+    python -m fastdimse storescu [options] addr port path [path ...]
+
+Every path is a file or a directory (its files; with -r its whole tree). Each file's SOP class
+and transfer syntax are read from its File Meta Information only, before the association is
+requested, so that one association proposes what every file needs and each file is streamed
+from disk in its own transfer syntax. The presentation contexts proposed:
+
+- by default, for every SOP class among the files, one context per transfer syntax the files
+  use and one offering pynetdicom's four uncompressed syntaxes (so a peer that refuses a file's
+  own syntax can still take a converted copy), then pynetdicom's default storage contexts up to
+  as many as pynetdicom proposes (120), or more up to the limit of 128 if the files need them;
+- with -xe/-xb/-xi, one context per SOP class among the files offering only that syntax (files
+  are converted to it where possible), then the default storage contexts with that syntax;
+- with -cx, only one context per SOP class and transfer syntax among the files, as pynetdicom.
+
+With more than one file, progress is shown on stderr (a bar on a terminal, an INFO line every
+2 s otherwise) and a summary follows the last file (not with -q): instances and bytes sent,
+elapsed time, rates and the failures grouped by status.
+
+Exit status, as pynetdicom's: 0 once an association was established (whatever the C-STORE
+statuses) and when no DICOM file was found; 1 when no association could be established or the
+files need more than 128 presentation contexts; 2 for bad arguments; 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from fastdimse.apps.common import (
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    LIBRARY_LOGGER,
+    add_general_options,
+    add_max_pdu_option,
+    add_timeout_options,
+    setup_logging,
+)
+
+APP_NAME = "storescu"
+
+# Offered for every SOP class when no -x option is given, in this order (pynetdicom's).
+DEFAULT_SYNTAXES = [
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    EXPLICIT_VR_BIG_ENDIAN,
+]
+
+# An association proposes at most 128 presentation contexts (odd IDs 1-255, PS3.8 9.3.2.2).
+MAX_CONTEXTS = 128
+
+# Progress: a bar is redrawn at most this often (s); without a terminal a line this often.
+BAR_INTERVAL = 0.1
+LINE_INTERVAL = 2.0
+BAR_WIDTH = 24
+
+
+class TooManyContexts(Exception):
+    """The files need more presentation contexts than one association can propose."""
+
+
+@dataclass(frozen=True)
+class DicomFile:
+    """A file to send, as found by the scan before the association."""
+
+    path: Path
+    sop_class: str
+    transfer_syntax: str
+    size: int
+    # The File Meta Information lacks the SOP class or instance UID: the engine cannot stream
+    # the file, so it is read with pydicom and sent as a data set.
+    as_dataset: bool = False
+
+
+def main(args: list[str] | None = None) -> None:
+    """Run storescu with `args` (default: sys.argv[1:]); exits with status 1 on failure."""
+    ns = parse_args(args)
+    logger = setup_logging(ns, APP_NAME)
+    if ns.log_type == "q":
+        # Quiet means nothing on stderr: pydicom warns about non-conformant values there too.
+        warnings.simplefilter("ignore")
+    from fastdimse._core import __version__
+
+    logger.debug(f"{APP_NAME}.py v{__version__}")
+    logger.debug("")
+
+    paths, missing = find_files(ns.path, ns.recurse)
+    for bad in missing:
+        logger.error(f"Cannot access path: {bad}")
+
+    files: list[DicomFile] = []
+    skipped = 0
+    for path in paths:
+        try:
+            files.append(scan_file(path))
+        except ValueError as exc:
+            logger.error(f"{exc}: {path}")
+            skipped += 1
+    if not files:
+        logger.warning("No suitable DICOM files found")
+        sys.exit(0)
+
+    # Imported only now: --help, --version and bad arguments stay fast.
+    from fastdimse import AE
+    from fastdimse.presentation import StoragePresentationContexts
+
+    try:
+        contexts = plan_contexts(
+            files, ns, [str(cx.abstract_syntax) for cx in StoragePresentationContexts]
+        )
+    except TooManyContexts as exc:
+        logger.error(str(exc))
+        sys.exit(1)
+
+    ae = AE(ae_title=ns.calling_aet)
+    ae.acse_timeout = ns.acse_timeout
+    ae.dimse_timeout = ns.dimse_timeout
+    ae.network_timeout = ns.network_timeout
+    for abstract_syntax, syntaxes in contexts:
+        ae.add_requested_context(abstract_syntax, syntaxes)
+
+    tally = Tally(total=len(files), skipped=skipped)
+    assoc = ae.associate(ns.addr, ns.port, ae_title=ns.called_aet, max_pdu=ns.max_pdu)
+    if not assoc.is_established:
+        # The library has logged why (refused, rejected, aborted or timed out).
+        sys.exit(1)
+
+    show = len(files) > 1 and ns.log_type != "q"
+    progress = Progress(tally, logger, sys.stderr) if show else None
+    try:
+        send_files(assoc, files, tally, logger, progress)
+    except KeyboardInterrupt:
+        assoc.abort()
+        logger.error("Interrupted: association aborted")
+        finish(tally, progress, show)
+        sys.exit(130)
+    if assoc.is_established:
+        assoc.release()
+    finish(tally, progress, show)
+
+
+def send_files(
+    assoc: Any,
+    files: list[DicomFile],
+    tally: Tally,
+    logger: logging.Logger,
+    progress: Progress | None,
+) -> None:
+    """Send each file with C-STORE on `assoc`, recording the outcomes in `tally`."""
+    for index, item in enumerate(files):
+        if not assoc.is_established:
+            # Aborted (by the peer, or by us on a DIMSE timeout): the rest cannot go.
+            left = len(files) - index
+            logger.error(f"Association ended: {left} file(s) not sent")
+            tally.not_sent("association ended", left)
+            break
+        logger.info(f"Sending file: {item.path}")
+        message_id = index % 0xFFFF + 1
+        try:
+            source: Any = item.path
+            if item.as_dataset:
+                from pydicom import dcmread
+
+                source = dcmread(item.path)
+            status = assoc.send_c_store(source, message_id)
+        except ValueError as exc:
+            # No accepted presentation context fits (checked before anything is sent), or a
+            # data set that cannot be encoded.
+            logger.error(f"Store failed: {item.path}: {exc}")
+            tally.not_sent("no accepted presentation context or not encodable")
+        except OSError as exc:
+            logger.error(f"Store failed: {item.path}: {exc}")
+            tally.not_sent("unreadable file")
+        except Exception as exc:
+            logger.error(f"Store failed: {item.path}")
+            logger.exception(exc)
+            tally.not_sent("error")
+        else:
+            tally.answered(getattr(status, "Status", None), item.size)
+        if progress is not None:
+            progress.update()
+
+
+def finish(tally: Tally, progress: Progress | None, show: bool) -> None:
+    """End the progress display and print the summary (when shown at all)."""
+    tally.stop()
+    if progress is not None:
+        progress.close()
+    if show:
+        sys.stderr.write("".join(f"{line}\n" for line in tally.summary()))
+        sys.stderr.flush()
+
+
+def find_files(paths: list[str], recurse: bool) -> tuple[list[Path], list[str]]:
+    """The files named by `paths` (directories: their files, every level with `recurse`),
+    sorted and without repeats, and the paths that are neither file nor directory."""
+    found: set[str] = set()
+    missing: list[str] = []
+    for name in paths:
+        if os.path.isfile(name):
+            found.add(name)
+        elif os.path.isdir(name):
+            if recurse:
+                for root, _, names in os.walk(name):
+                    found.update(os.path.join(root, entry) for entry in names)
+            else:
+                found.update(os.path.join(name, entry) for entry in os.listdir(name))
+        else:
+            missing.append(name)
+    return [Path(p) for p in sorted(p for p in found if os.path.isfile(p))], missing
+
+
+def scan_file(path: Path) -> DicomFile:
+    """What the association needs to know of `path`, from its File Meta Information.
+
+    Only the meta group is read; the data set is looked at (up to its pixel data) only when the
+    meta group lacks the SOP class or instance. Raises ValueError saying why the file cannot be
+    sent.
+    """
+    from pydicom import dcmread
+    from pydicom.filereader import read_file_meta_info
+
+    try:
+        size = path.stat().st_size
+        meta = read_file_meta_info(path)
+    except Exception:
+        # InvalidDicomError (no "DICM"), a truncated or corrupt meta group, an unreadable file.
+        raise ValueError("Bad DICOM file") from None
+    syntax = meta.get("TransferSyntaxUID")
+    sop_class = meta.get("MediaStorageSOPClassUID")
+    if syntax and sop_class and meta.get("MediaStorageSOPInstanceUID"):
+        return DicomFile(path, str(sop_class), str(syntax), size)
+    if not syntax:
+        raise ValueError("Unknown SOP Class or Transfer Syntax UID")
+    try:
+        ds = dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+        sop_class = ds.SOPClassUID
+    except Exception:
+        raise ValueError("Unknown SOP Class or Transfer Syntax UID") from None
+    return DicomFile(path, str(sop_class), str(syntax), size, as_dataset=True)
+
+
+def plan_contexts(
+    files: list[DicomFile], ns: argparse.Namespace, default_classes: list[str]
+) -> list[tuple[str, list[str]]]:
+    """The presentation contexts to propose, as (abstract syntax, transfer syntaxes).
+
+    See the module docstring for the three cases. Raises TooManyContexts when the files alone
+    need more than one association can propose.
+    """
+    used: dict[str, list[str]] = {}  # SOP class -> its files' syntaxes, in first-seen order
+    for item in files:
+        syntaxes = used.setdefault(item.sop_class, [])
+        if item.transfer_syntax not in syntaxes:
+            syntaxes.append(item.transfer_syntax)
+    exact = [(sop, [syntax]) for sop, syntaxes in used.items() for syntax in syntaxes]
+
+    if ns.required_contexts:
+        _check_count(len(exact), "with the '--required-contexts' flag")
+        return exact
+
+    only = requested_syntax(ns)
+    offered = [only] if only else list(DEFAULT_SYNTAXES)
+    if only:
+        needed = [(sop, [only]) for sop in used]
+    else:
+        fallback = [(sop, list(DEFAULT_SYNTAXES)) for sop in used]
+        # The fallbacks go first when the limit bites: the exact contexts keep every file
+        # sendable as it is.
+        needed = exact + fallback if len(exact) + len(fallback) <= MAX_CONTEXTS else exact
+    _check_count(len(needed), "")
+    fill = [(sop, list(offered)) for sop in default_classes if sop not in used]
+    # As many contexts as pynetdicom proposes (its default list), so that a peer
+    # sees the same count; more only when the files need them.
+    total = min(MAX_CONTEXTS, max(len(default_classes), len(needed)))
+    return needed + fill[: total - len(needed)]
+
+
+def _check_count(count: int, how: str) -> None:
+    if count > MAX_CONTEXTS:
+        raise TooManyContexts(
+            f"The files need {count} presentation contexts {how}".rstrip()
+            + f", more than the {MAX_CONTEXTS} of one association: send fewer files at once"
+        )
+
+
+def requested_syntax(ns: argparse.Namespace) -> str | None:
+    """The one transfer syntax an -x option asks for, else None."""
+    if ns.request_little:
+        return EXPLICIT_VR_LITTLE_ENDIAN
+    if ns.request_big:
+        return EXPLICIT_VR_BIG_ENDIAN
+    if ns.request_implicit:
+        return IMPLICIT_VR_LITTLE_ENDIAN
+    return None
+
+
+@dataclass
+class Tally:
+    """What happened to the files: counts, bytes and time for the progress and the summary."""
+
+    total: int
+    skipped: int = 0
+    sent: int = 0  # C-STORE requests sent, answered or not
+    done: int = 0  # files dealt with (sent or not)
+    bytes_sent: int = 0
+    stored: int = 0  # answered with Success or a Warning
+    warnings: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float | None = None
+
+    def answered(self, status: int | None, size: int) -> None:
+        """Record a sent request and its response status (None: no response)."""
+        from fastdimse.status import STATUS_WARNING, code_to_category
+
+        self.sent += 1
+        self.done += 1
+        self.bytes_sent += size
+        if status is None:
+            self.failures["no response"] += 1
+        elif status == 0x0000:
+            self.stored += 1
+        elif code_to_category(status) == STATUS_WARNING:
+            self.stored += 1
+            self.warnings[f"0x{status:04X}"] += 1
+        else:
+            self.failures[f"0x{status:04X}"] += 1
+
+    def not_sent(self, reason: str, count: int = 1) -> None:
+        self.done += count
+        self.failures[f"not sent, {reason}"] += count
+
+    def seconds(self) -> float:
+        return self.elapsed if self.elapsed is not None else time.monotonic() - self.started
+
+    def stop(self) -> None:
+        if self.elapsed is None:
+            self.elapsed = time.monotonic() - self.started
+
+    def summary(self) -> list[str]:
+        """The summary block, one line per item."""
+        seconds = max(self.seconds(), 1e-9)
+        megabytes = self.bytes_sent / 1e6
+        lines = [
+            f"Instances sent: {self.sent} of {self.total}",
+            f"Bytes sent:     {self.bytes_sent} ({megabytes:.1f} MB)",
+            f"Elapsed:        {seconds:.2f} s",
+            f"Rate:           {self.sent / seconds:.1f} instances/s, "
+            f"{megabytes / seconds:.1f} MB/s",
+            f"Stored:         {self.stored}",
+        ]
+        if self.skipped:
+            lines.append(f"Skipped:        {self.skipped} (not DICOM files)")
+        if self.warnings:
+            lines.append(f"Warnings:       {sum(self.warnings.values())}")
+            lines += [f"  {key}: {n}" for key, n in sorted(self.warnings.items())]
+        lines.append(f"Failures:       {sum(self.failures.values())}")
+        lines += [f"  {key}: {n}" for key, n in sorted(self.failures.items())]
+        return lines
+
+
+class Progress:
+    """Progress of a send of many files on stderr.
+
+    On a terminal a bar is redrawn in place; log records written meanwhile first erase it.
+    Otherwise an INFO record every LINE_INTERVAL seconds (shown with -v).
+    """
+
+    def __init__(self, tally: Tally, logger: logging.Logger, stream: TextIO) -> None:
+        self._tally = tally
+        self._logger = logger
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._shown = False  # a bar is on screen
+        self._last = time.monotonic()
+        if self._tty:
+            _route_log_records_through(self)
+
+    def update(self) -> None:
+        now = time.monotonic()
+        if self._tty:
+            if now - self._last >= BAR_INTERVAL or self._tally.done == self._tally.total:
+                self._last = now
+                self._draw()
+        elif now - self._last >= LINE_INTERVAL:
+            self._last = now
+            tally = self._tally
+            seconds = max(tally.seconds(), 1e-9)
+            self._logger.info(
+                f"Sent {tally.sent} of {tally.total} instances, "
+                f"{tally.bytes_sent / 1e6:.1f} MB, {tally.sent / seconds:.1f} instances/s, "
+                f"{tally.bytes_sent / 1e6 / seconds:.1f} MB/s"
+            )
+
+    def _draw(self) -> None:
+        tally = self._tally
+        fraction = tally.done / tally.total if tally.total else 1.0
+        filled = int(fraction * BAR_WIDTH)
+        seconds = max(tally.seconds(), 1e-9)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self._stream.write(
+            f"\r[{bar}] {tally.done}/{tally.total} {fraction:4.0%} "
+            f"{tally.bytes_sent / 1e6:.1f} MB {tally.bytes_sent / 1e6 / seconds:.1f} MB/s\x1b[K"
+        )
+        self._stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        """Erase the bar (before some other line is written)."""
+        if self._shown:
+            self._stream.write("\r\x1b[K")
+            self._shown = False
+
+    def close(self) -> None:
+        self.clear()
+        self._stream.flush()
+
+
+class _ClearingStream:
+    """A log handler's stream that erases the progress bar before a record is written."""
+
+    def __init__(self, stream: TextIO, progress: Progress) -> None:
+        self._stream = stream
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        self._progress.clear()
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _route_log_records_through(progress: Progress) -> None:
+    for handler in logging.getLogger(LIBRARY_LOGGER).handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+            handler.setStream(_ClearingStream(sys.stderr, progress))
+
+
+def parse_args(args: list[str] | None = None) -> argparse.Namespace:
+    """Parse storescu's command line (exits with status 2 on bad arguments)."""
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description=(
+            "The storescu application implements a Service Class User (SCU) for the Storage "
+            "Service Class. It sends each DICOM file named on the command line (or found in "
+            "the directories named) to a Storage Service Class Provider (SCP) with a C-STORE "
+            "message, all over one association, and waits for each response."
+        ),
+        usage="storescu [options] addr port path",
+    )
+
+    params = parser.add_argument_group("Parameters")
+    params.add_argument("addr", help="TCP/IP address or hostname of DICOM peer", type=str)
+    params.add_argument("port", help="TCP/IP port number of peer", type=int)
+    params.add_argument(
+        "path",
+        metavar="path",
+        nargs="+",
+        help="DICOM file or directory to be transmitted",
+        type=str,
+    )
+
+    add_general_options(parser, APP_NAME)
+
+    inputs = parser.add_argument_group("Input Options")
+    inputs.add_argument(
+        "-r", "--recurse", help="recursively search the given directory", action="store_true"
+    )
+
+    net = parser.add_argument_group("Network Options")
+    net.add_argument(
+        "-aet",
+        "--calling-aet",
+        metavar="[a]etitle",
+        help="set my calling AE title (default: STORESCU)",
+        type=str,
+        default="STORESCU",
+    )
+    net.add_argument(
+        "-aec",
+        "--called-aet",
+        metavar="[a]etitle",
+        help="set called AE title of peer (default: ANY-SCP)",
+        type=str,
+        default="ANY-SCP",
+    )
+    add_timeout_options(net)
+    add_max_pdu_option(net)
+
+    ts = parser.add_argument_group("Transfer Syntax Options").add_mutually_exclusive_group()
+    ts.add_argument(
+        "-xe",
+        "--request-little",
+        help="request explicit VR little endian TS only",
+        action="store_true",
+    )
+    ts.add_argument(
+        "-xb",
+        "--request-big",
+        help="request explicit VR big endian TS only",
+        action="store_true",
+    )
+    ts.add_argument(
+        "-xi",
+        "--request-implicit",
+        help="request implicit VR little endian TS only",
+        action="store_true",
+    )
+
+    misc = parser.add_argument_group("Miscellaneous Options")
+    misc.add_argument(
+        "-cx",
+        "--required-contexts",
+        help="only request the presentation contexts required for the input DICOM file(s)",
+        action="store_true",
+    )
+
+    return parser.parse_args(args)
+
+
+if __name__ == "__main__":
+    main()
