@@ -73,7 +73,6 @@ def test_send_c_store(
 
 
 @VARIANTS
-@pytest.mark.xfail(strict=True, reason="storescu app not on main yet")
 def test_storescu_app(
     name: str, store_variants: dict[str, Path], orthanc: Orthanc, tmp_path: Path
 ) -> None:
