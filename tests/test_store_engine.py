@@ -416,3 +416,17 @@ def test_odd_deflated_file_is_sent_with_its_pad_byte(scps: list[Scp], tmp_path: 
     assert assoc.send_c_store(odd, status_only=True) == 0
     assoc.release()
     assert received == [stream + b"\x00"]
+
+
+def test_an_event_kept_past_its_handler_still_gives_its_data_set(
+    scps: list[Scp], ct_file: Path
+) -> None:
+    """pynetdicom's handlers may keep the event: a small data set stays readable."""
+    events: list[Any] = []
+    assoc = serve(scps, lambda event: events.append(event) or 0).associate()
+    assert assoc.send_c_store(ct_file, status_only=True) == 0
+    assoc.release()
+    (event,) = events
+    assert event.dataset == dcmread(ct_file)
+    offset = read_file_meta(ct_file).data_offset
+    assert event.request.DataSet.getvalue() == ct_file.read_bytes()[offset:]

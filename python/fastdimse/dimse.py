@@ -27,7 +27,13 @@ from fastdimse.events import (
     trigger,
 )
 from fastdimse.fsm import InvalidEventError
-from fastdimse.spool import Spool, discarding_spool, open_spool, spool_directory_of
+from fastdimse.spool import (
+    KEEP_IN_MEMORY,
+    Spool,
+    discarding_spool,
+    open_spool,
+    spool_directory_of,
+)
 
 if TYPE_CHECKING:
     from fastdimse.association import Association
@@ -43,6 +49,19 @@ _ENDED = (0, None)
 _C_STORE_RQ = 0x0001
 # 0xA700: Out of Resources (PS3.4 B.2.3): the data set could not be stored.
 _OUT_OF_RESOURCES = 0xA700
+
+
+def _keep_small_data_set(primitive: Any, length: int | None) -> None:
+    """Read a small spooled data set into ``primitive.DataSet`` before its file goes,
+    for handlers that keep the event (see ``spool.KEEP_IN_MEMORY``)."""
+    spooled = primitive.__dict__.get("_spooled")
+    if spooled is None or length is None or length > KEEP_IN_MEMORY:
+        return
+    try:
+        _ = primitive.DataSet  # reads the file once, unless already read
+    except FileNotFoundError:
+        return  # the handler moved it away: it stored it, and took what it needed
+    del primitive.__dict__["_spooled"]
 
 
 class DIMSEServiceProvider:
@@ -167,6 +186,7 @@ class DIMSEServiceProvider:
             self.assoc._serve_request(primitive, message.context_id)
         finally:
             if spool is not None:
+                _keep_small_data_set(primitive, message.data_set_length)
                 spool.discard()  # unless the handler moved it into place
 
     def end(self) -> None:

@@ -332,10 +332,11 @@ class Event:
     def dataset(self) -> Dataset:
         """A C-STORE request's *Data Set*, decoded by pydicom when first asked for.
 
-        A received data set is read from its spool file, values over 1 MB only
-        when touched (the file is deleted when the handler returns: use them
-        within the handler). As pynetdicom, it carries its ``file_meta`` only
-        under ``STORE_RECV_CHUNKED_DATASET``.
+        A received data set is read from its spool file. One over 16 MiB is read
+        with values over 1 MB deferred until touched, which must then happen
+        within the handler (the file is deleted when it returns); a smaller one
+        stays readable afterwards, as with pynetdicom. As pynetdicom, it carries
+        its ``file_meta`` only under ``STORE_RECV_CHUNKED_DATASET``.
         """
         spooled = self._spooled()
         if spooled is not None:
@@ -343,8 +344,11 @@ class Event:
                 from pydicom import dcmread
 
                 from fastdimse import _config
+                from fastdimse.spool import KEEP_IN_MEMORY
 
-                decoded = dcmread(spooled[0], defer_size="1 MB")
+                path, offset = spooled
+                large = path.stat().st_size - offset > KEEP_IN_MEMORY
+                decoded = dcmread(path, defer_size="1 MB" if large else None)
                 if not _config.STORE_RECV_CHUNKED_DATASET:
                     del decoded.file_meta
                 self._decoded = decoded

@@ -21,11 +21,23 @@ from pathlib import Path
 
 from fastdimse._part10 import encode_file_meta
 
-__all__ = ["Spool", "discarding_spool", "open_spool", "spool_directory_of"]
+__all__ = [
+    "KEEP_IN_MEMORY",
+    "Spool",
+    "discarding_spool",
+    "open_spool",
+    "spool_directory_of",
+]
 
 LOGGER = logging.getLogger("fastdimse.spool")
 
 _PREFIX, _SUFFIX = ".fastdimse-", ".part"
+
+# A data set up to this size is read into memory when a handler leaves its
+# spool file behind, so that an Event kept past its handler still gives its
+# data set (as pynetdicom's, which are always in memory); larger ones are gone
+# with their file, or rather never held whole.
+KEEP_IN_MEMORY = 16 * 1024 * 1024
 # The core keeps its own duplicate of the descriptor: /dev/null stands in when
 # the spool cannot be opened, so the data set is still received and answered.
 _DEV_NULL = os.devnull

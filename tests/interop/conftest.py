@@ -16,11 +16,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from fastdimse import AE
+
+if TYPE_CHECKING:
+    from .orthanc import Orthanc
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -287,3 +290,43 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
         client_cert=where / "client.pem",
         client_key=where / "client.key",
     )
+
+
+# -- storage test data ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def store_variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The test CT in each transfer syntax of ``store_data.VARIANTS`` (made once a session)."""
+    from .store_data import make_variants
+
+    return make_variants(tmp_path_factory.mktemp("store-variants"))
+
+
+@pytest.fixture(scope="session")
+def large_store_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 50 MB multi-frame CT, Explicit VR Little Endian (made once a session)."""
+    from .store_data import make_large
+
+    return make_large(tmp_path_factory.mktemp("store-large"))
+
+
+# -- Orthanc ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
+    """Debian's Orthanc in the foreground, own configuration and free ports; killed at the end."""
+    from .orthanc import start_orthanc
+
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def odd_deflated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A deflated CT with an odd-length, unpadded deflated stream, as DCMTK's dcmconv writes."""
+    from .store_data import make_odd_deflated
+
+    return make_odd_deflated(tmp_path_factory.mktemp("store-odd-deflated"))

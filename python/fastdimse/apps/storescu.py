@@ -10,7 +10,7 @@ from disk in its own transfer syntax. The presentation contexts proposed:
 - by default, for every SOP class among the files, one context per transfer syntax the files
   use and one offering pynetdicom's four uncompressed syntaxes (so a peer that refuses a file's
   own syntax can still take a converted copy), then pynetdicom's default storage contexts up to
-  the limit of 128;
+  as many as pynetdicom proposes (120), or more up to the limit of 128 if the files need them;
 - with -xe/-xb/-xi, one context per SOP class among the files offering only that syntax (files
   are converted to it where possible), then the default storage contexts with that syntax;
 - with -cx, only one context per SOP class and transfer syntax among the files, as pynetdicom.
@@ -283,7 +283,10 @@ def plan_contexts(
         needed = exact + fallback if len(exact) + len(fallback) <= MAX_CONTEXTS else exact
     _check_count(len(needed), "")
     fill = [(sop, list(offered)) for sop in default_classes if sop not in used]
-    return needed + fill[: MAX_CONTEXTS - len(needed)]
+    # As many contexts as pynetdicom proposes (its default list), so that a peer
+    # sees the same count; more only when the files need them.
+    total = min(MAX_CONTEXTS, max(len(default_classes), len(needed)))
+    return needed + fill[: total - len(needed)]
 
 
 def _check_count(count: int, how: str) -> None:
