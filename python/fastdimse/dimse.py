@@ -72,6 +72,10 @@ class DIMSEServiceProvider:
         self._responses: queue.Queue[tuple[int, Any]] = queue.Queue()
         # The C-STORE data set being received, if any (one at a time per association).
         self._spool: Spool | None = None
+        # The last buffer sent, kept until the next one exists: freeing a large block
+        # and then allocating another of the same size makes glibc trim the heap and
+        # fault the pages back in, which cost ~0.4 ms per 0.5 MB message here.
+        self._last_chunk: bytes | None = None
 
     @property
     def dimse_timeout(self) -> float | None:
@@ -86,6 +90,7 @@ class DIMSEServiceProvider:
         payload = _core.fragment_message(
             self.assoc._peer_max_pdu, context_id, command.encode(), data_set
         )
+        self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
         self.assoc.dul.send_message(payload)
         if self.assoc._is_bound(EVT_DIMSE_SENT):
@@ -117,6 +122,7 @@ class DIMSEServiceProvider:
                 pad_odd_length=pad_odd_length,
             )
             for chunk in chunks:
+                self._last_chunk = chunk
                 try:
                     self.assoc.dul.send_message(chunk)
                 except InvalidEventError:
