@@ -37,6 +37,7 @@ import errno
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -227,6 +228,8 @@ class FileStore:
 
     def _holds(self, path: Path) -> bool:
         """``True`` if `path` is a file directly in our directory (rename, no copy)."""
+        if path.parent == self.directory:  # the engine spooled it here: no stat needed
+            return True
         try:
             return os.path.samefile(path.parent, self.directory)
         except OSError:
@@ -264,7 +267,10 @@ def sanitise_name(name: str) -> str:
     spaces go (no ``..``, no hidden file), empty becomes ``_``, and a name
     over :data:`MAX_NAME_BYTES` is shortened keeping a short extension and
     adding a hash of the whole, so that distinct long names stay distinct."""
-    clean = "".join("_" if _unsafe(c) else c for c in name).strip(" .") or "_"
+    if _PLAIN_NAME.fullmatch(name):  # the usual "<UID>.dcm": nothing to replace
+        clean = name.strip(".") or "_"
+    else:
+        clean = "".join("_" if _unsafe(c) else c for c in name).strip(" .") or "_"
     encoded = clean.encode()
     if len(encoded) <= MAX_NAME_BYTES:
         return clean
@@ -279,6 +285,10 @@ def sanitise_name(name: str) -> str:
 
 
 # Helpers
+
+
+# Names made of these characters only need their leading and trailing dots removed.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
 def _unsafe(char: str) -> bool:
