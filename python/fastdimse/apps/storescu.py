@@ -175,7 +175,8 @@ def send_files(
                 from pydicom import dcmread
 
                 source = dcmread(item.path)
-            status = assoc.send_c_store(source, message_id)
+            # The status alone: no pydicom Dataset per response (-1: no response).
+            status = assoc.send_c_store(source, message_id, status_only=True)
         except ValueError as exc:
             # No accepted presentation context fits (checked before anything is sent), or a
             # data set that cannot be encoded.
@@ -189,7 +190,7 @@ def send_files(
             logger.exception(exc)
             tally.not_sent("error")
         else:
-            tally.answered(getattr(status, "Status", None), item.size)
+            tally.answered(status if status >= 0 else None, item.size)
         if progress is not None:
             progress.update()
 
@@ -230,6 +231,14 @@ def scan_file(path: Path) -> DicomFile:
     meta group lacks the SOP class or instance. Raises ValueError saying why the file cannot be
     sent.
     """
+    from fastdimse._part10 import read_file_meta
+
+    try:
+        # The byte-level reader first (a few µs); pydicom's for what it does not take.
+        fast = read_file_meta(path)
+        return DicomFile(path, fast.sop_class_uid, fast.transfer_syntax_uid, fast.file_size)
+    except (OSError, ValueError):
+        pass
     from pydicom import dcmread
     from pydicom.filereader import read_file_meta_info
 
