@@ -119,6 +119,51 @@ def add_max_pdu_option(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def add_scp_options(parser: argparse.ArgumentParser, default_ae_title: str) -> None:
+    """An SCP app's network options (AE title, timeouts, maximum PDU, bind address) and its
+    mutually exclusive preferred-transfer-syntax flags, as pynetdicom's SCP apps have them."""
+    net = parser.add_argument_group("Network Options")
+    net.add_argument(
+        "-aet",
+        "--ae-title",
+        metavar="[a]etitle",
+        help=f"set my AE title (default: {default_ae_title})",
+        type=str,
+        default=default_ae_title,
+    )
+    add_timeout_options(net)
+    add_max_pdu_option(net)
+    net.add_argument(
+        "-ba",
+        "--bind-address",
+        metavar="[a]ddress",
+        help=(
+            "The address of the network interface to listen on. If unset, listen on all interfaces."
+        ),
+        default="",
+    )
+
+    ts = parser.add_argument_group("Preferred Transfer Syntaxes").add_mutually_exclusive_group()
+    ts.add_argument(
+        "-x=",
+        "--prefer-uncompr",
+        help="prefer explicit VR local byte order",
+        action="store_true",
+    )
+    ts.add_argument(
+        "-xe", "--prefer-little", help="prefer explicit VR little endian TS", action="store_true"
+    )
+    ts.add_argument(
+        "-xb", "--prefer-big", help="prefer explicit VR big endian TS", action="store_true"
+    )
+    ts.add_argument(
+        "-xi",
+        "--implicit",
+        help="accept implicit VR little endian TS only",
+        action="store_true",
+    )
+
+
 def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
     """Route the library's and the app's log records to stderr; return the app's logger.
 

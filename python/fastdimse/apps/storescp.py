@@ -25,8 +25,7 @@ from typing import Any
 
 from fastdimse.apps.common import (
     add_general_options,
-    add_max_pdu_option,
-    add_timeout_options,
+    add_scp_options,
     listen_early,
     serve_forever,
     setup_logging,
@@ -173,46 +172,7 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
 
     add_general_options(parser, APP_NAME)
 
-    net = parser.add_argument_group("Network Options")
-    net.add_argument(
-        "-aet",
-        "--ae-title",
-        metavar="[a]etitle",
-        help="set my AE title (default: STORESCP)",
-        type=str,
-        default="STORESCP",
-    )
-    add_timeout_options(net)
-    add_max_pdu_option(net)
-    net.add_argument(
-        "-ba",
-        "--bind-address",
-        metavar="[a]ddress",
-        help=(
-            "The address of the network interface to listen on. If unset, listen on all interfaces."
-        ),
-        default="",
-    )
-
-    ts = parser.add_argument_group("Preferred Transfer Syntaxes").add_mutually_exclusive_group()
-    ts.add_argument(
-        "-x=",
-        "--prefer-uncompr",
-        help="prefer explicit VR local byte order",
-        action="store_true",
-    )
-    ts.add_argument(
-        "-xe", "--prefer-little", help="prefer explicit VR little endian TS", action="store_true"
-    )
-    ts.add_argument(
-        "-xb", "--prefer-big", help="prefer explicit VR big endian TS", action="store_true"
-    )
-    ts.add_argument(
-        "-xi",
-        "--implicit",
-        help="accept implicit VR little endian TS only",
-        action="store_true",
-    )
+    add_scp_options(parser, "STORESCP")
 
     out = parser.add_argument_group("Output Options")
     out.add_argument(
