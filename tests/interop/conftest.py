@@ -165,6 +165,10 @@ def pn_aes() -> Iterator[Callable[[str], Any]]:
 
     yield make
     for ae in made:
+        # Let pynetdicom's own threads finish first: shutting an acceptor down while it
+        # waits in Sta13 for our close (after its A-ASSOCIATE-RJ) makes its reactor raise
+        # InvalidEventError for Evt15 in Sta13, a pynetdicom 3.0.4 bug, in its thread.
+        wait_until(lambda ae=ae: not ae.active_associations, timeout=5.0)
         ae.shutdown()
 
 
