@@ -119,6 +119,50 @@ def add_max_pdu_option(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def add_scu_options(parser: argparse.ArgumentParser, default_ae_title: str) -> None:
+    """An SCU app's network options (calling and called AE titles, timeouts, maximum PDU)
+    and its mutually exclusive requested-transfer-syntax flags, as pynetdicom's SCU apps."""
+    net = parser.add_argument_group("Network Options")
+    net.add_argument(
+        "-aet",
+        "--calling-aet",
+        metavar="[a]etitle",
+        help=f"set my calling AE title (default: {default_ae_title})",
+        type=str,
+        default=default_ae_title,
+    )
+    net.add_argument(
+        "-aec",
+        "--called-aet",
+        metavar="[a]etitle",
+        help="set called AE title of peer (default: ANY-SCP)",
+        type=str,
+        default="ANY-SCP",
+    )
+    add_timeout_options(net)
+    add_max_pdu_option(net)
+
+    ts = parser.add_argument_group("Transfer Syntax Options").add_mutually_exclusive_group()
+    ts.add_argument(
+        "-xe",
+        "--request-little",
+        help="request explicit VR little endian TS only",
+        action="store_true",
+    )
+    ts.add_argument(
+        "-xb",
+        "--request-big",
+        help="request explicit VR big endian TS only",
+        action="store_true",
+    )
+    ts.add_argument(
+        "-xi",
+        "--request-implicit",
+        help="request implicit VR little endian TS only",
+        action="store_true",
+    )
+
+
 def add_scp_options(parser: argparse.ArgumentParser, default_ae_title: str) -> None:
     """An SCP app's network options (AE title, timeouts, maximum PDU, bind address) and its
     mutually exclusive preferred-transfer-syntax flags, as pynetdicom's SCP apps have them."""

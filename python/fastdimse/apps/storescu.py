@@ -44,8 +44,7 @@ from fastdimse.apps.common import (
     IMPLICIT_VR_LITTLE_ENDIAN,
     LIBRARY_LOGGER,
     add_general_options,
-    add_max_pdu_option,
-    add_timeout_options,
+    add_scu_options,
     setup_logging,
 )
 
@@ -491,45 +490,7 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
         "-r", "--recurse", help="recursively search the given directory", action="store_true"
     )
 
-    net = parser.add_argument_group("Network Options")
-    net.add_argument(
-        "-aet",
-        "--calling-aet",
-        metavar="[a]etitle",
-        help="set my calling AE title (default: STORESCU)",
-        type=str,
-        default="STORESCU",
-    )
-    net.add_argument(
-        "-aec",
-        "--called-aet",
-        metavar="[a]etitle",
-        help="set called AE title of peer (default: ANY-SCP)",
-        type=str,
-        default="ANY-SCP",
-    )
-    add_timeout_options(net)
-    add_max_pdu_option(net)
-
-    ts = parser.add_argument_group("Transfer Syntax Options").add_mutually_exclusive_group()
-    ts.add_argument(
-        "-xe",
-        "--request-little",
-        help="request explicit VR little endian TS only",
-        action="store_true",
-    )
-    ts.add_argument(
-        "-xb",
-        "--request-big",
-        help="request explicit VR big endian TS only",
-        action="store_true",
-    )
-    ts.add_argument(
-        "-xi",
-        "--request-implicit",
-        help="request implicit VR little endian TS only",
-        action="store_true",
-    )
+    add_scu_options(parser, "STORESCU")
 
     misc = parser.add_argument_group("Miscellaneous Options")
     misc.add_argument(
