@@ -204,6 +204,7 @@ class Association(threading.Thread):
     @acse_timeout.setter
     def acse_timeout(self, value: float | None) -> None:
         self._acse_timeout = value
+        self.dul.acse_timeout = value
 
     @property
     def dimse_timeout(self) -> float | None:
@@ -260,9 +261,8 @@ class Association(threading.Thread):
             self.is_aborted = True
             return
         self.start()
-        if not self._negotiated.wait(self.acse_timeout):
-            LOGGER.error("ACSE timeout reached while waiting for response to association request")
-            self.abort()
+        # The connection aborts when the ACSE timeout passes (Indication.TIMED_OUT).
+        self.dul.wait(self._negotiated)
 
     # -- sending ------------------------------------------------------------
 
@@ -414,14 +414,12 @@ class Association(threading.Thread):
         if self.dul.state is State.STA6:
             LOGGER.info("Releasing Association")
             self.dul.request(Event.EVT11, _core.ReleaseRq())
-        if self._released.wait(self.acse_timeout):
+        # The connection aborts when the ACSE timeout passes (Indication.TIMED_OUT).
+        self.dul.wait(self._released)
+        if not self.is_aborted:
             self.is_established = False
             self.is_released = True
             self._wait_for_end()
-            return
-        if not self.is_aborted:
-            LOGGER.error("ACSE timeout reached while waiting for the release response")
-            self.abort()
 
     def abort(self) -> None:
         """Abort the association (A-ABORT, service-user source) and close the connection."""
@@ -507,6 +505,7 @@ class Association(threading.Thread):
             on_indication=self._on_indication,
             local_max_pdu=self._ae.maximum_pdu_size,
             artim_timeout=self._acse_timeout,
+            acse_timeout=self._acse_timeout,
             network_timeout=self._network_timeout,
             on_transition=self._on_transition,
         )
@@ -665,6 +664,18 @@ class Association(threading.Thread):
         if was:
             evt.trigger(self, evt.EVT_ABORTED, {})
 
+    def _on_timed_out(self, pdu: object | None) -> None:
+        """The connection aborted on an ACSE or network timeout (it logged which)."""
+        LOGGER.info("Aborting Association")
+        was = self.is_established
+        self.is_aborted = True
+        self.is_established = False
+        self._negotiated.set()
+        self._released.set()
+        self.dimse.end()
+        if was:
+            evt.trigger(self, evt.EVT_ABORTED, {})
+
     _INDICATIONS: ClassVar[dict[Indication, Callable[[Association, object | None], None]]] = {
         Indication.ASSOCIATE_RQ: _on_associate_rq,
         Indication.ASSOCIATE_AC: _on_associate_ac,
@@ -673,6 +684,7 @@ class Association(threading.Thread):
         Indication.RELEASE_RP: _on_release_rp,
         Indication.ABORT: _on_abort,
         Indication.P_ABORT: _on_abort,
+        Indication.TIMED_OUT: _on_timed_out,
     }
 
     # -- serving requests from the peer -------------------------------------

@@ -26,7 +26,6 @@ from fastdimse.events import (
     implementation_ids,
     trigger,
 )
-from fastdimse.fsm import InvalidEventError
 from fastdimse.spool import (
     KEEP_IN_MEMORY,
     Spool,
@@ -92,7 +91,11 @@ class DIMSEServiceProvider:
         )
         self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
-        self.assoc.dul.send_message(payload)
+        if not self.assoc.dul.send_message(payload):
+            LOGGER.warning(
+                "The association ended before %s could be sent", type(primitive).__name__
+            )
+            return
         if self.assoc._is_bound(EVT_DIMSE_SENT):
             trigger(self.assoc, EVT_DIMSE_SENT, {"message": primitive})
 
@@ -123,9 +126,7 @@ class DIMSEServiceProvider:
             )
             for chunk in chunks:
                 self._last_chunk = chunk
-                try:
-                    self.assoc.dul.send_message(chunk)
-                except InvalidEventError:
+                if not self.assoc.dul.send_message(chunk):
                     LOGGER.error("The association ended while sending %s", path)
                     return
         if self.assoc._is_bound(EVT_DIMSE_SENT):

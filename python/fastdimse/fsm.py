@@ -386,6 +386,9 @@ class Indication(enum.Enum):
     # pdu is that Abort), AA-8 (pdu is the Abort we sent, which carries the
     # provider reason), AA-4 (the transport closed under us; pdu is None).
     P_ABORT = enum.auto()
+    # Not from Table 9-10: the connection's own ACSE or network timer expired
+    # and it sent an A-ABORT (Evt15) on the user's behalf; pdu is that Abort.
+    TIMED_OUT = enum.auto()
 
 
 @dataclass(frozen=True)
