@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse import _core
 from fastdimse import pdu_primitives as prim
+from fastdimse._dimse.window import negotiate_window
 from fastdimse.events import (
     EVT_ASYNC_OPS,
     EVT_SOP_COMMON,
@@ -294,13 +295,43 @@ def _check_sop_class_common_extended(
 
 
 def _check_async_ops(assoc: Association) -> prim.AsynchronousOperationsWindowNegotiation | None:
-    invoked, performed = assoc.requestor.asynchronous_operations
+    """The acceptor's reply to a requested window (PS3.7 D.3.3.3), or None for no reply.
+
+    At the AE's default limits (1, 1) this is pynetdicom's behaviour: a reply
+    of (1, 1) only when an EVT_ASYNC_OPS handler is bound. Above them, the
+    requested values capped by our limits (``window.negotiate_window``) and by
+    the handler's answer, if it gives one.
+    """
+    requested = assoc.requestor.asynchronous_operations
+    limits = (assoc.ae.maximum_operations_invoked, assoc.ae.maximum_operations_performed)
+    bound = True
+    answer: Any = None
     try:
-        trigger(assoc, EVT_ASYNC_OPS, {"nr_invoked": invoked, "nr_performed": performed})
+        answer = trigger(
+            assoc, EVT_ASYNC_OPS, {"nr_invoked": requested[0], "nr_performed": requested[1]}
+        )
+    except NotImplementedError:
+        bound = False  # the default handler: nothing bound
     except Exception:
         LOGGER.exception("Exception in handler bound to 'evt.EVT_ASYNC_OPS'")
-    # We perform operations one at a time: answer (1, 1) whatever the handler says.
+    if limits == (1, 1):
+        granted = (1, 1) if bound else None
+    else:
+        granted = negotiate_window(requested, limits, _window_answer(answer))
+    if granted is None:
+        return None
     window = prim.AsynchronousOperationsWindowNegotiation()
-    window.maximum_number_operations_invoked = 1
-    window.maximum_number_operations_performed = 1
+    window.maximum_number_operations_invoked = granted[0]
+    window.maximum_number_operations_performed = granted[1]
     return window
+
+
+def _window_answer(answer: Any) -> tuple[int, int] | None:
+    """An EVT_ASYNC_OPS handler's (invoked, performed), if it returned one."""
+    if (
+        isinstance(answer, tuple | list)
+        and len(answer) == 2
+        and all(isinstance(v, int) and v >= 0 for v in answer)
+    ):
+        return int(answer[0]), int(answer[1])
+    return None

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fastdimse import _config
+from fastdimse._io.workers import DEFAULT_MAXIMUM_WORKERS, WorkerPool
 from fastdimse.association import Association
 from fastdimse.fsm import State
 from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
@@ -64,6 +65,10 @@ class ApplicationEntity:
         self._servers: list[AssociationServer] = []
         self._associations: list[Association] = []
         self._lock = threading.Lock()
+        self._maximum_operations_invoked = 1
+        self._maximum_operations_performed = 1
+        self._maximum_workers = DEFAULT_MAXIMUM_WORKERS
+        self._pool: WorkerPool | None = None
 
     # -- associations -------------------------------------------------------
 
@@ -463,6 +468,56 @@ class ApplicationEntity:
             self._maximum_associations = 1
 
     @property
+    def maximum_operations_invoked(self) -> int:
+        """Our own requests we let be outstanding at once on an association we accept
+        (what a requestor may *perform*, PS3.7 D.3.3.3); 0 is unlimited. Default 1."""
+        return self._maximum_operations_invoked
+
+    @maximum_operations_invoked.setter
+    def maximum_operations_invoked(self, value: int) -> None:
+        self._maximum_operations_invoked = _window_limit(value, "maximum_operations_invoked")
+
+    @property
+    def maximum_operations_performed(self) -> int:
+        """The peer's requests we perform at once on an association we accept (what a
+        requestor may *invoke*, PS3.7 D.3.3.3); 0 is unlimited. Default 1.
+
+        Above the defaults (1, 1) the acceptor answers an Asynchronous
+        Operations Window item with the requested values capped by these
+        (crossed over, as the standard defines the fields); at the defaults it
+        answers only when an EVT_ASYNC_OPS handler is bound, and then (1, 1),
+        as pynetdicom does.
+        """
+        return self._maximum_operations_performed
+
+    @maximum_operations_performed.setter
+    def maximum_operations_performed(self, value: int) -> None:
+        self._maximum_operations_performed = _window_limit(value, "maximum_operations_performed")
+
+    @property
+    def maximum_workers(self) -> int:
+        """The most service handlers (EVT_C_*, EVT_N_*) that run at once, all this AE's
+        associations together (default 64). Handlers run on worker threads, never
+        on an association's reading thread; a request beyond the limit waits for
+        a free worker while its association reads on (responses, C-CANCEL, aborts)."""
+        return self._maximum_workers
+
+    @maximum_workers.setter
+    def maximum_workers(self, value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError("'maximum_workers' must be a positive int")
+        self._maximum_workers = value
+        if self._pool is not None:
+            self._pool.limit = value
+
+    def _workers(self) -> WorkerPool:
+        """The pool that runs this AE's handlers (started on first use)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = WorkerPool(self._maximum_workers, name="fastdimse-handler")
+            return self._pool
+
+    @property
     def maximum_pdu_size(self) -> int:
         return self._maximum_pdu_size
 
@@ -617,6 +672,12 @@ def _check_bind_address(bind_address: Any) -> None:
         raise TypeError(message)
     if len(bind_address) == 4 and not all(isinstance(v, int) for v in bind_address[2:]):
         raise TypeError(message)
+
+
+def _window_limit(value: int, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFF:
+        raise ValueError(f"'{name}' must be an int from 0 (unlimited) to 65535")
+    return value
 
 
 def _timeout(value: float | None, name: str, default: float, *, allow_zero: bool) -> float | None:

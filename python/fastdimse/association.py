@@ -13,11 +13,13 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastdimse import _config, _core
 from fastdimse import events as evt
+from fastdimse._dimse.pending import PendingResponse
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
 from fastdimse.acse import (
     associate_primitive,
@@ -30,7 +32,7 @@ from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.dul import UpperLayer
 from fastdimse.fsm import Event, Indication, State, Transition
 from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
-from fastdimse.store_scu import prepare_c_store
+from fastdimse.store_scu import StoreRequest, prepare_c_store
 
 if TYPE_CHECKING:
     import socket
@@ -89,6 +91,15 @@ def _reject_text(rj: _core.AssociateRj) -> tuple[str, str, str]:
         _REJECT_SOURCES.get(rj.source, f"0x{rj.source:02X}"),
         _REJECT_REASONS.get(rj.source, {}).get(rj.reason, f"0x{rj.reason:02X}"),
     )
+
+
+# send_c_store_many with an unlimited window: answers kept before the first is taken.
+_UNLIMITED_IN_FLIGHT = 512
+
+
+def _answered(entry: tuple[Any, PendingResponse], status_only: bool) -> tuple[Any, Any]:
+    item, pending = entry
+    return item, pending.status() if status_only else pending.result()
 
 
 _ASSOCIATE_PDUS = (_core.AssociateRq, _core.AssociateAc, _core.AssociateRj)
@@ -268,8 +279,10 @@ class Association(threading.Thread):
 
     def send_c_echo(self, msg_id: int = 1) -> Dataset:
         """Send a C-ECHO request; the response's status elements, or an empty Dataset."""
-        from pydicom.dataset import Dataset
+        return self.submit_c_echo(msg_id).result()  # type: ignore[no-any-return]
 
+    def submit_c_echo(self, msg_id: int | None = None) -> PendingResponse:
+        """Send a C-ECHO request without waiting for its response (see ``submit_c_store``)."""
         if not self.is_established:
             raise RuntimeError(
                 "The association with a peer SCP must be established before "
@@ -277,14 +290,12 @@ class Association(threading.Thread):
             )
         context = self._get_valid_context(VERIFICATION_SOP_CLASS, "", "scu")
         primitive = C_ECHO()
-        primitive.MessageID = msg_id
+        primitive.MessageID = self._message_id(msg_id)
         primitive.AffectedSOPClassUID = VERIFICATION_SOP_CLASS
-        self.dimse.send_msg(primitive, int(context.context_id or 0))
-        _, rsp = self.dimse.get_msg(block=True)
-        if rsp is None:
-            self._handle_no_response()
-            return Dataset()
-        return self._check_received_status(rsp)
+        return self._submit(
+            primitive.MessageID,
+            lambda: self.dimse.send_msg(primitive, int(context.context_id or 0)),
+        )
 
     def send_c_store(
         self,
@@ -308,33 +319,89 @@ class Association(threading.Thread):
         response came), as pynetdicom; with ``status_only`` just the status as
         an int (-1 if no response came), which skips building the Dataset.
         """
-        from pydicom.dataset import Dataset
+        pending = self.submit_c_store(dataset, msg_id, priority, originator_aet, originator_id)
+        return pending.status() if status_only else pending.result()
 
+    def submit_c_store(
+        self,
+        dataset: str | os.PathLike[str] | Dataset,
+        msg_id: int | None = None,
+        priority: int = 2,
+        originator_aet: str | None = None,
+        originator_id: int | None = None,
+    ) -> PendingResponse:
+        """Send a C-STORE request and return at once with its ``PendingResponse``.
+
+        Up to the negotiated asynchronous operations window (PS3.7 D.3.3.3)
+        requests may be outstanding; beyond it this waits for a response to
+        free a slot. Each request gets a Message ID that no outstanding request
+        uses (``msg_id`` to choose it; ``ValueError`` if it is outstanding).
+        Errors come as ``send_c_store`` raises them, before anything is sent.
+        """
         if not self.is_established:
             raise RuntimeError(
                 "The association with a peer SCP must be established before "
                 "sending a C-STORE request"
             )
-        request = prepare_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+        message_id = self._message_id(msg_id)
+        request = prepare_c_store(
+            self, dataset, message_id, priority, originator_aet, originator_id
+        )
+        return self._submit(message_id, lambda: self._send_store(request))
+
+    def send_c_store_many(
+        self,
+        datasets: Iterable[str | os.PathLike[str] | Dataset],
+        priority: int = 2,
+        *,
+        status_only: bool = False,
+    ) -> Iterator[tuple[Any, Any]]:
+        """Send each of ``datasets`` as a C-STORE, pipelined within the window.
+
+        Yields ``(item, status)`` in the order given, each as soon as it and
+        those before it are answered: the status Dataset (or int with
+        ``status_only``), as ``send_c_store`` returns it. With the default
+        window of 1 this is ``send_c_store`` in a loop.
+        """
+        in_flight: deque[tuple[Any, PendingResponse]] = deque()
+        window = self.dimse.invoked.window or _UNLIMITED_IN_FLIGHT
+        for item in datasets:
+            while in_flight and (in_flight[0][1].done() or len(in_flight) >= 2 * window):
+                yield _answered(in_flight.popleft(), status_only)
+            in_flight.append((item, self.submit_c_store(item, priority=priority)))
+        while in_flight:
+            yield _answered(in_flight.popleft(), status_only)
+
+    def _message_id(self, msg_id: int | None) -> int:
+        return self.dimse.invoked.next_message_id() if msg_id is None else msg_id
+
+    def _submit(self, message_id: int, send: Callable[[], None]) -> PendingResponse:
+        """Register ``message_id`` (waiting for a slot of the window), then ``send``."""
+        responses = self.dimse.expect(message_id)
+        if responses is not None:
+            send()
+        return PendingResponse(
+            message_id,
+            wait=lambda: (
+                None if responses is None else self.dimse.get_response(message_id, responses)
+            ),
+            done=lambda: responses is None or responses.done,
+            status_of=self._check_received_status,
+            on_missing=self._handle_no_response,
+        )
+
+    def _send_store(self, request: StoreRequest) -> None:
         if request.path is None:
             self.dimse.send_msg(request.primitive, request.context_id)
-        else:
-            self.dimse.send_file_msg(
-                request.primitive,
-                request.context_id,
-                request.path,
-                request.offset,
-                request.length,
-                pad_odd_length=request.pad_odd_length,
-            )
-        _, rsp = self.dimse.get_msg(block=True)
-        if rsp is None:
-            self._handle_no_response()
-            return -1 if status_only else Dataset()
-        if status_only and getattr(rsp, "is_valid_response", False):
-            return int(rsp.Status)
-        status = self._check_received_status(rsp)
-        return int(status.get("Status", -1)) if status_only else status
+            return
+        self.dimse.send_file_msg(
+            request.primitive,
+            request.context_id,
+            request.path,
+            request.offset,
+            request.length,
+            pad_odd_length=request.pad_odd_length,
+        )
 
     def _check_received_status(self, rsp: Any) -> Dataset:
         from pydicom.dataset import Dataset
@@ -408,9 +475,16 @@ class Association(threading.Thread):
     # -- release and abort --------------------------------------------------
 
     def release(self) -> None:
-        """Release the association (A-RELEASE), waiting up to the ACSE timeout."""
+        """Release the association (A-RELEASE), waiting up to the ACSE timeout.
+
+        The outstanding requests are answered first, both ways (each wait up to
+        the DIMSE timeout): the responses to ours, and ours to the peer's,
+        except that of the handler calling this, which is never sent.
+        """
         if not self.is_established:
             return
+        self.dimse.invoked.wait_idle(self.dimse_timeout)
+        self.dimse.performed.wait_idle(self.dimse_timeout)
         if self.dul.state is State.STA6:
             LOGGER.info("Releasing Association")
             self.dul.request(Event.EVT11, _core.ReleaseRq())
@@ -587,6 +661,9 @@ class Association(threading.Thread):
         }
         self._rejected_cx = [cx for cx in acceptance.contexts if cx.result != 0]
         self._peer_max_pdu = self.requestor.maximum_length
+        # The requestor may invoke what the reply grants it, which we perform.
+        invoked, performed = self.acceptor.asynchronous_operations
+        self.dimse.performed.window, self.dimse.invoked.window = invoked, performed
         LOGGER.info("Accepting Association")
         log_associate_ac(LOGGER, acceptance.ac, sent=True, rq=pdu)
         self._acse_event(acceptance.ac, sent=True)
@@ -605,6 +682,9 @@ class Association(threading.Thread):
         self._accepted_cx = {int(cx.context_id or 0): cx for cx in contexts if cx.result == 0}
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
         self._peer_max_pdu = self.acceptor.maximum_length
+        # The acceptor's reply item (or none: 1, 1) is the window both ways.
+        invoked, performed = self.acceptor.asynchronous_operations
+        self.dimse.invoked.window, self.dimse.performed.window = invoked, performed
         evt.trigger(self, evt.EVT_ACCEPTED, {})
         if not self._accepted_cx:
             LOGGER.error("No accepted presentation contexts")

@@ -3,26 +3,40 @@
 Outgoing: a DIMSE primitive becomes a command set (the core encodes it) and the
 core fragments command and data set into one buffer of P-DATA-TF PDUs for the
 peer's maximum PDU length, which leaves in one write (a file's data set is
-read and sent in chunks instead). Incoming: the core hands over whole messages;
-responses go to a queue the waiting requester reads, requests go to the
-association's service classes. A C-STORE request's data set is written by the
-core to a spool file as it arrives (``spool.py``) and never held in memory.
+read and sent in chunks instead). Incoming, on the association's reading
+thread: a response goes to the waiter of the request it answers (by Message
+ID Being Responded To), a C-CANCEL marks its request, and a request is
+performed by a worker of the AE (``_io.workers``) within the negotiated
+asynchronous operations window (``_dimse.window``), so the reader reads on
+while handlers run. A C-STORE request's data set is written by the core to a
+spool file as it arrives (``spool.py``) and never held in memory.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastdimse import _core
+from fastdimse import dimse_primitives as dp
+from fastdimse import events as evt
+from fastdimse._dimse.answers import status_response
+from fastdimse._dimse.window import Invoked, Performed, Verdict
+from fastdimse._io.responses import ThreadResponses
 from fastdimse._logging import log_dimse
-from fastdimse.dimse_primitives import C_STORE, data_set_of, from_command_set, to_command_set
+from fastdimse.dimse_primitives import (
+    C_STORE,
+    data_set_of,
+    from_command_set,
+    to_command_set,
+)
 from fastdimse.events import (
     EVT_C_STORE,
     EVT_DIMSE_RECV,
     EVT_DIMSE_SENT,
+    get_default_handler,
     implementation_ids,
     trigger,
 )
@@ -35,19 +49,44 @@ from fastdimse.spool import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fastdimse.association import Association
 
 __all__ = ["DIMSEServiceProvider"]
 
 LOGGER = logging.getLogger("fastdimse.dimse")
 
-# Sentinel put on the response queue when the association ends, so that a
-# thread waiting for a response wakes at once instead of at the DIMSE timeout.
-_ENDED = (0, None)
+# The intervention event of each request's service.
+_SERVICE_EVENT: dict[type, evt.InterventionEvent] = {
+    dp.C_ECHO: evt.EVT_C_ECHO,
+    dp.C_STORE: evt.EVT_C_STORE,
+    dp.C_FIND: evt.EVT_C_FIND,
+    dp.C_GET: evt.EVT_C_GET,
+    dp.C_MOVE: evt.EVT_C_MOVE,
+    dp.N_EVENT_REPORT: evt.EVT_N_EVENT_REPORT,
+    dp.N_GET: evt.EVT_N_GET,
+    dp.N_SET: evt.EVT_N_SET,
+    dp.N_ACTION: evt.EVT_N_ACTION,
+    dp.N_CREATE: evt.EVT_N_CREATE,
+    dp.N_DELETE: evt.EVT_N_DELETE,
+}
 
 _C_STORE_RQ = 0x0001
+_C_CANCEL_RQ = 0x0FFF
+# PS3.7 C.5: a response status is final unless Pending (0xFF00, 0xFF01).
+_PENDING = frozenset({0xFF00, 0xFF01})
+# 0x0210: Duplicate Invocation (PS3.7 C.5.5): the Message ID is already in use.
+_DUPLICATE_INVOCATION = 0x0210
 # 0xA700: Out of Resources (PS3.4 B.2.3): the data set could not be stored.
 _OUT_OF_RESOURCES = 0xA700
+
+
+def _finish_spool(primitive: Any, spool: Spool, length: int | None) -> None:
+    """Keep a small data set in memory, then delete its spool file (unless the
+    handler moved it into place)."""
+    _keep_small_data_set(primitive, length)
+    spool.discard()
 
 
 def _keep_small_data_set(primitive: Any, length: int | None) -> None:
@@ -68,9 +107,14 @@ class DIMSEServiceProvider:
 
     def __init__(self, assoc: Association) -> None:
         self.assoc = assoc
-        self._responses: queue.Queue[tuple[int, Any]] = queue.Queue()
+        # Our requests awaiting responses, and the peer's requests we perform;
+        # both windows are 1 until negotiation says otherwise.
+        self.invoked = Invoked()
+        self.performed = Performed(self._start)
         # The C-STORE data set being received, if any (one at a time per association).
         self._spool: Spool | None = None
+        # What to do for a request just before its response is sent (by Message ID).
+        self._before_response: dict[int, Callable[[], None]] = {}
         # The last buffer sent, kept until the next one exists: freeing a large block
         # and then allocating another of the same size makes glibc trim the heap and
         # fault the pages back in, which cost ~0.4 ms per 0.5 MB message here.
@@ -82,6 +126,10 @@ class DIMSEServiceProvider:
 
     def send_msg(self, primitive: Any, context_id: int, data_set: bytes | None = None) -> None:
         """Send ``primitive`` (with its encoded data set, if any) on ``context_id``."""
+        primitive._context_id = context_id
+        responding_to = getattr(primitive, "MessageIDBeingRespondedTo", None)
+        if responding_to is not None and self._before_response:
+            self._finish_request(int(responding_to))
         command = to_command_set(primitive)
         if data_set is None:
             stream = data_set_of(primitive, command.command_field)
@@ -132,16 +180,21 @@ class DIMSEServiceProvider:
         if self.assoc._is_bound(EVT_DIMSE_SENT):
             trigger(self.assoc, EVT_DIMSE_SENT, {"message": primitive})
 
-    def get_msg(self, block: bool = True) -> tuple[int | None, Any]:
-        """The next response: (context ID, primitive), or (None, None) on timeout or end."""
-        try:
-            context_id, primitive = self._responses.get(block=block, timeout=self.dimse_timeout)
-        except queue.Empty:
-            return None, None
-        if primitive is None:
-            self._responses.put(_ENDED)  # every later waiter must wake too
-            return None, None
-        return context_id, primitive
+    def expect(self, message_id: int) -> ThreadResponses | None:
+        """Register request ``message_id`` before it is sent, waiting for a slot of
+        the window; the waiter of its responses, or None if the association ended
+        (or no slot came within the DIMSE timeout)."""
+        responses = ThreadResponses()
+        if not self.invoked.register(message_id, responses, self.dimse_timeout):
+            return None
+        return responses
+
+    def get_response(self, message_id: int, responses: ThreadResponses) -> Any:
+        """The next response to ``message_id``, or None on DIMSE timeout or end."""
+        rsp = responses.get(self.dimse_timeout)
+        if rsp is None:
+            self.invoked.withdraw(message_id)
+        return rsp
 
     def data_set_destination(self, start: _core.DataSetStart) -> int | None:
         """Where the data set announced by ``start`` goes: a spool file for a
@@ -179,30 +232,105 @@ class DIMSEServiceProvider:
                 spool.discard()
                 self._refuse_unstored(message, error)
                 return
-        primitive = from_command_set(command, None if data is None else bytes(data))
+        primitive = from_command_set(
+            command, None if data is None else bytes(data), message.context_id
+        )
         if spool is not None and spool.path is not None:
             primitive._dataset_path = spool.path
             primitive.__dict__["_spooled"] = (spool.path, spool.data_offset)
+        cancel = command.command_field == _C_CANCEL_RQ
+        if cancel:  # in effect from the moment it is read
+            self.performed.cancel(int(command.message_id_being_responded_to or 0))
         log_dimse(LOGGER, primitive, sent=False)
         if self.assoc._is_bound(EVT_DIMSE_RECV):
             trigger(self.assoc, EVT_DIMSE_RECV, {"message": primitive})
         if command.command_field & 0x8000:
-            self._responses.put((message.context_id, primitive))
-            return
-        try:
-            self.assoc._serve_request(primitive, message.context_id)
-        finally:
+            self._route_response(primitive)
+        elif not cancel:
+            self._perform_later(primitive, message.context_id, spool, message.data_set_length)
+
+    def _route_response(self, primitive: Any) -> None:
+        message_id = int(primitive.MessageIDBeingRespondedTo)
+        final = int(getattr(primitive, "Status", 0) or 0) not in _PENDING
+        if not self.invoked.deliver(message_id, primitive, final):
+            LOGGER.warning(
+                "Ignored a %s for Message ID %d, which no request of ours is waiting for",
+                type(primitive).__name__.replace("_", "-"),
+                message_id,
+            )
+
+    def _perform_later(
+        self, primitive: Any, context_id: int, spool: Spool | None, length: int | None
+    ) -> None:
+        """Hand a request to a worker within the window (or answer it here)."""
+        if self._answered_inline(primitive, context_id):
             if spool is not None:
-                _keep_small_data_set(primitive, message.data_set_length)
-                spool.discard()  # unless the handler moved it into place
+                _finish_spool(primitive, spool, length)
+            return
+        finish = _nothing
+        if spool is not None:
+            finish = partial(_finish_spool, primitive, spool, length)
+            # Done before the response leaves: the peer that has its answer
+            # finds no spool file of ours left behind.
+            self._before_response[int(primitive.MessageID)] = finish
+        perform = partial(self._perform, primitive, context_id)
+        drop = spool.discard if spool is not None else _nothing
+        verdict = self.performed.receive(int(primitive.MessageID), perform, drop)
+        if verdict is Verdict.DUPLICATE:
+            drop()
+            LOGGER.error(
+                "Message ID %d is already outstanding: answering 0x%04X",
+                primitive.MessageID,
+                _DUPLICATE_INVOCATION,
+            )
+            self.send_msg(status_response(primitive, _DUPLICATE_INVOCATION), context_id)
+        elif verdict is Verdict.OVERFLOW:
+            drop()
+            LOGGER.error(
+                "The peer has more requests outstanding than its window of %d allows: aborting",
+                self.performed.window,
+            )
+            self.assoc.abort()
+
+    def _answered_inline(self, primitive: Any, context_id: int) -> bool:
+        """A request with no user handler bound gets its default answer on the
+        reading thread (a C-ECHO's Success, 0xC211 or 0x0211 otherwise): no user
+        code runs, so no worker is needed, and the answer leaves before anything
+        the peer sent after it is taken. Only when nothing else is performed, so
+        answers keep their order."""
+        event = _SERVICE_EVENT.get(type(primitive))
+        if event is None or self.performed.busy:
+            return False
+        if self.assoc.get_handlers(event)[0] is not get_default_handler(event):
+            return False
+        self.assoc._serve_request(primitive, context_id)
+        return True
+
+    def _perform(self, primitive: Any, context_id: int) -> None:
+        """Run the service class for a request (on a worker)."""
+        try:
+            self.assoc._serve_request(primitive, context_id)
+        finally:
+            # If no response was sent (the handler released or aborted).
+            self._finish_request(int(primitive.MessageID))
+
+    def _finish_request(self, message_id: int) -> None:
+        finish = self._before_response.pop(message_id, None)
+        if finish is not None:
+            finish()
+
+    def _start(self, job: Callable[[], None]) -> None:
+        self.assoc.ae._workers().submit(job)
 
     def end(self) -> None:
-        """The association is over: wake anyone waiting for a response, and
-        delete the spool of a data set that will never be complete."""
+        """The association is over: wake everyone waiting for a response, forget
+        the requests not started, and delete the spool of a data set that will
+        never be complete."""
         spool, self._spool = self._spool, None
         if spool is not None:
             spool.discard()
-        self._responses.put(_ENDED)
+        self.performed.drop_held()
+        self.invoked.end()
 
     def _refuse_unstored(self, message: _core.Message, error: OSError) -> None:
         """Answer a C-STORE whose data set could not be written: Out of Resources."""
@@ -220,3 +348,7 @@ class DIMSEServiceProvider:
         rsp.Status = _OUT_OF_RESOURCES
         rsp.ErrorComment = (error.strerror or "data set not stored")[:64]
         self.send_msg(rsp, message.context_id)
+
+
+def _nothing() -> None:
+    pass

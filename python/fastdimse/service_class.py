@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastdimse import status as _status
+from fastdimse._dimse.answers import status_response
 from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.events import EVT_C_ECHO, EVT_C_STORE, trigger
 
@@ -112,13 +113,7 @@ class ServiceClass:
             type(self).__name__,
             STATUS_UNRECOGNISED_OPERATION,
         )
-        rsp = type(req)()
-        rsp.MessageIDBeingRespondedTo = req.MessageID
-        if hasattr(rsp, "AffectedSOPClassUID"):
-            rsp.AffectedSOPClassUID = getattr(req, "AffectedSOPClassUID", None) or getattr(
-                req, "RequestedSOPClassUID", None
-            )
-        rsp.Status = STATUS_UNRECOGNISED_OPERATION
+        rsp = status_response(req, STATUS_UNRECOGNISED_OPERATION)
         self.dimse.send_msg(rsp, _context_id(context))
 
 

@@ -1,0 +1,259 @@
+"""The asynchronous operations window (PS3.7 D.3.3.3) and Message ID routing.
+
+Two books per association, one for each direction of DIMSE operations:
+
+- ``Invoked``: the requests we sent and whose final response has not come.
+  A response is routed to its request's waiter by *Message ID Being
+  Responded To*, never through one queue; a new request waits for a free
+  slot when the negotiated number is outstanding.
+- ``Performed``: the peer's requests, performed on workers at most
+  ``window`` at a time and in arrival order beyond that. A request whose
+  Message ID is still outstanding is a duplicate invocation (0x0210); a peer
+  that keeps sending past its window is refused with an A-ABORT once it has
+  more than ``HELD_BEYOND_WINDOW`` requests waiting (see ``Verdict``).
+
+Both are thread-safe (the reading thread and the workers use them), and
+neither does any I/O: the drivers hand in the callables that start a job or
+wake a waiter. A window of 0 means unlimited, as in the negotiation item.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = [
+    "HELD_BEYOND_WINDOW",
+    "Invoked",
+    "Performed",
+    "ResponseWaiter",
+    "Verdict",
+    "negotiate_window",
+]
+
+# Requests a peer may have waiting beyond its negotiated window before it is
+# aborted: some SCUs pipeline without negotiating a window, and are served in
+# order; one that floods is refused before it costs more than a few spool files.
+HELD_BEYOND_WINDOW = 16
+
+# Message IDs are 16-bit (PS3.7 E.1); 0 is avoided, some peers treat it as unset.
+_FIRST_ID, _LAST_ID = 1, 0xFFFF
+
+
+def negotiate_window(
+    requested: tuple[int, int],
+    limits: tuple[int, int],
+    handler_cap: tuple[int, int] | None = None,
+) -> tuple[int, int]:
+    """The acceptor's answer to a requested window: (invoked, performed).
+
+    The standard crosses the fields over: what the requestor may *invoke* is
+    what we are willing to *perform*, and what it may *perform* is what we
+    will *invoke*. ``limits`` is our (invoked, performed); 0 is unlimited on
+    either side. ``handler_cap``, an EVT_ASYNC_OPS handler's answer, caps it
+    further.
+    """
+    our_invoked, our_performed = limits
+    invoked = _cap(requested[0], our_performed)
+    performed = _cap(requested[1], our_invoked)
+    if handler_cap is not None:
+        invoked = _cap(invoked, handler_cap[0])
+        performed = _cap(performed, handler_cap[1])
+    return invoked, performed
+
+
+def _cap(value: int, limit: int) -> int:
+    if value == 0:
+        return limit
+    if limit == 0:
+        return value
+    return min(value, limit)
+
+
+class ResponseWaiter(Protocol):
+    """What a driver gives to be told of a request's responses."""
+
+    def put(self, response: object, final: bool) -> None: ...
+
+    def end(self) -> None: ...
+
+
+class Invoked:
+    """Our outstanding requests: window slots and response routing."""
+
+    def __init__(self, window: int = 1) -> None:
+        self.window = window
+        self._waiters: dict[int, ResponseWaiter] = {}
+        self._next_id = _FIRST_ID
+        self._ended = False
+        self._free = threading.Condition()
+
+    @property
+    def outstanding(self) -> int:
+        return len(self._waiters)
+
+    def next_message_id(self) -> int:
+        """A Message ID no outstanding request uses."""
+        with self._free:
+            for _ in range(_LAST_ID):
+                candidate = self._next_id
+                self._next_id = _FIRST_ID if candidate == _LAST_ID else candidate + 1
+                if candidate not in self._waiters:
+                    return candidate
+        raise RuntimeError("every Message ID is outstanding")
+
+    def register(self, message_id: int, waiter: ResponseWaiter, timeout: float | None) -> bool:
+        """Take a slot for request ``message_id`` (waiting up to ``timeout`` for one).
+
+        False when no slot came in time or the association ended; ValueError
+        when that Message ID is already outstanding (responses could not be
+        told apart).
+        """
+        with self._free:
+            if message_id in self._waiters:
+                raise ValueError(f"Message ID {message_id} is already outstanding")
+            if not self._free.wait_for(self._has_room, timeout) or self._ended:
+                return False
+            self._waiters[message_id] = waiter
+            return True
+
+    def withdraw(self, message_id: int) -> None:
+        """Give up on ``message_id`` (it was not sent, or its wait timed out)."""
+        with self._free:
+            if self._waiters.pop(message_id, None) is not None:
+                self._free.notify_all()
+
+    def deliver(self, message_id: int, response: object, final: bool) -> bool:
+        """Route a response; False when no request of ours has that Message ID."""
+        with self._free:
+            waiter = self._waiters.get(message_id)
+            if waiter is None:
+                return False
+            if final:
+                del self._waiters[message_id]
+                self._free.notify_all()
+        waiter.put(response, final)
+        return True
+
+    def wait_idle(self, timeout: float | None) -> bool:
+        """Wait until no request of ours is outstanding; False on timeout."""
+        with self._free:
+            return self._free.wait_for(lambda: not self._waiters, timeout)
+
+    def end(self) -> None:
+        """The association is over: wake every waiter, refuse new requests."""
+        with self._free:
+            self._ended = True
+            waiters = list(self._waiters.values())
+            self._waiters.clear()
+            self._free.notify_all()
+        for waiter in waiters:
+            waiter.end()
+
+    def _has_room(self) -> bool:
+        return self._ended or self.window == 0 or len(self._waiters) < self.window
+
+
+class Verdict(enum.Enum):
+    """What ``Performed.receive`` decided for a request."""
+
+    STARTED = enum.auto()  # handed to a worker now
+    HELD = enum.auto()  # waits for a slot of the window (or a free worker)
+    DUPLICATE = enum.auto()  # its Message ID is outstanding: answer 0x0210
+    OVERFLOW = enum.auto()  # too far beyond the window: abort the association
+
+
+Job = Callable[[], None]
+
+
+class Performed:
+    """The peer's requests we perform: at most ``window`` at once, in arrival order."""
+
+    def __init__(self, start: Callable[[Job], None], window: int = 1) -> None:
+        self.window = window
+        self._start = start
+        self._lock = threading.Condition()
+        self._running: set[int] = set()
+        # The threads performing a request now (to tell a handler's own call).
+        self._threads: set[int] = set()
+        # Held requests: (Message ID, job, what to do if it never runs).
+        self._held: deque[tuple[int, Job, Job]] = deque()
+        self._cancelled: set[int] = set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether any request is being performed or held."""
+        return bool(self._running or self._held)
+
+    def receive(self, message_id: int, job: Job, drop: Job) -> Verdict:
+        """Perform ``job`` for request ``message_id`` when the window allows.
+
+        ``drop`` is called instead if the request is held and the association
+        ends first (to delete its spooled data set).
+        """
+        with self._lock:
+            if self._outstanding(message_id):
+                return Verdict.DUPLICATE
+            if self.window and len(self._held) + len(self._running) >= (
+                self.window + HELD_BEYOND_WINDOW
+            ):
+                return Verdict.OVERFLOW
+            if self.window and len(self._running) >= self.window:
+                self._held.append((message_id, job, drop))
+                return Verdict.HELD
+            self._running.add(message_id)
+        self._start(self._wrap(message_id, job))
+        return Verdict.STARTED
+
+    def cancel(self, message_id: int) -> None:
+        """A C-CANCEL for ``message_id`` arrived (kept only while it is outstanding)."""
+        with self._lock:
+            if self._outstanding(message_id):
+                self._cancelled.add(message_id)
+
+    def is_cancelled(self, message_id: int) -> bool:
+        return message_id in self._cancelled
+
+    def wait_idle(self, timeout: float | None) -> bool:
+        """Wait until no request is performed or held but the calling handler's own
+        (``release`` answers the outstanding requests first); False on timeout."""
+        own = 1 if threading.get_ident() in self._threads else 0
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self._running) + len(self._held) <= own, timeout)
+
+    def drop_held(self) -> None:
+        """The association ended: the requests not started never will be."""
+        with self._lock:
+            held = list(self._held)
+            self._held.clear()
+        for _, _, drop in held:
+            drop()
+
+    def _outstanding(self, message_id: int) -> bool:
+        return message_id in self._running or any(m == message_id for m, _, _ in self._held)
+
+    def _wrap(self, message_id: int, job: Job) -> Job:
+        def perform() -> None:
+            thread = threading.get_ident()
+            self._threads.add(thread)
+            try:
+                job()
+            finally:
+                self._threads.discard(thread)
+                self._finished(message_id)
+
+        return perform
+
+    def _finished(self, message_id: int) -> None:
+        with self._lock:
+            self._running.discard(message_id)
+            self._cancelled.discard(message_id)
+            self._lock.notify_all()
+            if not self._held or (self.window and len(self._running) >= self.window):
+                return
+            next_id, job, _ = self._held.popleft()
+            self._running.add(next_id)
+        self._start(self._wrap(next_id, job))

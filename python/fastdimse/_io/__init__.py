@@ -1,0 +1,1 @@
+"""I/O drivers: the threads and asyncio tasks that move bytes and run handlers."""
