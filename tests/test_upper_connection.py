@@ -398,3 +398,27 @@ def test_data_sets_go_where_the_router_says() -> None:
         assert delivered(out) == [Indication.P_DATA]
         file.seek(0)
         assert file.read() == b"\x08\x00\x16\x00" * 64
+
+
+def test_a_message_in_parts_is_never_interleaved_with_another() -> None:
+    """PS3.8 E.1: no fragment of another message until the current one is whole."""
+    conn = drive(State.STA6)
+    stream = object()
+    first = conn.send_message(b"part-1", 2.0, stream=stream, last=False)
+    held = conn.send_message(b"other", 2.0)
+    second = conn.send_message(b"part-2", 2.0, stream=stream, last=True)
+    assert [o.data for o in first if isinstance(o, Write)] == [b"part-1"]
+    assert held == []
+    assert [o.data for o in second if isinstance(o, Write)] == [b"part-2", b"other"]
+
+
+def test_a_held_message_is_dropped_when_the_association_ends_first() -> None:
+    conn = drive(State.STA6)
+    stream = object()
+    conn.send_message(b"part-1", 2.0, stream=stream, last=False)
+    conn.send_message(b"other", 2.0)
+    out = receive_all(conn, encode_pdu(ReleaseRq()), 3.0)  # now in Sta8: P-DATA still allowed
+    assert delivered(out) == [Indication.RELEASE_RQ]
+    conn.request(Event.EVT14, ReleaseRp(), 3.0)  # Sta13: no more P-DATA
+    with pytest.raises(InvalidEventError):
+        conn.send_message(b"part-2", 3.0, stream=stream, last=True)

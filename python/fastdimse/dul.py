@@ -176,13 +176,23 @@ class UpperLayer:
             return False
         return True
 
-    def send_message(self, encoded: bytes) -> bool:
-        """P-DATA request (Evt9): ``encoded`` is one message's run of P-DATA-TF PDUs.
+    def send_message(
+        self, encoded: bytes, *, stream: object | None = None, last: bool = True
+    ) -> bool:
+        """P-DATA request (Evt9): a run of P-DATA-TF PDUs of one message (in parts:
+        ``UpperLayerConnection.send_message``).
 
         False when the association can no longer carry it (it was released or
         aborted meanwhile, e.g. while a handler worked on the request).
         """
-        return self.request(Event.EVT9, encoded)
+        try:
+            self._run(
+                lambda now: self._connection.send_message(encoded, now, stream=stream, last=last)
+            )
+        except InvalidEventError as error:
+            LOGGER.debug("Ignored a P-DATA request: %s", error)
+            return False
+        return True
 
     def expire(self) -> None:
         """Run whatever timer of the connection has passed (from any thread)."""

@@ -33,11 +33,14 @@ from typing import Any, TypeAlias
 from fastdimse import _core
 from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer
 from fastdimse.fsm import (
+    TABLE,
+    Action,
     Close,
     Connect,
     Event,
     Indicate,
     Indication,
+    InvalidEventError,
     Send,
     State,
     StateMachine,
@@ -148,6 +151,9 @@ class UpperLayerConnection:
         self._receiver = self._new_receiver()
         self._closed = False
         self._pending: deque[object] = deque()
+        # A message being sent in parts, and the messages held until it is whole.
+        self._streaming: object | None = None
+        self._held: deque[bytes] = deque()
         self._last_rx = 0.0
         self._acse_since: float | None = None
 
@@ -270,9 +276,39 @@ class UpperLayerConnection:
         """
         return self._step(event, now, pdu)
 
-    def send_message(self, encoded: bytes, now: float) -> list[Output]:
-        """P-DATA request (Evt9): ``encoded`` is one message's run of P-DATA-TF PDUs."""
-        return self._step(Event.EVT9, now, encoded)
+    def send_message(
+        self, encoded: bytes, now: float, *, stream: object | None = None, last: bool = True
+    ) -> list[Output]:
+        """P-DATA request (Evt9): ``encoded`` is a run of P-DATA-TF PDUs of one message.
+
+        A message sent in parts (a data set read from a file a few MiB at a
+        time) names a ``stream`` token for each part and ``last=False`` until its
+        final part. Fragments of different messages must not interleave (PS3.8
+        E.1), so while such a message is under way any other message is held
+        here and leaves right after its final part. A held message that can no
+        longer be sent then (the association ended) is dropped.
+        """
+        if self._streaming is not None and stream is not self._streaming:
+            self._machine_check(Event.EVT9)
+            self._held.append(encoded)
+            return []
+        out = self._step(Event.EVT9, now, encoded)
+        if stream is not None:
+            self._streaming = None if last else stream
+        if self._streaming is None:
+            while self._held:
+                held = self._held.popleft()
+                try:
+                    out += self._step(Event.EVT9, now, held)
+                except InvalidEventError:
+                    LOGGER.debug("A held message was not sent: the association ended")
+                    self._held.clear()
+        return out
+
+    def _machine_check(self, event: Event) -> None:
+        """Raise ``InvalidEventError`` now if ``event`` cannot occur in this state."""
+        if TABLE[(self.state, event)] is Action.INVALID:
+            raise InvalidEventError(f"{event.label} cannot occur in {self.state.label}")
 
     # -- time -----------------------------------------------------------------
 
