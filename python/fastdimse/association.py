@@ -501,9 +501,10 @@ class Association(threading.Thread):
             return
         was = self.is_established
         LOGGER.info("Aborting Association")
-        self.dul.request(Event.EVT15, _core.Abort(*_USER_ABORT))
+        # Aborted from the moment the peer can know it.
         self.is_aborted = True
         self.is_established = False
+        self.dul.request(Event.EVT15, _core.Abort(*_USER_ABORT))
         self._negotiated.set()
         if was:
             evt.trigger(self, evt.EVT_ABORTED, {})
@@ -667,9 +668,11 @@ class Association(threading.Thread):
         LOGGER.info("Accepting Association")
         log_associate_ac(LOGGER, acceptance.ac, sent=True, rq=pdu)
         self._acse_event(acceptance.ac, sent=True)
-        self.dul.request(Event.EVT7, acceptance.ac)
-        evt.trigger(self, evt.EVT_ACCEPTED, {})
+        # Established from the moment the AC can be read: the peer may act at once.
         self.is_established = True
+        if not self.dul.request(Event.EVT7, acceptance.ac):
+            self.is_established = False
+        evt.trigger(self, evt.EVT_ACCEPTED, {})
         self._negotiated.set()
         evt.trigger(self, evt.EVT_ESTABLISHED, {})
 
