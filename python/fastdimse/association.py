@@ -27,7 +27,7 @@ from fastdimse.acse import (
     evaluate_associate_rq,
     read_associate_ac,
 )
-from fastdimse.dimse import DIMSEServiceProvider
+from fastdimse.dimse import DIMSEServiceProvider, Request
 from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.dul import UpperLayer
 from fastdimse.fsm import Event, Indication, State, Transition
@@ -771,6 +771,19 @@ class Association(threading.Thread):
     }
 
     # -- serving requests from the peer -------------------------------------
+
+    def _start_request(self, request: Request, done: Callable[[], None]) -> None:
+        """Perform a request from the peer on a worker of the AE, then ``done()``."""
+
+        def perform() -> None:
+            try:
+                with self.dimse.performed.performing():
+                    self._serve_request(request.primitive, request.context_id)
+            finally:
+                self.dimse.finish_request(request)
+                done()
+
+        self._ae._workers().submit(perform)
 
     def _serve_request(self, primitive: Any, context_id: int) -> None:
         context = self._accepted_cx.get(context_id)

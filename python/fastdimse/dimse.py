@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,14 @@ _PENDING = frozenset({0xFF00, 0xFF01})
 _DUPLICATE_INVOCATION = 0x0210
 # 0xA700: Out of Resources (PS3.4 B.2.3): the data set could not be stored.
 _OUT_OF_RESOURCES = 0xA700
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request from the peer waiting to be performed by its service class."""
+
+    primitive: Any
+    context_id: int
 
 
 def _finish_spool(primitive: Any, spool: Spool, length: int | None) -> None:
@@ -309,9 +318,9 @@ class DIMSEServiceProvider:
             # Done before the response leaves: the peer that has its answer
             # finds no spool file of ours left behind.
             self._before_response[int(primitive.MessageID)] = finish
-        perform = partial(self._perform, primitive, context_id)
         drop = spool.discard if spool is not None else _nothing
-        verdict = self.performed.receive(int(primitive.MessageID), perform, drop)
+        request = Request(primitive, context_id)
+        verdict = self.performed.receive(int(primitive.MessageID), request, drop)
         if verdict is Verdict.DUPLICATE:
             drop()
             LOGGER.error(
@@ -342,21 +351,18 @@ class DIMSEServiceProvider:
         self.assoc._serve_request(primitive, context_id)
         return True
 
-    def _perform(self, primitive: Any, context_id: int) -> None:
-        """Run the service class for a request (on a worker)."""
-        try:
-            self.assoc._serve_request(primitive, context_id)
-        finally:
-            # If no response was sent (the handler released or aborted).
-            self._finish_request(int(primitive.MessageID))
+    def finish_request(self, request: Request) -> None:
+        """After a request's service ran, whether or not it answered (the handler
+        released or aborted): what was left to do before its response."""
+        self._finish_request(int(request.primitive.MessageID))
 
     def _finish_request(self, message_id: int) -> None:
         finish = self._before_response.pop(message_id, None)
         if finish is not None:
             finish()
 
-    def _start(self, job: Callable[[], None]) -> None:
-        self.assoc.ae._workers().submit(job)
+    def _start(self, request: Request, done: Callable[[], None]) -> None:
+        self.assoc._start_request(request, done)
 
     def end(self) -> None:
         """The association is over: wake everyone waiting for a response, forget

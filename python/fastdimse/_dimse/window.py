@@ -22,8 +22,11 @@ from __future__ import annotations
 import enum
 import threading
 from collections import deque
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
+from typing import Any, Protocol
 
 __all__ = [
     "HELD_BEYOND_WINDOW",
@@ -167,20 +170,24 @@ class Verdict(enum.Enum):
 
 
 Job = Callable[[], None]
+# How a driver runs a request: ``start(request, done)`` performs ``request``
+# (whatever the provider queued: opaque here) and calls ``done()`` after.
+Starter = Callable[[Any, Callable[[], None]], None]
+
+# The Performed book whose request the current thread (or asyncio task) performs.
+_PERFORMING: ContextVar[Performed | None] = ContextVar("fastdimse_performing", default=None)
 
 
 class Performed:
     """The peer's requests we perform: at most ``window`` at once, in arrival order."""
 
-    def __init__(self, start: Callable[[Job], None], window: int = 1) -> None:
+    def __init__(self, start: Starter, window: int = 1) -> None:
         self.window = window
         self._start = start
         self._lock = threading.Condition()
         self._running: set[int] = set()
-        # The threads performing a request now (to tell a handler's own call).
-        self._threads: set[int] = set()
-        # Held requests: (Message ID, job, what to do if it never runs).
-        self._held: deque[tuple[int, Job, Job]] = deque()
+        # Held requests: (Message ID, request, what to do if it never runs).
+        self._held: deque[tuple[int, Any, Job]] = deque()
         self._cancelled: set[int] = set()
 
     @property
@@ -188,8 +195,8 @@ class Performed:
         """Whether any request is being performed or held."""
         return bool(self._running or self._held)
 
-    def receive(self, message_id: int, job: Job, drop: Job) -> Verdict:
-        """Perform ``job`` for request ``message_id`` when the window allows.
+    def receive(self, message_id: int, request: Any, drop: Job) -> Verdict:
+        """Perform ``request`` (Message ID ``message_id``) when the window allows.
 
         ``drop`` is called instead if the request is held and the association
         ends first (to delete its spooled data set).
@@ -202,11 +209,21 @@ class Performed:
             ):
                 return Verdict.OVERFLOW
             if self.window and len(self._running) >= self.window:
-                self._held.append((message_id, job, drop))
+                self._held.append((message_id, request, drop))
                 return Verdict.HELD
             self._running.add(message_id)
-        self._start(self._wrap(message_id, job))
+        self._start(request, partial(self._finished, message_id))
         return Verdict.STARTED
+
+    @contextmanager
+    def performing(self) -> Iterator[None]:
+        """Mark the current thread or task as performing a request of this book
+        (drivers wrap each handler run in it)."""
+        token = _PERFORMING.set(self)
+        try:
+            yield
+        finally:
+            _PERFORMING.reset(token)
 
     def cancel(self, message_id: int) -> None:
         """A C-CANCEL for ``message_id`` arrived (kept only while it is outstanding)."""
@@ -220,9 +237,16 @@ class Performed:
     def wait_idle(self, timeout: float | None) -> bool:
         """Wait until no request is performed or held but the calling handler's own
         (``release`` answers the outstanding requests first); False on timeout."""
-        own = 1 if threading.get_ident() in self._threads else 0
+        own = 1 if _PERFORMING.get() is self else 0
         with self._lock:
-            return self._lock.wait_for(lambda: len(self._running) + len(self._held) <= own, timeout)
+            return self._lock.wait_for(
+                lambda: len(self._running) + len(self._held) <= own, timeout
+            )
+
+    def idle(self) -> bool:
+        """Whether nothing is performed or held but the calling handler's own."""
+        own = 1 if _PERFORMING.get() is self else 0
+        return len(self._running) + len(self._held) <= own
 
     def drop_held(self) -> None:
         """The association ended: the requests not started never will be."""
@@ -235,18 +259,6 @@ class Performed:
     def _outstanding(self, message_id: int) -> bool:
         return message_id in self._running or any(m == message_id for m, _, _ in self._held)
 
-    def _wrap(self, message_id: int, job: Job) -> Job:
-        def perform() -> None:
-            thread = threading.get_ident()
-            self._threads.add(thread)
-            try:
-                job()
-            finally:
-                self._threads.discard(thread)
-                self._finished(message_id)
-
-        return perform
-
     def _finished(self, message_id: int) -> None:
         with self._lock:
             self._running.discard(message_id)
@@ -254,6 +266,6 @@ class Performed:
             self._lock.notify_all()
             if not self._held or (self.window and len(self._running) >= self.window):
                 return
-            next_id, job, _ = self._held.popleft()
+            next_id, request, _ = self._held.popleft()
             self._running.add(next_id)
-        self._start(self._wrap(next_id, job))
+        self._start(request, partial(self._finished, next_id))
