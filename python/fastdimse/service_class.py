@@ -4,17 +4,26 @@ Verification (C-ECHO) and Storage (C-STORE, with Non-Patient Object Storage)
 are implemented. The other service classes pynetdicom names exist so that SOP
 class lookups work; until their issues land, their SCP answers a request with
 0x0211 (Unrecognised Operation) instead of silence.
+
+Each service is written once, as a generator (``serve``) that yields the
+handler calls it needs (``HandlerCall``), is sent each handler's result (or
+has its exception thrown in), and returns the response to send, or None. The
+drivers run it: ``SCP`` (pynetdicom's name) calls the handlers in the
+current thread; ``fastdimse.aio`` awaits ``async def`` handlers on its event
+loop and runs plain ones on worker threads.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from fastdimse import status as _status
 from fastdimse._dimse.answers import status_response
 from fastdimse.dimse_primitives import C_ECHO, C_STORE
-from fastdimse.events import EVT_C_ECHO, EVT_C_STORE, trigger
+from fastdimse.events import EVT_C_ECHO, EVT_C_STORE, InterventionEvent, trigger
 
 if TYPE_CHECKING:
     from fastdimse.association import Association
@@ -52,6 +61,33 @@ LOGGER = logging.getLogger("fastdimse.service_class")
 
 # 0x0211: Unrecognized Operation (PS3.7 C.5.9).
 STATUS_UNRECOGNISED_OPERATION = 0x0211
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerCall:
+    """What a service asks its driver for: call the handler bound to ``event``."""
+
+    event: InterventionEvent
+    attrs: dict[str, Any]
+
+
+# A service's run: yields handler calls, is sent their results, returns the response.
+Serve: TypeAlias = Generator[HandlerCall, Any, Any]
+
+
+def run_serve(serve: Serve, call: Callable[[HandlerCall], Any]) -> Any:
+    """Run ``serve`` to its end, each handler through ``call`` in this thread; its response."""
+    try:
+        request = next(serve)
+        while True:
+            try:
+                result = call(request)
+            except Exception as error:
+                request = serve.throw(error)
+            else:
+                request = serve.send(result)
+    except StopIteration as stop:
+        return stop.value
 
 
 class ServiceClass:
@@ -107,14 +143,26 @@ class ServiceClass:
         return rsp
 
     def SCP(self, req: Any, context: PresentationContext) -> None:
+        """Serve ``req`` in this thread (handlers called here) and send the response."""
+        rsp = run_serve(
+            self.serve(req, context), lambda call: trigger(self.assoc, *call_args(call))
+        )
+        if rsp is not None:
+            self.dimse.send_msg(rsp, _context_id(context))
+
+    def serve(self, req: Any, context: PresentationContext) -> Serve:
         """Answer a request this service class does not implement yet."""
         LOGGER.error(
             "%s is not implemented yet: answering 0x%04X",
             type(self).__name__,
             STATUS_UNRECOGNISED_OPERATION,
         )
-        rsp = status_response(req, STATUS_UNRECOGNISED_OPERATION)
-        self.dimse.send_msg(rsp, _context_id(context))
+        return status_response(req, STATUS_UNRECOGNISED_OPERATION)
+        yield  # a generator with no handler to call
+
+
+def call_args(call: HandlerCall) -> tuple[InterventionEvent, dict[str, Any]]:
+    return call.event, call.attrs
 
 
 class VerificationServiceClass(ServiceClass):
@@ -122,7 +170,7 @@ class VerificationServiceClass(ServiceClass):
 
     statuses = _status.VERIFICATION_SERVICE_CLASS_STATUS
 
-    def SCP(self, req: C_ECHO, context: PresentationContext) -> None:
+    def serve(self, req: C_ECHO, context: PresentationContext) -> Serve:
         """Answer a C-ECHO: Success unless the EVT_C_ECHO handler returns another valid status.
 
         A handler that raises gets Success all the same (pynetdicom's rule: the
@@ -134,9 +182,9 @@ class VerificationServiceClass(ServiceClass):
         rsp.MessageIDBeingRespondedTo = req.MessageID
         rsp.AffectedSOPClassUID = req.AffectedSOPClassUID
         try:
-            status = trigger(self.assoc, EVT_C_ECHO, {"request": req, "context": context.as_tuple})
+            status = yield HandlerCall(EVT_C_ECHO, {"request": req, "context": context.as_tuple})
             if not self.assoc.is_established:
-                return  # the handler released or aborted
+                return None  # the handler released or aborted
             if isinstance(status, Dataset):
                 if "Status" not in status:
                     raise AttributeError(
@@ -171,7 +219,7 @@ class VerificationServiceClass(ServiceClass):
                 "Unknown 'status' value returned by the handler bound to 'evt.EVT_C_ECHO' - 0x%04X",
                 int(rsp.Status or 0),
             )
-        self.dimse.send_msg(rsp, _context_id(context))
+        return rsp
 
 
 class StorageServiceClass(ServiceClass):
@@ -186,7 +234,7 @@ class StorageServiceClass(ServiceClass):
     uid = "1.2.840.10008.4.2"
     statuses = _status.STORAGE_SERVICE_CLASS_STATUS
 
-    def SCP(self, req: C_STORE, context: PresentationContext) -> None:
+    def serve(self, req: C_STORE, context: PresentationContext) -> Serve:
         """Answer with the EVT_C_STORE handler's status; 0xC211 if it raises."""
         rsp = C_STORE()
         rsp.MessageID = req.MessageID
@@ -194,14 +242,14 @@ class StorageServiceClass(ServiceClass):
         rsp.AffectedSOPInstanceUID = req.AffectedSOPInstanceUID
         rsp.AffectedSOPClassUID = req.AffectedSOPClassUID
         try:
-            status = trigger(self.assoc, EVT_C_STORE, {"request": req, "context": context.as_tuple})
+            status = yield HandlerCall(EVT_C_STORE, {"request": req, "context": context.as_tuple})
         except Exception as exc:
             LOGGER.error("Exception in handler bound to 'evt.EVT_C_STORE'")
             LOGGER.exception(exc)
             status = 0xC211
         if not self.assoc.is_established:
-            return  # the handler released or aborted the association
-        self.dimse.send_msg(self.validate_status(status, rsp), _context_id(context))
+            return None  # the handler released or aborted the association
+        return self.validate_status(status, rsp)
 
 
 class NonPatientObjectStorageServiceClass(StorageServiceClass):
