@@ -34,7 +34,7 @@ from fastdimse.presentation import (
 )
 
 if TYPE_CHECKING:
-    from fastdimse.association import Association
+    from fastdimse._engine.core import AssociationCore as Association
     from fastdimse.service_user import ServiceUser
 
 __all__ = [

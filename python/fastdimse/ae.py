@@ -1,76 +1,44 @@
-"""The Application Entity: pynetdicom's ``AE``, with the same names, defaults and errors."""
+"""The Application Entity: pynetdicom's ``AE``, with the same names, defaults and errors.
+
+Its configuration lives in ``AEBase``; this is the threaded driver's AE:
+``associate`` blocks until the peer answers, ``start_server`` serves each
+peer on its own association thread.
+"""
 
 from __future__ import annotations
 
 import logging
 import ssl
 import threading
-from collections.abc import Sequence
-from copy import deepcopy
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from fastdimse import _config
-from fastdimse._io.workers import DEFAULT_MAXIMUM_WORKERS, WorkerPool
-from fastdimse.association import Association
-from fastdimse.fsm import State
-from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
-from fastdimse.transport import (
-    AddressInformation,
-    AssociationServer,
-    ThreadedAssociationServer,
-    connect,
+from fastdimse._engine.ae_base import (
+    DEFAULT_MAX_LENGTH,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    AEBase,
 )
-from fastdimse.utils import set_ae, set_uid
+from fastdimse.association import Association
+from fastdimse.presentation import PresentationContext
+from fastdimse.transport import AssociationServer, ThreadedAssociationServer, connect
 
 if TYPE_CHECKING:
     import socket
 
-__all__ = ["AE", "ApplicationEntity"]
+__all__ = [
+    "AE",
+    "DEFAULT_MAX_LENGTH",
+    "IMPLEMENTATION_CLASS_UID",
+    "IMPLEMENTATION_VERSION_NAME",
+    "ApplicationEntity",
+]
 
 LOGGER = logging.getLogger("fastdimse")
 
-# A UUID-derived UID (ISO/IEC 9834-8, PS3.5 B.2): needs no registered root.
-IMPLEMENTATION_CLASS_UID = "2.25.179253336719679128056925758795906334732"
-IMPLEMENTATION_VERSION_NAME = "FASTDIMSE_010"
 
-DEFAULT_MAX_LENGTH = 16382
-
-# Upper-layer states in which an association holds no slot: no connection yet,
-# waiting for the RQ, or over and waiting for the peer to close.
-_IDLE_STATES = frozenset({State.STA1, State.STA2, State.STA13})
-_MAX_REQUESTED_CONTEXTS = 128
-
-
-class ApplicationEntity:
+class ApplicationEntity(AEBase):
     """A DICOM Application Entity: requests associations and serves them."""
-
-    # pynetdicom's default AE title, kept so that peers configured for it still
-    # accept us; the implementation class UID and version name are our own.
-    def __init__(self, ae_title: str = "PYNETDICOM") -> None:
-        self._ae_title = ""
-        self.ae_title = ae_title
-        self._implementation_uid = IMPLEMENTATION_CLASS_UID
-        self._implementation_version: str | None = IMPLEMENTATION_VERSION_NAME
-        self._requested_contexts: list[PresentationContext] = []
-        self._supported_contexts: dict[str, PresentationContext] = {}
-        self._maximum_associations = 10
-        self._maximum_pdu_size = DEFAULT_MAX_LENGTH
-        self._acse_timeout: float | None = 30
-        self._connection_timeout: float | None = None
-        self._dimse_timeout: float | None = 30
-        self._network_timeout: float | None = 60
-        self._require_calling_aet: list[str] = []
-        self._require_called_aet = False
-        self._servers: list[AssociationServer] = []
-        self._associations: list[Association] = []
-        self._lock = threading.Lock()
-        self._maximum_operations_invoked = 1
-        self._maximum_operations_performed = 1
-        self._maximum_workers = DEFAULT_MAXIMUM_WORKERS
-        self._pool: WorkerPool | None = None
-
-    # -- associations -------------------------------------------------------
 
     def associate(
         self,
@@ -89,55 +57,15 @@ class ApplicationEntity:
         Returns the ``Association`` whatever the outcome: check
         ``is_established`` before sending anything.
         """
-        if not isinstance(addr, (str, tuple)):
-            raise TypeError("'addr' must be str or tuple[str, int, int]")
-        if isinstance(addr, tuple) and (
-            len(addr) != 3
-            or not isinstance(addr[0], str)
-            or not isinstance(addr[1], int)
-            or not isinstance(addr[2], int)
-        ):
-            raise TypeError("'addr' must be str or tuple[str, int, int]")
-        if not isinstance(port, int):
-            raise TypeError("'port' must be int")
-        remote_info = AddressInformation.from_addr_port(addr, port)
-        host = remote_info.address
-        remote = remote_info.as_tuple
-        if bind_address is None:
-            bind_address = ("::0", 0) if remote_info.is_ipv6 else ("", 0)
-        _check_bind_address(bind_address)
-        ae_title = _text_title(ae_title, "ae_title")
-
         assoc = Association(self, "requestor")
-        assoc.acceptor.ae_title = ae_title
-        assoc.acceptor.address, assoc.acceptor.port = host, port
-        assoc.requestor.address, assoc.requestor.port = bind_address[0], bind_address[1]
-        assoc.requestor.ae_title = self.ae_title
-        assoc.requestor.maximum_length = max_pdu
-        assoc.requestor.implementation_class_uid = self.implementation_class_uid
-        assoc.requestor.implementation_version_name = self.implementation_version_name
-        for item in ext_neg or []:
-            assoc.requestor.add_negotiation_item(item)
-
-        contexts = contexts or self.requested_contexts
-        self._validate_requested_contexts(contexts)
-        if not contexts:
-            raise RuntimeError(
-                "At least one requested presentation context is required "
-                "before associating with a peer"
-            )
-        contexts = deepcopy(contexts)
-        for index, context in enumerate(contexts):
-            context.context_id = 2 * index + 1
-        assoc.requestor.requested_contexts = contexts
-        for item in evt_handlers or []:
-            assoc.bind(*item)
-
+        plan = self._plan_requestor(
+            assoc, addr, port, contexts, ae_title, max_pdu, ext_neg, bind_address, evt_handlers
+        )
         self._add_association(assoc)
         opener = partial(
             connect,
-            remote,
-            bind_address=bind_address,
+            plan.remote,
+            bind_address=plan.bind_address,
             timeout=self.connection_timeout,
             tls_args=tls_args,
         )
@@ -145,39 +73,6 @@ class ApplicationEntity:
         if not assoc.is_established and not assoc.is_alive():
             self._remove_association(assoc)
         return assoc
-
-    @property
-    def active_associations(self) -> list[Association]:
-        """The associations of this AE whose connection is open, requestors and acceptors."""
-        with self._lock:
-            return list(self._associations)
-
-    def _add_association(self, assoc: Association) -> None:
-        with self._lock:
-            self._associations.append(assoc)
-
-    def _over_limit(self, assoc: Association) -> bool:
-        """Whether accepting ``assoc`` now would exceed ``maximum_associations``.
-
-        Decided when its A-ASSOCIATE-RQ arrives, counting only the acceptors
-        that are negotiating or established (Sta3..Sta12): a connection still
-        waiting for its RQ, or one that has ended and waits for the peer to
-        close, holds no slot.
-        """
-        with self._lock:
-            busy = [
-                a
-                for a in self._associations
-                if a is not assoc and a.is_acceptor and a.dul.state not in _IDLE_STATES
-            ]
-            return len(busy) >= self._maximum_associations
-
-    def _remove_association(self, assoc: Association) -> None:
-        with self._lock:
-            if assoc in self._associations:
-                self._associations.remove(assoc)
-
-    # -- servers ------------------------------------------------------------
 
     def make_server(
         self,
@@ -190,32 +85,7 @@ class ApplicationEntity:
         **kwargs: Any,
     ) -> AssociationServer:
         """A server listening on ``address`` (not yet serving)."""
-        unrestricted = getattr(_config, "UNRESTRICTED_STORAGE_SERVICE", False)
-        if not unrestricted and not contexts and not self.supported_contexts:
-            msg = "No supported Presentation Contexts have been defined"
-            LOGGER.error(msg)
-            raise ValueError(msg)
-        title = (
-            set_ae(
-                _text_title(ae_title, "ae_title") if ae_title else self.ae_title,
-                "ae_title",
-                False,
-                False,
-            )
-            or ""
-        )
-        contexts = contexts or self.supported_contexts
-        bad = [
-            cx.abstract_syntax
-            for cx in contexts
-            if None in (cx.scu_role, cx.scp_role) and (cx.scu_role, cx.scp_role) != (None, None)
-        ]
-        if bad:
-            raise ValueError(
-                "The following presentation contexts have inconsistent "
-                "scu_role/scp_role values (if one is None, both must be):\n  "
-                + "\n  ".join(str(uid) for uid in bad)
-            )
+        title, contexts = self._server_settings(ae_title, contexts)
         server_class = server_class or AssociationServer
         return server_class(
             self, address, title, contexts, ssl_context, evt_handlers=evt_handlers or [], **kwargs
@@ -280,356 +150,6 @@ class ApplicationEntity:
             server.shutdown()
         self._servers = []
 
-    # -- presentation contexts ----------------------------------------------
-
-    def add_requested_context(
-        self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
-    ) -> None:
-        from pydicom.uid import UID
-
-        if transfer_syntax is None:
-            transfer_syntax = DEFAULT_TRANSFER_SYNTAXES
-        if len(self._requested_contexts) >= _MAX_REQUESTED_CONTEXTS:
-            raise ValueError(
-                "Failed to add the requested presentation context as there "
-                "are already the maximum allowed number of requested contexts"
-            )
-        if isinstance(transfer_syntax, str):
-            transfer_syntax = [transfer_syntax]
-        context = PresentationContext()
-        context.abstract_syntax = UID(abstract_syntax)
-        context.transfer_syntax = [str(UID(syntax)) for syntax in transfer_syntax]
-        self._requested_contexts.append(context)
-
-    def add_supported_context(
-        self,
-        abstract_syntax: str,
-        transfer_syntax: str | Sequence[str] | None = None,
-        scu_role: bool | None = None,
-        scp_role: bool | None = None,
-    ) -> None:
-        from pydicom.uid import UID
-
-        if transfer_syntax is None:
-            transfer_syntax = DEFAULT_TRANSFER_SYNTAXES
-        abstract = UID(abstract_syntax)
-        if not isinstance(scu_role, (type(None), bool)):
-            raise TypeError("`scu_role` must be None or bool")
-        if not isinstance(scp_role, (type(None), bool)):
-            raise TypeError("`scp_role` must be None or bool")
-        if isinstance(transfer_syntax, str):
-            transfer_syntax = [transfer_syntax]
-        syntaxes: list[str | bytes | UID] = [UID(ts) for ts in transfer_syntax]
-        context = self._supported_contexts.get(abstract)
-        if context is not None:
-            for syntax in syntaxes:
-                context.add_transfer_syntax(syntax)
-        else:
-            context = PresentationContext()
-            context.abstract_syntax = abstract
-            context.transfer_syntax = syntaxes
-            self._supported_contexts[abstract] = context
-        context.scu_role = scu_role
-        context.scp_role = scp_role
-
-    def remove_requested_context(
-        self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
-    ) -> None:
-        from pydicom.uid import UID
-
-        abstract = UID(abstract_syntax)
-        if abstract not in [cx.abstract_syntax for cx in self._requested_contexts]:
-            raise ValueError(
-                "No requested presentation contexts with an abstract syntax of "
-                f"'{abstract.name}' could be found"
-            )
-        if transfer_syntax is None:
-            self._requested_contexts = [
-                cx for cx in self._requested_contexts if cx.abstract_syntax != abstract
-            ]
-            return
-        removing = {
-            UID(ts)
-            for ts in ([transfer_syntax] if isinstance(transfer_syntax, str) else transfer_syntax)
-        }
-        kept: list[PresentationContext] = []
-        for cx in self._requested_contexts:
-            if cx.abstract_syntax == abstract:
-                remaining = [ts for ts in cx.transfer_syntax if ts not in removing]
-                if not remaining:
-                    continue
-                cx.transfer_syntax = list(remaining)
-            kept.append(cx)
-        self._requested_contexts = kept
-
-    def remove_supported_context(
-        self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
-    ) -> None:
-        from pydicom.uid import UID
-
-        abstract = UID(abstract_syntax)
-        if isinstance(transfer_syntax, str):
-            transfer_syntax = [transfer_syntax]
-        if abstract not in self._supported_contexts:
-            return
-        if transfer_syntax is None:
-            del self._supported_contexts[abstract]
-            return
-        context = self._supported_contexts[abstract]
-        removing = {UID(ts) for ts in transfer_syntax}
-        remaining: list[str | bytes | UID] = [
-            ts for ts in context.transfer_syntax if ts not in removing
-        ]
-        if remaining:
-            context.transfer_syntax = list(remaining)
-        else:
-            del self._supported_contexts[abstract]
-
-    @property
-    def requested_contexts(self) -> list[PresentationContext]:
-        return self._requested_contexts
-
-    @requested_contexts.setter
-    def requested_contexts(self, contexts: list[PresentationContext]) -> None:
-        if not contexts:
-            self._requested_contexts = []
-            return
-        self._validate_requested_contexts(contexts)
-        for context in contexts:
-            self.add_requested_context(str(context.abstract_syntax), context.transfer_syntax)
-
-    @property
-    def supported_contexts(self) -> list[PresentationContext]:
-        return sorted(self._supported_contexts.values(), key=lambda cx: str(cx.abstract_syntax))
-
-    @supported_contexts.setter
-    def supported_contexts(self, contexts: list[PresentationContext]) -> None:
-        if not contexts:
-            self._supported_contexts = {}
-        for cx in contexts or []:
-            if not isinstance(cx, PresentationContext):
-                raise ValueError("'contexts' must be a list of PresentationContext items")
-            self.add_supported_context(
-                str(cx.abstract_syntax), cx.transfer_syntax, cx.scu_role, cx.scp_role
-            )
-
-    @staticmethod
-    def _validate_requested_contexts(contexts: list[PresentationContext]) -> None:
-        if len(contexts) > _MAX_REQUESTED_CONTEXTS:
-            raise ValueError("The maximum allowed number of requested presentation contexts is 128")
-        if any(not isinstance(cx, PresentationContext) for cx in contexts):
-            raise ValueError("'contexts' must be a list of PresentationContext items")
-
-    # -- identity -----------------------------------------------------------
-
-    @property
-    def ae_title(self) -> str:
-        return self._ae_title
-
-    @ae_title.setter
-    def ae_title(self, value: str) -> None:
-        self._ae_title = set_ae(_text_title(value, "ae_title"), "ae_title", False, False) or ""
-
-    @property
-    def implementation_class_uid(self) -> str:
-        return self._implementation_uid
-
-    @implementation_class_uid.setter
-    def implementation_class_uid(self, value: str) -> None:
-        uid = set_uid(value, "implementation_class_uid", False, False, True)
-        if uid is None or not uid.is_valid:
-            raise ValueError(f"Invalid 'implementation_class_uid' value '{uid}'")
-        self._implementation_uid = uid
-
-    @property
-    def implementation_version_name(self) -> str | None:
-        return self._implementation_version
-
-    @implementation_version_name.setter
-    def implementation_version_name(self, value: str | None) -> None:
-        if isinstance(value, str) and not value:
-            raise ValueError(
-                "Invalid 'implementation_version_name' value - must not be an empty str"
-            )
-        self._implementation_version = set_ae(value, "implementation_version_name")
-
-    # -- limits and access control ------------------------------------------
-
-    @property
-    def maximum_associations(self) -> int:
-        return self._maximum_associations
-
-    @maximum_associations.setter
-    def maximum_associations(self, value: int) -> None:
-        if isinstance(value, int) and value >= 1:
-            self._maximum_associations = value
-        else:
-            LOGGER.warning("maximum_associations set to 1")
-            self._maximum_associations = 1
-
-    @property
-    def maximum_operations_invoked(self) -> int:
-        """Our own requests we let be outstanding at once on an association we accept
-        (what a requestor may *perform*, PS3.7 D.3.3.3); 0 is unlimited. Default 1."""
-        return self._maximum_operations_invoked
-
-    @maximum_operations_invoked.setter
-    def maximum_operations_invoked(self, value: int) -> None:
-        self._maximum_operations_invoked = _window_limit(value, "maximum_operations_invoked")
-
-    @property
-    def maximum_operations_performed(self) -> int:
-        """The peer's requests we perform at once on an association we accept (what a
-        requestor may *invoke*, PS3.7 D.3.3.3); 0 is unlimited. Default 1.
-
-        Above the defaults (1, 1) the acceptor answers an Asynchronous
-        Operations Window item with the requested values capped by these
-        (crossed over, as the standard defines the fields); at the defaults it
-        answers only when an EVT_ASYNC_OPS handler is bound, and then (1, 1),
-        as pynetdicom does.
-        """
-        return self._maximum_operations_performed
-
-    @maximum_operations_performed.setter
-    def maximum_operations_performed(self, value: int) -> None:
-        self._maximum_operations_performed = _window_limit(value, "maximum_operations_performed")
-
-    @property
-    def maximum_workers(self) -> int:
-        """The most service handlers (EVT_C_*, EVT_N_*) that run at once, all this AE's
-        associations together (default 64). Handlers run on worker threads, never
-        on an association's reading thread; a request beyond the limit waits for
-        a free worker while its association reads on (responses, C-CANCEL, aborts)."""
-        return self._maximum_workers
-
-    @maximum_workers.setter
-    def maximum_workers(self, value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError("'maximum_workers' must be a positive int")
-        self._maximum_workers = value
-        if self._pool is not None:
-            self._pool.limit = value
-
-    def _workers(self) -> WorkerPool:
-        """The pool that runs this AE's handlers (started on first use)."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = WorkerPool(self._maximum_workers, name="fastdimse-handler")
-            return self._pool
-
-    @property
-    def maximum_pdu_size(self) -> int:
-        return self._maximum_pdu_size
-
-    @maximum_pdu_size.setter
-    def maximum_pdu_size(self, value: int) -> None:
-        if value >= 0:
-            self._maximum_pdu_size = value
-        else:
-            LOGGER.warning("maximum_pdu_size set to %d", DEFAULT_MAX_LENGTH)
-
-    @property
-    def require_called_aet(self) -> bool:
-        return self._require_called_aet
-
-    @require_called_aet.setter
-    def require_called_aet(self, require_match: bool) -> None:
-        self._require_called_aet = require_match
-
-    @property
-    def require_calling_aet(self) -> list[str]:
-        return self._require_calling_aet
-
-    @require_calling_aet.setter
-    def require_calling_aet(self, ae_titles: list[str]) -> None:
-        if any(isinstance(title, bytes) for title in ae_titles):
-            import warnings
-
-            warnings.warn(
-                "The use of a list of bytes with 'require_calling_aet' is "
-                "deprecated, use a list of ASCII str instead",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-        self._require_calling_aet = [
-            set_ae(_decode(title), "require_calling_aet", False, False) or "" for title in ae_titles
-        ]
-
-    # -- timeouts -----------------------------------------------------------
-
-    @property
-    def acse_timeout(self) -> float | None:
-        return self._acse_timeout
-
-    @acse_timeout.setter
-    def acse_timeout(self, value: float | None) -> None:
-        self._acse_timeout = _timeout(value, "ACSE timeout", 30, allow_zero=True)
-        for assoc in self.active_associations:
-            assoc.acse_timeout = self._acse_timeout
-
-    @property
-    def dimse_timeout(self) -> float | None:
-        return self._dimse_timeout
-
-    @dimse_timeout.setter
-    def dimse_timeout(self, value: float | None) -> None:
-        self._dimse_timeout = _timeout(value, "DIMSE timeout", 30, allow_zero=True)
-        for assoc in self.active_associations:
-            assoc.dimse_timeout = self._dimse_timeout
-
-    @property
-    def network_timeout(self) -> float | None:
-        return self._network_timeout
-
-    @network_timeout.setter
-    def network_timeout(self, value: float | None) -> None:
-        self._network_timeout = _timeout(value, "Network timeout", 60, allow_zero=True)
-        for assoc in self.active_associations:
-            assoc.network_timeout = self._network_timeout
-
-    @property
-    def connection_timeout(self) -> float | None:
-        return self._connection_timeout
-
-    @connection_timeout.setter
-    def connection_timeout(self, value: float | None) -> None:
-        # Zero would make the socket non-blocking: not a timeout.
-        if value is None or (isinstance(value, (int, float)) and value > 0):
-            self._connection_timeout = value
-        else:
-            LOGGER.warning("connection_timeout set to None")
-            self._connection_timeout = None
-        for assoc in self.active_associations:
-            assoc.connection_timeout = self._connection_timeout
-
-    def __str__(self) -> str:
-        lines = [
-            "",
-            f"Application Entity {self.ae_title}",
-            "",
-            "  Requested Presentation Contexts:",
-        ]
-        lines += _describe_contexts(self.requested_contexts)
-        lines += ["", "  Supported Presentation Contexts:"]
-        lines += _describe_contexts(self.supported_contexts)
-        lines += [
-            "",
-            f"  ACSE timeout: {self.acse_timeout} s",
-            f"  DIMSE timeout: {self.dimse_timeout} s",
-            f"  Network timeout: {self.network_timeout} s",
-            f"  Connection timeout: {self.connection_timeout} s",
-            "",
-        ]
-        if self.require_calling_aet:
-            lines.append(f"  Required calling AE title(s): {', '.join(self.require_calling_aet)}")
-        lines += [f"  Require called AE title: {self.require_called_aet}", ""]
-        active = self.active_associations
-        lines.append(f"  Association(s): {len(active)}/{self.maximum_associations}")
-        for assoc in active:
-            remote = assoc.remote
-            lines.append(f"\tPeer: {remote['ae_title']} on {remote['address']}:{remote['port']}")
-        return "\n".join(lines)
-
 
 AE = ApplicationEntity
 
@@ -639,63 +159,3 @@ def _connected(assoc: Association, opener: Any) -> socket.socket:
     local = sock.getsockname()
     assoc.requestor.address, assoc.requestor.port = local[0], local[1]
     return sock
-
-
-def _text_title(value: Any, name: str) -> Any:
-    """pynetdicom 2.x took AE titles as bytes: still accepted, with its warning."""
-    if isinstance(value, bytes):
-        import warnings
-
-        warnings.warn(
-            f"The use of bytes with '{name}' is deprecated, use an ASCII str instead",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-    return _decode(value)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("ascii", errors="replace").strip()
-    return value
-
-
-def _check_bind_address(bind_address: Any) -> None:
-    message = "'bind_address' must be tuple[str, int] or tuple[str, int, int, int]"
-    if not isinstance(bind_address, (tuple, list)):
-        raise TypeError(message)
-    if (
-        len(bind_address) not in (2, 4)
-        or not isinstance(bind_address[0], str)
-        or not isinstance(bind_address[1], int)
-    ):
-        raise TypeError(message)
-    if len(bind_address) == 4 and not all(isinstance(v, int) for v in bind_address[2:]):
-        raise TypeError(message)
-
-
-def _window_limit(value: int, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFF:
-        raise ValueError(f"'{name}' must be an int from 0 (unlimited) to 65535")
-    return value
-
-
-def _timeout(value: float | None, name: str, default: float, *, allow_zero: bool) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and (value > 0 or (allow_zero and value == 0)):
-        return value
-    LOGGER.warning("%s set to %s seconds", name, default)
-    return default
-
-
-def _describe_contexts(contexts: list[PresentationContext]) -> list[str]:
-    from pydicom.uid import UID
-
-    if not contexts:
-        return ["\tNone"]
-    lines = []
-    for cx in contexts:
-        lines.append(f"\t{UID(str(cx.abstract_syntax)).name}")
-        lines += [f"\t\t{UID(ts).name}" for ts in cx.transfer_syntax]
-    return lines

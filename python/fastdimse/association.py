@@ -1,10 +1,13 @@
 """An association between the local AE and a peer: pynetdicom's ``Association``.
 
-Each association is one thread that does its own socket I/O (``dul``), drives
-the PS3.8 state machine and calls the handlers bound to its events. The user's
-thread sends requests (``send_c_echo``), releases and aborts; responses reach it
-through a queue. When the connection ends, the association leaves its AE's
-list at once, so its slot is free for the next peer.
+The threaded driver of ``AssociationCore``: each association is one thread
+that reads its socket (``dul.UpperLayer``) and delivers the indications; the
+requests from the peer are performed by the AE's worker threads, so that the
+reader reads on (responses, C-CANCEL, aborts) while handlers run. The user's
+thread sends requests (``send_c_echo``, or several at once within the
+negotiated window with ``submit_c_store``), releases and aborts. When the
+connection ends, the association leaves its AE's list at once, so its slot is
+free for the next peer.
 """
 
 from __future__ import annotations
@@ -15,23 +18,17 @@ import ssl
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from fastdimse import _config, _core
+from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.pending import PendingResponse
-from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
-from fastdimse.acse import (
-    associate_primitive,
-    build_associate_rq,
-    evaluate_associate_rq,
-    read_associate_ac,
-)
-from fastdimse.dimse import DIMSEServiceProvider, Request
-from fastdimse.dimse_primitives import C_ECHO, C_STORE
+from fastdimse._engine.core import AssociationCore
+from fastdimse.dimse import Request
+from fastdimse.dimse_primitives import C_ECHO
 from fastdimse.dul import UpperLayer
-from fastdimse.fsm import Event, Indication, State, Transition
-from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
+from fastdimse.fsm import Event, State
+from fastdimse.service_user import ServiceUser
 from fastdimse.store_scu import StoreRequest, prepare_c_store
 
 if TYPE_CHECKING:
@@ -40,7 +37,6 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from fastdimse.ae import ApplicationEntity
-    from fastdimse.presentation import PresentationContext
     from fastdimse.transport import AssociationServer
 
 __all__ = ["Association", "ServiceUser"]
@@ -48,50 +44,9 @@ __all__ = ["Association", "ServiceUser"]
 LOGGER = logging.getLogger("fastdimse.assoc")
 
 VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
-# Any storage SOP class (CR Image Storage) to pick the storage service class for
-# a C-STORE of whatever SOP class, under UNRESTRICTED_STORAGE_SERVICE (as pynetdicom).
-_ANY_STORAGE_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1"
 
-# A-ABORT (source, reason): user abort; provider abort with reason not specified.
+# A-ABORT (source, reason): user abort.
 _USER_ABORT = (0, 0)
-_PROVIDER_ABORT = (2, 0)
-
-
-# Events whose handlers need every PDU's bytes.
-_WIRE_EVENTS = (
-    evt.EVT_DATA_RECV,
-    evt.EVT_DATA_SENT,
-    evt.EVT_PDU_RECV,
-    evt.EVT_PDU_SENT,
-)
-
-
-_REJECT_RESULTS = {1: "Rejected Permanent", 2: "Rejected Transient"}
-_REJECT_SOURCES = {
-    1: "Service User",
-    2: "Service Provider (ACSE)",
-    3: "Service Provider (Presentation)",
-}
-_REJECT_REASONS = {
-    1: {
-        1: "No reason given",
-        2: "Application context name not supported",
-        3: "Calling AE title not recognised",
-        7: "Called AE title not recognised",
-    },
-    2: {1: "No reason given", 2: "Protocol version not supported"},
-    3: {1: "Temporary congestion", 2: "Local limit exceeded"},
-}
-
-
-def _reject_text(rj: _core.AssociateRj) -> tuple[str, str, str]:
-    """pynetdicom's wording of an A-ASSOCIATE-RJ's result, source and reason."""
-    return (
-        _REJECT_RESULTS.get(rj.result, f"0x{rj.result:02X}"),
-        _REJECT_SOURCES.get(rj.source, f"0x{rj.source:02X}"),
-        _REJECT_REASONS.get(rj.source, {}).get(rj.reason, f"0x{rj.reason:02X}"),
-    )
-
 
 # send_c_store_many with an unlimited window: answers kept before the first is taken.
 _UNLIMITED_IN_FLIGHT = 512
@@ -102,171 +57,18 @@ def _answered(entry: tuple[Any, PendingResponse], status_only: bool) -> tuple[An
     return item, pending.status() if status_only else pending.result()
 
 
-_ASSOCIATE_PDUS = (_core.AssociateRq, _core.AssociateAc, _core.AssociateRj)
-
-
-def _primitive_of(pdu: _core.AssociateRq | _core.AssociateAc | _core.AssociateRj) -> Any:
-    try:
-        return associate_primitive(pdu)
-    except (TypeError, ValueError) as error:
-        # A peer's odd but decodable RQ still gets negotiated; only this view fails.
-        LOGGER.debug("No A-ASSOCIATE primitive for %r: %s", pdu, error)
-        return None
-
-
-def _split_pdus(data: bytes) -> list[bytes]:
-    """The PDUs of a buffer we wrote or received whole (6-byte headers)."""
-    pdus = []
-    offset = 0
-    while offset + 6 <= len(data):
-        end = offset + 6 + int.from_bytes(data[offset + 2 : offset + 6], "big")
-        pdus.append(data[offset:end])
-        offset = end
-    return pdus
-
-
-class Association(threading.Thread):
+class Association(AssociationCore, threading.Thread):
     """One association, as requestor (``AE.associate``) or acceptor (a server's peer)."""
 
     def __init__(self, ae: ApplicationEntity, mode: str) -> None:
-        mode = mode.lower() if isinstance(mode, str) else mode
-        if mode not in (MODE_REQUESTOR, MODE_ACCEPTOR):
-            raise ValueError(
-                "Invalid association `mode` value, must be either 'requestor' or 'acceptor'"
-            )
-        super().__init__(daemon=True)
-        self._ae = ae
-        self._mode = mode
-        self.requestor = ServiceUser(self, MODE_REQUESTOR)
-        self.acceptor = ServiceUser(self, MODE_ACCEPTOR)
-        self.is_established = False
-        self.is_rejected = False
-        self.is_aborted = False
-        self.is_released = False
-        self._accepted_cx: dict[int, PresentationContext] = {}
-        self._rejected_cx: list[PresentationContext] = []
-        self._acse_timeout = ae.acse_timeout
-        self._dimse_timeout = ae.dimse_timeout
-        self._network_timeout = ae.network_timeout
-        self.connection_timeout = ae.connection_timeout
-        self._handlers: dict[Any, Any] = {}
-        # As pynetdicom: every intervention event starts bound to its default handler.
-        for event in evt._INTERVENTION_EVENTS:
-            self.bind(event, evt.get_default_handler(event))
-        self.dimse = DIMSEServiceProvider(self)
-        self.dul: UpperLayer = self._make_upper_layer()
-        self.dul.route_data_sets(self.dimse.data_set_destination)
-        self.server: AssociationServer | None = None
-        self._negotiated = threading.Event()
-        self._released = threading.Event()
-        self._ended = threading.Event()
-        self._lock = threading.Lock()
-        self._peer_max_pdu = 16382
-        self._over_limit = False
-        self._rq: _core.AssociateRq | None = None
+        threading.Thread.__init__(self, daemon=True)
+        AssociationCore.__init__(self, ae, mode)
+        self.dul: UpperLayer
         self._pending_accept: tuple[socket.socket, ssl.SSLContext | None] | None = None
-
-    # -- identity and state -------------------------------------------------
-
-    @property
-    def ae(self) -> ApplicationEntity:
-        return self._ae
-
-    @property
-    def mode(self) -> str:
-        return self._mode
-
-    @property
-    def is_requestor(self) -> bool:
-        return self._mode == MODE_REQUESTOR
-
-    @property
-    def is_acceptor(self) -> bool:
-        return self._mode == MODE_ACCEPTOR
-
-    @property
-    def local(self) -> dict[str, Any]:
-        """The local AE's ``info``: ae_title, address, port, mode, pdv_size."""
-        return (self.requestor if self.is_requestor else self.acceptor).info
-
-    @property
-    def remote(self) -> dict[str, Any]:
-        """The peer's ``info``: ae_title, address, port, mode, pdv_size."""
-        return (self.acceptor if self.is_requestor else self.requestor).info
-
-    @property
-    def lock(self) -> threading.Lock:
-        return self._lock
-
-    @property
-    def accepted_contexts(self) -> list[PresentationContext]:
-        return [self._accepted_cx[k] for k in sorted(self._accepted_cx)]
-
-    @property
-    def rejected_contexts(self) -> list[PresentationContext]:
-        return list(self._rejected_cx)
-
-    # -- timeouts -----------------------------------------------------------
-
-    @property
-    def acse_timeout(self) -> float | None:
-        return self._acse_timeout
-
-    @acse_timeout.setter
-    def acse_timeout(self, value: float | None) -> None:
-        self._acse_timeout = value
-        self.dul.acse_timeout = value
-
-    @property
-    def dimse_timeout(self) -> float | None:
-        return self._dimse_timeout
-
-    @dimse_timeout.setter
-    def dimse_timeout(self, value: float | None) -> None:
-        self._dimse_timeout = value
-
-    @property
-    def network_timeout(self) -> float | None:
-        return self._network_timeout
-
-    @network_timeout.setter
-    def network_timeout(self, value: float | None) -> None:
-        self._network_timeout = value
-        self.dul.network_timeout = value
-
-    # -- event handlers -----------------------------------------------------
-
-    def bind(self, event: Any, handler: Callable[..., Any], args: list[Any] | None = None) -> None:
-        """Bind ``handler`` (with optional extra ``args``) to ``event``."""
-        evt._add_handler(event, self._handlers, (handler, args))
-
-    def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
-        evt._remove_handler(event, self._handlers, handler)
-
-    def get_handlers(self, event: Any) -> Any:
-        if event not in self._handlers:
-            return [] if event.is_notification else (evt.get_default_handler(event), None)
-        handlers = self._handlers[event]
-        return list(handlers) if isinstance(handlers, list) else handlers
-
-    def get_events(self) -> list[Any]:
-        return sorted(self._handlers, key=lambda e: e.name)
-
-    def _is_bound(self, event: Any) -> bool:
-        return bool(self._handlers.get(event))
-
-    # -- requesting (AE.associate) ------------------------------------------
 
     def request(self, connect: Callable[[], socket.socket]) -> None:
         """Connect, send the A-ASSOCIATE-RQ and wait for the answer (ACSE timeout)."""
-        rq = build_associate_rq(self.requestor, self.acceptor)
-        LOGGER.info("Requesting Association")
-        log_associate_rq(LOGGER, rq, sent=True)
-        self._rq = rq
-        self.requestor.primitive = _primitive_of(rq)
-        evt.trigger(self, evt.EVT_REQUESTED, {})
-        self._observe_if_bound()
-        self._acse_event(rq, sent=True)
+        rq = self._associate_rq()
         self.dul.request_association(rq, connect)
         if self.dul.closed.is_set() and not self._negotiated.is_set():
             self.is_aborted = True
@@ -274,8 +76,6 @@ class Association(threading.Thread):
         self.start()
         # The connection aborts when the ACSE timeout passes (Indication.TIMED_OUT).
         self.dul.wait(self._negotiated)
-
-    # -- sending ------------------------------------------------------------
 
     def send_c_echo(self, msg_id: int = 1) -> Dataset:
         """Send a C-ECHO request; the response's status elements, or an empty Dataset."""
@@ -372,9 +172,6 @@ class Association(threading.Thread):
         while in_flight:
             yield _answered(in_flight.popleft(), status_only)
 
-    def _message_id(self, msg_id: int | None) -> int:
-        return self.dimse.invoked.next_message_id() if msg_id is None else msg_id
-
     def _submit(self, message_id: int, send: Callable[[], None]) -> PendingResponse:
         """Register ``message_id`` (waiting for a slot of the window), then ``send``."""
         responses = self.dimse.expect(message_id)
@@ -402,77 +199,6 @@ class Association(threading.Thread):
             request.length,
             pad_odd_length=request.pad_odd_length,
         )
-
-    def _check_received_status(self, rsp: Any) -> Dataset:
-        from pydicom.dataset import Dataset
-
-        status = Dataset()
-        if getattr(rsp, "is_valid_response", False):
-            status.Status = rsp.Status
-            for keyword in getattr(rsp, "STATUS_OPTIONAL_KEYWORDS", ()):
-                value = getattr(rsp, keyword, None)
-                if value is not None:
-                    setattr(status, keyword, value)
-        else:
-            LOGGER.error(
-                "Received an invalid %s response from the peer",
-                type(rsp).__name__.replace("_", "-"),
-            )
-            self.abort()
-        return status
-
-    def _handle_no_response(self) -> None:
-        if self.is_aborted:
-            return
-        if not self.is_established or self.dul.closed.is_set():
-            LOGGER.error("Connection closed while waiting for DIMSE message")
-            return
-        LOGGER.error("DIMSE timeout reached while waiting for message response")
-        self.abort()
-
-    def _get_valid_context(
-        self,
-        ab_syntax: str,
-        tr_syntax: str,
-        role: str | None = None,
-        context_id: int | None = None,
-        allow_conversion: bool = True,
-    ) -> PresentationContext:
-        """An accepted context for ``ab_syntax`` (and ``tr_syntax`` if given) in ``role``."""
-        from pydicom.uid import UID
-
-        abstract = UID(ab_syntax)
-        transfer = UID(tr_syntax)
-        if context_id is not None and context_id in self._accepted_cx:
-            candidates = [self._accepted_cx[context_id]]
-        else:
-            candidates = self.accepted_contexts
-        candidates = [cx for cx in candidates if cx.abstract_syntax == abstract]
-        if role == "scu":
-            candidates = [cx for cx in candidates if cx.as_scu is True]
-        elif role == "scp":
-            candidates = [cx for cx in candidates if cx.as_scp is True]
-        matches = []
-        for cx in candidates:
-            syntax = UID(cx.transfer_syntax[0])
-            if transfer:
-                if transfer == syntax:
-                    return cx
-                if transfer.is_compressed or syntax.is_compressed:
-                    continue
-                if transfer.is_little_endian != syntax.is_little_endian:
-                    continue
-            matches.append(cx)
-        if allow_conversion and matches:
-            return matches[0]
-        msg = f"No presentation context for '{abstract.name}' has been accepted by the peer"
-        if transfer:
-            msg += f" with '{transfer.name}' transfer syntax"
-        msg += f" for the {(role or 'scu').upper()} role"
-        LOGGER.error(msg)
-        raise ValueError(msg)
-
-    # -- release and abort --------------------------------------------------
 
     def release(self) -> None:
         """Release the association (A-RELEASE), waiting up to the ACSE timeout.
@@ -520,8 +246,6 @@ class Association(threading.Thread):
         self.dul.kill()
         self._negotiated.set()
 
-    # -- the association's thread -------------------------------------------
-
     def run(self) -> None:
         try:
             if self._pending_accept is not None:
@@ -559,17 +283,6 @@ class Association(threading.Thread):
         )
         self.dul.accept(sock)
 
-    def _on_ended(self) -> None:
-        if self._ended.is_set():
-            return
-        self._ended.set()
-        self.is_established = False
-        self._negotiated.set()
-        self._released.set()
-        self.dimse.end()
-        self._ae._remove_association(self)
-        evt.trigger(self, evt.EVT_CONN_CLOSE, {})
-
     def _wait_for_end(self) -> None:
         if threading.current_thread() is not self and self.is_alive():
             self.join(self.acse_timeout)
@@ -585,193 +298,6 @@ class Association(threading.Thread):
             on_transition=self._on_transition,
         )
 
-    # -- per-PDU events: built only when a handler is bound -----------------
-
-    def _observe_if_bound(self) -> None:
-        if any(evt.is_bound(self, e) for e in _WIRE_EVENTS):
-            self.dul.observe(self._on_wire)
-
-    def _on_wire(self, data: bytes, sent: bool) -> None:
-        data_event, pdu_event = (
-            (evt.EVT_DATA_SENT, evt.EVT_PDU_SENT) if sent else (evt.EVT_DATA_RECV, evt.EVT_PDU_RECV)
-        )
-        if evt.is_bound(self, data_event):
-            evt.trigger(self, data_event, {"data": data})
-        if evt.is_bound(self, pdu_event):
-            for pdu in _split_pdus(data):
-                evt.trigger(self, pdu_event, {"pdu": _core.decode_pdu(pdu)})
-
-    def _on_transition(self, transition: Transition) -> None:
-        if evt.is_bound(self, evt.EVT_FSM_TRANSITION):
-            evt.trigger(
-                self,
-                evt.EVT_FSM_TRANSITION,
-                {
-                    "current_state": transition.state.label,
-                    "fsm_event": transition.event.label,
-                    "action": transition.action.value,
-                    "next_state": transition.next_state.label,
-                },
-            )
-
-    def _acse_event(self, pdu: object, sent: bool) -> None:
-        event = evt.EVT_ACSE_SENT if sent else evt.EVT_ACSE_RECV
-        if evt.is_bound(self, event):
-            # pynetdicom's A_ASSOCIATE view where it has one; the core's PDU otherwise.
-            primitive = _primitive_of(pdu) if isinstance(pdu, _ASSOCIATE_PDUS) else pdu
-            evt.trigger(self, event, {"primitive": primitive})
-
-    # -- indications from the upper layer (on this association's thread) ----
-
-    def _on_indication(self, kind: Indication, pdu: object | None) -> None:
-        if kind is Indication.P_DATA:
-            if isinstance(pdu, _core.Message):
-                self.dimse.receive(pdu)
-            return
-        if kind is Indication.TRANSPORT_CONNECTED:
-            if self.is_requestor:
-                address = (self.acceptor.address, self.acceptor.port)
-                evt.trigger(self, evt.EVT_CONN_OPEN, {"address": address})
-            return
-        handler = self._INDICATIONS.get(kind)
-        if handler is not None:
-            handler(self, pdu)
-
-    def _on_associate_rq(self, pdu: object | None) -> None:
-        if not isinstance(pdu, _core.AssociateRq):
-            return
-        log_associate_rq(LOGGER, pdu, sent=False)
-        self._acse_event(pdu, sent=False)
-        evt.trigger(self, evt.EVT_REQUESTED, {})
-        self.requestor.primitive = _primitive_of(pdu)
-        self._over_limit = self._ae._over_limit(self)
-        acceptance = evaluate_associate_rq(self, pdu, over_limit=self._over_limit)
-        if acceptance.reject is not None or acceptance.ac is None:
-            result, source, reason = acceptance.reject or (1, 1, 1)
-            rj = _core.AssociateRj(result, source, reason)
-            LOGGER.info("Rejecting Association")
-            log_associate_rj(LOGGER, rj, sent=True)
-            self.is_rejected = True
-            self._acse_event(rj, sent=True)
-            self.dul.request(Event.EVT8, rj)
-            evt.trigger(self, evt.EVT_REJECTED, {})
-            self._negotiated.set()
-            return
-        self._accepted_cx = {
-            int(cx.context_id or 0): cx for cx in acceptance.contexts if cx.result == 0
-        }
-        self._rejected_cx = [cx for cx in acceptance.contexts if cx.result != 0]
-        self._peer_max_pdu = self.requestor.maximum_length
-        # The requestor may invoke what the reply grants it, which we perform.
-        invoked, performed = self.acceptor.asynchronous_operations
-        self.dimse.performed.window, self.dimse.invoked.window = invoked, performed
-        LOGGER.info("Accepting Association")
-        log_associate_ac(LOGGER, acceptance.ac, sent=True, rq=pdu)
-        self._acse_event(acceptance.ac, sent=True)
-        # Established from the moment the AC can be read: the peer may act at once.
-        self.is_established = True
-        if not self.dul.request(Event.EVT7, acceptance.ac):
-            self.is_established = False
-        evt.trigger(self, evt.EVT_ACCEPTED, {})
-        self._negotiated.set()
-        evt.trigger(self, evt.EVT_ESTABLISHED, {})
-
-    def _on_associate_ac(self, pdu: object | None) -> None:
-        if not isinstance(pdu, _core.AssociateAc):
-            return
-        log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
-        self._acse_event(pdu, sent=False)
-        contexts = read_associate_ac(self, pdu)
-        self._accepted_cx = {int(cx.context_id or 0): cx for cx in contexts if cx.result == 0}
-        self._rejected_cx = [cx for cx in contexts if cx.result != 0]
-        self._peer_max_pdu = self.acceptor.maximum_length
-        # The acceptor's reply item (or none: 1, 1) is the window both ways.
-        invoked, performed = self.acceptor.asynchronous_operations
-        self.dimse.invoked.window, self.dimse.performed.window = invoked, performed
-        evt.trigger(self, evt.EVT_ACCEPTED, {})
-        if not self._accepted_cx:
-            LOGGER.error("No accepted presentation contexts")
-            self.dul.request(Event.EVT15, _core.Abort(*_PROVIDER_ABORT))
-            self.is_aborted = True
-            self._negotiated.set()
-            return
-        LOGGER.info("Association Accepted")
-        self.is_established = True
-        self._negotiated.set()
-        evt.trigger(self, evt.EVT_ESTABLISHED, {})
-
-    def _on_associate_rj(self, pdu: object | None) -> None:
-        LOGGER.error("Association Rejected")
-        if isinstance(pdu, _core.AssociateRj):
-            LOGGER.error("Result: %s, Source: %s", *_reject_text(pdu)[:2])
-            LOGGER.error("Reason: %s", _reject_text(pdu)[2])
-            log_associate_rj(LOGGER, pdu, sent=False)
-            self._acse_event(pdu, sent=False)
-        self.is_rejected = True
-        evt.trigger(self, evt.EVT_REJECTED, {})
-        self._negotiated.set()
-
-    def _on_release_rq(self, pdu: object | None) -> None:
-        LOGGER.info("Association Released")
-        if self.dul.state is State.STA10:
-            return  # release collision, acceptor: we answer after the peer's RP (AR-10)
-        self.is_established = False
-        self.is_released = True
-        evt.trigger(self, evt.EVT_RELEASED, {})
-        self.dul.request(Event.EVT14, _core.ReleaseRp())
-        self._released.set()
-
-    def _on_release_rp(self, pdu: object | None) -> None:
-        if self.dul.state is State.STA12:
-            self.dul.request(Event.EVT14, _core.ReleaseRp())  # AR-4 after a collision
-        self.is_established = False
-        self.is_released = True
-        evt.trigger(self, evt.EVT_RELEASED, {})
-        self._released.set()
-
-    def _on_abort(self, pdu: object | None) -> None:
-        if not self._negotiated.is_set():
-            LOGGER.error("Association Aborted")
-        else:
-            LOGGER.info("Association Aborted")
-        if isinstance(pdu, _core.Abort):
-            log_abort(LOGGER, pdu.source, pdu.reason, sent=False)
-        else:
-            LOGGER.error("Association aborted by the service provider")
-        was = self.is_established or not self._negotiated.is_set()
-        self.is_aborted = True
-        self.is_established = False
-        self._negotiated.set()
-        self._released.set()
-        self.dimse.end()
-        if was:
-            evt.trigger(self, evt.EVT_ABORTED, {})
-
-    def _on_timed_out(self, pdu: object | None) -> None:
-        """The connection aborted on an ACSE or network timeout (it logged which)."""
-        LOGGER.info("Aborting Association")
-        was = self.is_established
-        self.is_aborted = True
-        self.is_established = False
-        self._negotiated.set()
-        self._released.set()
-        self.dimse.end()
-        if was:
-            evt.trigger(self, evt.EVT_ABORTED, {})
-
-    _INDICATIONS: ClassVar[dict[Indication, Callable[[Association, object | None], None]]] = {
-        Indication.ASSOCIATE_RQ: _on_associate_rq,
-        Indication.ASSOCIATE_AC: _on_associate_ac,
-        Indication.ASSOCIATE_RJ: _on_associate_rj,
-        Indication.RELEASE_RQ: _on_release_rq,
-        Indication.RELEASE_RP: _on_release_rp,
-        Indication.ABORT: _on_abort,
-        Indication.P_ABORT: _on_abort,
-        Indication.TIMED_OUT: _on_timed_out,
-    }
-
-    # -- serving requests from the peer -------------------------------------
-
     def _start_request(self, request: Request, done: Callable[[], None]) -> None:
         """Perform a request from the peer on a worker of the AE, then ``done()``."""
 
@@ -784,26 +310,3 @@ class Association(threading.Thread):
                 done()
 
         self._ae._workers().submit(perform)
-
-    def _serve_request(self, primitive: Any, context_id: int) -> None:
-        context = self._accepted_cx.get(context_id)
-        if context is None:
-            LOGGER.error("Received a message on an unaccepted presentation context %d", context_id)
-            self.abort()
-            return
-        from fastdimse.sop_class import uid_to_service_class
-
-        service_class = uid_to_service_class(self._service_class_uid(primitive, context))
-        service_class(self).SCP(primitive, context)
-
-    def _service_class_uid(self, primitive: Any, context: PresentationContext) -> str:
-        """The UID that picks the service class: the context's SOP class, its
-        service class when common extended negotiation named one, and any
-        storage SOP class for a C-STORE under UNRESTRICTED_STORAGE_SERVICE."""
-        if _config.UNRESTRICTED_STORAGE_SERVICE and isinstance(primitive, C_STORE):
-            return _ANY_STORAGE_SOP_CLASS
-        uid = str(context.abstract_syntax)
-        if not self.acceptor._common_ext:  # the usual case: skip building the mapping
-            return uid
-        common = self.acceptor.accepted_common_extended.get(uid)
-        return common[0] if common else uid

@@ -53,7 +53,7 @@ from fastdimse.spool import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from fastdimse.association import Association
+    from fastdimse._engine.core import AssociationCore as Association
 
 __all__ = ["DIMSEServiceProvider"]
 

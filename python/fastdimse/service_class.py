@@ -26,7 +26,7 @@ from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.events import EVT_C_ECHO, EVT_C_STORE, InterventionEvent, trigger
 
 if TYPE_CHECKING:
-    from fastdimse.association import Association
+    from fastdimse._engine.core import AssociationCore as Association
     from fastdimse.dimse import DIMSEServiceProvider
     from fastdimse.presentation import PresentationContext
 

@@ -13,7 +13,7 @@ from fastdimse import pdu_primitives as prim
 from fastdimse.utils import set_ae
 
 if TYPE_CHECKING:
-    from fastdimse.association import Association
+    from fastdimse._engine.core import AssociationCore as Association
     from fastdimse.presentation import PresentationContext
 
 __all__ = ["MODE_ACCEPTOR", "MODE_REQUESTOR", "ServiceUser"]

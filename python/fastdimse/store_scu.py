@@ -25,7 +25,7 @@ from fastdimse.dimse_primitives import C_STORE
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-    from fastdimse.association import Association
+    from fastdimse._engine.core import AssociationCore as Association
 
 __all__ = ["StoreRequest", "prepare_c_store"]
 

@@ -14,14 +14,12 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastdimse import events as evt
+from fastdimse._engine.server_base import ServerBase
 
 if TYPE_CHECKING:
     from fastdimse.ae import ApplicationEntity
-    from fastdimse.association import Association
     from fastdimse.presentation import PresentationContext
 
 __all__ = [
@@ -141,7 +139,7 @@ def connect(
     return sock
 
 
-class AssociationServer:
+class AssociationServer(ServerBase):
     """Accepts connections for an AE and serves each on its own association thread."""
 
     def __init__(
@@ -155,14 +153,8 @@ class AssociationServer:
         request_handler: Any = None,
         _listen_socket: socket.socket | None = None,
     ) -> None:
-        self.ae = ae
-        self.ae_title = ae_title
-        self.contexts = contexts
-        self.ssl_context = ssl_context
+        ServerBase.__init__(self, ae, ae_title, contexts, ssl_context, evt_handlers)
         self.allow_reuse_address = True
-        self._handlers: dict[Any, Any] = {}
-        for item in evt_handlers or []:
-            self.bind(*item)
         self.address_info = AddressInformation.from_tuple(address)
         self.socket = (
             _listen_socket if _listen_socket is not None else self._listen(self.address_info)
@@ -208,30 +200,6 @@ class AssociationServer:
     def server_close(self) -> None:
         self.socket.close()
 
-    @property
-    def active_associations(self) -> list[Association]:
-        return [a for a in self.ae.active_associations if a.server is self]
-
-    # -- event handlers bound server-wide -----------------------------------
-
-    def bind(self, event: Any, handler: Callable[..., Any], args: list[Any] | None = None) -> None:
-        evt._add_handler(event, self._handlers, (handler, args))
-        for assoc in self.active_associations:
-            assoc.bind(event, handler, args)
-
-    def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
-        evt._remove_handler(event, self._handlers, handler)
-        for assoc in self.active_associations:
-            assoc.unbind(event, handler)
-
-    def get_handlers(self, event: Any) -> Any:
-        if event not in self._handlers:
-            return [] if event.is_notification else (evt.get_default_handler(event), None)
-        return self._handlers[event]
-
-    def get_events(self) -> list[Any]:
-        return sorted(self._handlers, key=lambda e: e.name)
-
     # -- helpers ------------------------------------------------------------
 
     def _listen(self, address: AddressInformation) -> socket.socket:
@@ -250,21 +218,7 @@ class AssociationServer:
 
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         assoc = Association(self.ae, "acceptor")
-        assoc.acceptor.ae_title = self.ae_title
-        assoc.acceptor.supported_contexts = list(self.contexts)
-        assoc.acceptor.maximum_length = self.ae.maximum_pdu_size
-        assoc.acceptor.implementation_class_uid = self.ae.implementation_class_uid
-        assoc.acceptor.implementation_version_name = self.ae.implementation_version_name
-        assoc.acceptor.address, assoc.acceptor.port = self.server_address[:2]
-        assoc.requestor.address, assoc.requestor.port = peer[:2]
-        for event, handlers in self._handlers.items():
-            if isinstance(handlers, list):
-                for handler, args in handlers:
-                    assoc.bind(event, handler, args)
-            else:
-                handler, args = handlers
-                assoc.bind(event, handler, args)
-        self.ae._add_association(assoc)
+        self._set_up_acceptor(assoc, self.server_address, peer)
         # Not pynetdicom's "AcceptorThread" prefix: its servers pick threads by that name.
         assoc.name = f"fastdimse-acceptor@{peer[0]}:{peer[1]}"
         assoc._start_acceptor(conn, self, self.ssl_context)

@@ -239,9 +239,7 @@ class Performed:
         (``release`` answers the outstanding requests first); False on timeout."""
         own = 1 if _PERFORMING.get() is self else 0
         with self._lock:
-            return self._lock.wait_for(
-                lambda: len(self._running) + len(self._held) <= own, timeout
-            )
+            return self._lock.wait_for(lambda: len(self._running) + len(self._held) <= own, timeout)
 
     def idle(self) -> bool:
         """Whether nothing is performed or held but the calling handler's own."""

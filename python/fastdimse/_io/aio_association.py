@@ -1,0 +1,354 @@
+"""``fastdimse.aio.Association``: the asyncio driver's association.
+
+``AssociationCore`` with an ``AsyncUpperLayer``: the same negotiation,
+windows, events and service classes as the threaded ``Association``, with
+its sending methods made awaitable. A request from the peer is performed by a
+task: an ``async def`` handler is awaited on the loop, a plain one runs on a
+worker thread of the AE (never on the loop), both within the negotiated
+window and the AE's ``maximum_workers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastdimse import _core
+from fastdimse import events as evt
+from fastdimse._engine.core import AssociationCore
+from fastdimse._io.aio_driver import AsyncUpperLayer
+from fastdimse.dimse import Request
+from fastdimse.dimse_primitives import C_ECHO
+from fastdimse.fsm import Event, State
+from fastdimse.service_class import HandlerCall, Serve
+from fastdimse.store_scu import StoreRequest, prepare_c_store
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from pydicom.dataset import Dataset
+
+    from fastdimse._io.aio_ae import AE
+
+__all__ = ["Association"]
+
+LOGGER = logging.getLogger("fastdimse.assoc")
+
+VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
+_USER_ABORT = (0, 0)
+
+
+class Association(AssociationCore):
+    """One association under asyncio, as requestor (``await ae.associate``) or acceptor."""
+
+    def __init__(self, ae: AE, mode: str, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        AssociationCore.__init__(self, ae, mode)
+        self.dul: AsyncUpperLayer
+        self._window: asyncio.Semaphore | None = None
+        self._file_sending = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- sending --------------------------------------------------------------
+
+    async def send_c_echo(self, msg_id: int = 1) -> Dataset:
+        """Send a C-ECHO request; the response's status elements, or an empty Dataset."""
+        self._check_established("C-ECHO")
+        context = self._get_valid_context(VERIFICATION_SOP_CLASS, "", "scu")
+        primitive = C_ECHO()
+        primitive.MessageID = msg_id
+        primitive.AffectedSOPClassUID = VERIFICATION_SOP_CLASS
+
+        async def send() -> None:
+            self.dimse.send_msg(primitive, int(context.context_id or 0))
+
+        rsp = await self._exchange(msg_id, send)
+        return self._status_or_empty(rsp)
+
+    async def send_c_store(
+        self,
+        dataset: str | os.PathLike[str] | Dataset,
+        msg_id: int = 1,
+        priority: int = 2,
+        originator_aet: str | None = None,
+        originator_id: int | None = None,
+        *,
+        status_only: bool = False,
+    ) -> Any:
+        """Send a C-STORE request and wait for its response, as the threaded
+        ``Association.send_c_store`` (a file is streamed from disk unchanged when
+        its transfer syntax was accepted). Several may be awaited at once (e.g.
+        with ``asyncio.gather``) up to the negotiated window; give each its own
+        ``msg_id``."""
+        self._check_established("C-STORE")
+        request = prepare_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+        rsp = await self._exchange(msg_id, lambda: self._send_store(request))
+        if status_only:
+            if rsp is None:
+                return -1
+            if getattr(rsp, "is_valid_response", False):
+                return int(rsp.Status)
+            return int(self._check_received_status(rsp).get("Status", -1))
+        return self._status_or_empty(rsp)
+
+    async def _exchange(self, message_id: int, send: Callable[[], Any]) -> Any:
+        """Send a request within the window and wait for its final response (or None)."""
+        window = self._window_slots()
+        await window.acquire()
+        try:
+            responses = _AsyncResponses(self._loop)
+            if not self.dimse.invoked.register(message_id, responses, 0):
+                return None
+            await send()
+            try:
+                rsp = await asyncio.wait_for(responses.get(), self.dimse_timeout)
+            except TimeoutError:
+                rsp = None
+            if rsp is None:
+                self.dimse.invoked.withdraw(message_id)
+                self._handle_no_response()
+            return rsp
+        finally:
+            window.release()
+
+    async def _send_store(self, request: StoreRequest) -> None:
+        if request.path is None:
+            self.dimse.send_msg(request.primitive, request.context_id)
+            return
+        async with self._file_sending:  # one message in parts at a time
+            for chunk, last, stream in self.dimse.file_message(
+                request.primitive,
+                request.context_id,
+                request.path,
+                request.offset,
+                request.length,
+                pad_odd_length=request.pad_odd_length,
+            ):
+                if not self.dul.send_message(chunk, stream=stream, last=last):
+                    LOGGER.error("The association ended while sending %s", request.path)
+                    return
+                await self.dul.drain()
+
+    def _window_slots(self) -> asyncio.Semaphore:
+        if self._window is None:
+            self._window = asyncio.Semaphore(self.dimse.invoked.window or 0xFFFF)
+        return self._window
+
+    def _status_or_empty(self, rsp: Any) -> Dataset:
+        if rsp is None:
+            from pydicom.dataset import Dataset
+
+            return Dataset()
+        return self._check_received_status(rsp)
+
+    def _check_established(self, service: str) -> None:
+        if not self.is_established:
+            raise RuntimeError(
+                f"The association with a peer SCP must be established before "
+                f"sending a {service} request"
+            )
+
+    # -- release and abort ----------------------------------------------------
+
+    async def release(self) -> None:
+        """Release the association (A-RELEASE), answering outstanding requests first."""
+        if not self.is_established:
+            return
+        while not (self.dimse.performed.idle() and self.dimse.invoked.outstanding == 0):
+            if self._ended.is_set():
+                return
+            await asyncio.sleep(0)  # let the outstanding answers go out
+            await self._settle()
+        if self.dul.state is State.STA6:
+            LOGGER.info("Releasing Association")
+            self.dul.request(Event.EVT11, _core.ReleaseRq())
+        await self._released.wait_async()
+        if not self.is_aborted:
+            self.is_established = False
+            self.is_released = True
+        await self._ended.wait_async()
+
+    def abort(self) -> None:
+        """Abort the association (A-ABORT, service-user source) and close the connection."""
+        if self.is_released or (self.is_aborted and self._ended.is_set()):
+            return
+        was = self.is_established
+        LOGGER.info("Aborting Association")
+        self.is_aborted = True
+        self.is_established = False
+        self.dul.request(Event.EVT15, _core.Abort(*_USER_ABORT))
+        self._negotiated.set()
+        if was:
+            evt.trigger(self, evt.EVT_ABORTED, {})
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is over."""
+        await self._ended.wait_async()
+
+    async def __aenter__(self) -> Association:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None and self.is_established:
+            await self.release()
+        elif self.is_established:
+            self.abort()
+
+    async def _settle(self) -> None:
+        """Wait a moment for the outstanding requests (woken by any response or end)."""
+        await asyncio.sleep(0.01)
+
+    # -- establishing ----------------------------------------------------------
+
+    async def _request(self, connect: Callable[[Callable[[], asyncio.Protocol]], Any]) -> None:
+        """Connect, send the A-ASSOCIATE-RQ and wait for the answer (ACSE timeout)."""
+        rq = self._associate_rq()
+        await self.dul.request_association(rq, connect)
+        if self.dul.closed.is_set() and not self._negotiated.is_set():
+            self.is_aborted = True
+            self._on_ended()
+            return
+        self.dul.closed.on_set(self._on_closed)
+        await self._negotiated.wait_async()
+
+    def _on_closed(self) -> None:
+        self._loop.call_soon_threadsafe(self._on_ended)
+
+    def _make_upper_layer(self) -> AsyncUpperLayer:
+        return AsyncUpperLayer(
+            loop=self._loop,
+            requestor=self.is_requestor,
+            on_indication=self._on_indication,
+            local_max_pdu=self._ae.maximum_pdu_size,
+            artim_timeout=self._acse_timeout,
+            acse_timeout=self._acse_timeout,
+            network_timeout=self._network_timeout,
+            on_transition=self._on_transition,
+        )
+
+    # -- performing the peer's requests ----------------------------------------
+
+    def _start_request(self, request: Request, done: Callable[[], None]) -> None:
+        task = self._loop.create_task(self._perform(request, done))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _perform(self, request: Request, done: Callable[[], None]) -> None:
+        try:
+            with self.dimse.performed.performing():
+                found = self._service_for(request.primitive, request.context_id)
+                if found is None:
+                    return
+                service, context = found
+                async with self._handler_slot():
+                    rsp = await run_serve_async(
+                        service.serve(request.primitive, context), self._call_handler
+                    )
+                if rsp is not None:
+                    self.dimse.send_msg(rsp, request.context_id)
+        except Exception:
+            LOGGER.exception("Serving a request failed")
+        finally:
+            self.dimse.finish_request(request)
+            done()
+
+    def _handler_slot(self) -> asyncio.Semaphore:
+        ae: Any = self._ae
+        slots: asyncio.Semaphore = ae._handler_slots()
+        return slots
+
+    async def _call_handler(self, call: HandlerCall) -> Any:
+        """Await an ``async def`` handler here; run a plain one on a worker thread."""
+        handler = self.get_handlers(call.event)[0]
+        if _is_async(handler):
+            result = evt.trigger(self, call.event, call.attrs)
+            return await result if inspect.isawaitable(result) else result
+        future: asyncio.Future[Any] = self._loop.create_future()
+
+        def job() -> None:
+            try:
+                value = evt.trigger(self, call.event, call.attrs)
+            except BaseException as error:
+                self._loop.call_soon_threadsafe(_settle_future, future, None, error)
+            else:
+                self._loop.call_soon_threadsafe(_settle_future, future, value, None)
+
+        self._ae._workers().submit(job)
+        result = await future
+        return await result if inspect.isawaitable(result) else result
+
+
+async def run_serve_async(serve: Serve, call: Callable[[HandlerCall], Any]) -> Any:
+    """``service_class.run_serve`` for asyncio: each handler call is awaited."""
+    try:
+        request = next(serve)
+        while True:
+            try:
+                result = await call(request)
+            except Exception as error:
+                request = serve.throw(error)
+            else:
+                request = serve.send(result)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _is_async(handler: Any) -> bool:
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004 (an instance with async __call__)
+    )
+
+
+def _settle_future(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+class _AsyncResponses:
+    """The responses to one request, for a task to await (a ``ResponseWaiter``)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[object] = deque()
+        self._ended = False
+        self._arrived = asyncio.Event()
+
+    def put(self, response: object, final: bool) -> None:
+        self._items.append(response)
+        self._wake()
+
+    def end(self) -> None:
+        self._ended = True
+        self._wake()
+
+    async def get(self) -> object | None:
+        while not self._items:
+            if self._ended:
+                return None
+            await self._arrived.wait()
+            self._arrived.clear()
+        return self._items.popleft()
+
+    def _wake(self) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._arrived.set()
+        else:
+            self._loop.call_soon_threadsafe(self._arrived.set)
