@@ -8,22 +8,19 @@ tests check, exit statuses, and what -q/-v/-d/-ll print.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-APP_TIMEOUT = 60.0  # generous: the machine is shared
-LISTEN_DEADLINE = 20.0
+from helpers import APP_TIMEOUT, PORT, Server, app_cmd, dcmtk_env, free_port, run_app
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -37,68 +34,9 @@ needs_dcmtk = pytest.mark.skipif(
     reason="DCMTK (echoscu, storescp) is not installed",
 )
 
-# DCMTK writes each PDU in two calls; without TCP_NODELAY every message waits ~40 ms.
-DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
-
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_listening(
-    port: int, proc: subprocess.Popen[Any] | None = None, host: str = "127.0.0.1"
-) -> None:
-    """Poll until something listens on `port`, or fail at the deadline.
-
-    On Linux the kernel's socket tables are read, so that no probe connection shows up in
-    the server's log; elsewhere a connection is attempted.
-    """
-    deadline = time.monotonic() + LISTEN_DEADLINE
-    while not _is_listening(host, port):
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"{proc.args!r} exited with {proc.returncode} before listening")
-        if time.monotonic() > deadline:
-            pytest.fail(f"nothing listening on {host}:{port} after {LISTEN_DEADLINE} s")
-        # Not a synchronisation sleep: the pause between two looks of a poll.
-        time.sleep(0.01)
-
-
-def _is_listening(host: str, port: int) -> bool:
-    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
-    if tables[0].exists():
-        wanted = f":{port:04X}"
-        for table in tables:
-            if not table.exists():
-                continue
-            for line in table.read_text().splitlines()[1:]:
-                fields = line.split()
-                # fields[1] is local "ADDR:PORT" in hex, fields[3] the state (0A = LISTEN).
-                if fields[1].endswith(wanted) and fields[3] == "0A":
-                    return True
-        return False
-    try:
-        socket.create_connection((host, port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def app_cmd(app: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "fastdimse", app, *args]
-
-
-def run_app(app: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        app_cmd(app, *args), capture_output=True, text=True, timeout=APP_TIMEOUT, check=False
-    )
 
 
 class Recorder:
@@ -192,59 +130,25 @@ def pnd_scu() -> Iterator[Any]:
     ae.shutdown()
 
 
-class Server:
-    """A server subprocess whose output goes to a file (no pipe to fill up)."""
-
-    def __init__(self, cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None):
-        self.port = port
-        self.log = log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT, env=env)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(APP_TIMEOUT)
-        finally:
-            self._out.close()
-        return code
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(APP_TIMEOUT)
-        self._out.close()
-
-
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
+def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callable[..., Server]:
+    """start(kind, *args): our echoscp, pynetdicom's, or DCMTK's storescp on a free port."""
 
     def start(kind: str, *args: str) -> Server:
-        port = free_port()
-        log = tmp_path / f"{kind}-{len(started)}.log"
+        env = None
         if kind == "ours":
-            cmd, env = app_cmd("echoscp", str(port), *args), None
+            argv = app_cmd("echoscp", PORT, *args)
         elif kind == "pynetdicom":
-            cmd, env = [sys.executable, "-m", "pynetdicom", "echoscp", str(port), *args], None
+            argv = [sys.executable, "-m", "pynetdicom", "echoscp", PORT, *args]
         elif kind == "storescp":
             out_dir = tmp_path / "storescp-out"
             out_dir.mkdir(exist_ok=True)
-            cmd, env = ["storescp", "-od", str(out_dir), *args, str(port)], DCMTK_ENV
+            argv, env = ["storescp", "-od", str(out_dir), *args, PORT], dcmtk_env()
         else:
             raise ValueError(kind)
-        server = Server(cmd, port, log, env)
-        started.append(server)
-        wait_listening(port, server.proc)
-        return server
+        return subprocess_servers(argv, name=kind, env=env)
 
-    yield start
-    for server in started:
-        server.kill()
+    return start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,16 +640,11 @@ def _has_ipv6_loopback() -> bool:
 
 
 @pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")
-def test_echoscp_bind_ipv6(tmp_path: Path) -> None:
-    port = free_port("::1")
-    server = Server(app_cmd("echoscp", "-ba", "::1", str(port)), port, tmp_path / "scp6.log")
-    try:
-        wait_listening(port, server.proc, host="::1")
-        proc = run_app("echoscu", "-v", "::1", str(port))
-        assert proc.returncode == 0, proc.stderr
-        assert "Received Echo Response (Status: 0x0000" in proc.stderr
-    finally:
-        server.kill()
+def test_echoscp_bind_ipv6(subprocess_servers: Callable[..., Server]) -> None:
+    scp = subprocess_servers(app_cmd("echoscp", "-ba", "::1", PORT), name="scp6", host="::1")
+    proc = run_app("echoscu", "-v", "::1", str(scp.port))
+    assert proc.returncode == 0, proc.stderr
+    assert "Received Echo Response (Status: 0x0000" in proc.stderr
 
 
 def test_echoscp_port_in_use() -> None:
@@ -776,7 +675,7 @@ def test_dcmtk_echoscu_to_echoscp(servers: Callable[..., Server], args: list[str
         capture_output=True,
         text=True,
         timeout=APP_TIMEOUT,
-        env=DCMTK_ENV,
+        env=dcmtk_env(),
         check=False,
     )
     assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr

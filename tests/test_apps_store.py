@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,9 +31,17 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_file_meta_info
 from pydicom.uid import UID
 
-APP_TIMEOUT = 90.0  # generous: the machine is shared
-LISTEN_DEADLINE = 20.0
-LOCALHOST = "127.0.0.1"
+from helpers import (
+    APP_TIMEOUT,
+    LOCALHOST,
+    PORT,
+    Server,
+    app_cmd,
+    dcmtk_env,
+    free_port,
+    run,
+    run_app,
+)
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -74,52 +81,8 @@ needs_dcmtk = pytest.mark.skipif(
 # process) decodes the command set that carries it, and warnings are errors here.
 lenient_uids = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
 
-# DCMTK writes each PDU in two calls; without TCP_NODELAY every message waits ~40 ms.
-DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
-
-
 # ---------------------------------------------------------------------------------------------
 # Helpers: processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOCALHOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_listening(port: int, proc: subprocess.Popen[Any]) -> None:
-    """Poll the kernel's socket table until something listens on `port` (no probe connection,
-    so nothing shows up in the server's log)."""
-    wanted = f":{port:04X}"
-    deadline = time.monotonic() + LISTEN_DEADLINE
-    while True:
-        for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-            if table.exists():
-                for line in table.read_text().splitlines()[1:]:
-                    fields = line.split()
-                    if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
-                        return
-        if proc.poll() is not None:
-            pytest.fail(f"{proc.args!r} exited with {proc.returncode} before listening")
-        if time.monotonic() > deadline:
-            pytest.fail(f"nothing listening on port {port} after {LISTEN_DEADLINE} s")
-        time.sleep(0.01)  # the pause between two looks of a poll
-
-
-def app_cmd(app: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "fastdimse", app, *args]
-
-
-def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cmd, capture_output=True, text=True, timeout=APP_TIMEOUT, check=False, env=env
-    )
-
-
-def run_app(app: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return run(app_cmd(app, *args))
 
 
 def storescu(port: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -127,61 +90,23 @@ def storescu(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     return run_app("storescu", LOCALHOST, str(port), *args)
 
 
-class Server:
-    """A server subprocess whose output goes to a file (no pipe to fill up)."""
-
-    def __init__(self, cmd: list[str], port: int, log: Path, cwd: Path, env: Any = None) -> None:
-        self.port = port
-        self.log = log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(
-            cmd, stdout=self._out, stderr=subprocess.STDOUT, cwd=cwd, env=env
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(APP_TIMEOUT)
-        finally:
-            self._out.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(APP_TIMEOUT)
-        self._out.close()
-
-
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callable[..., Server]:
     """start(kind, *args, cwd=None): our storescp, pynetdicom's or DCMTK's on a free port."""
-    started: list[Server] = []
 
     def start(kind: str, *args: str, cwd: Path | None = None) -> Server:
-        port = free_port()
-        log = tmp_path / f"{kind}-{len(started)}.log"
         env = None
         if kind == "ours":
-            cmd = app_cmd("storescp", "-ba", LOCALHOST, *args, str(port))
+            argv = app_cmd("storescp", "-ba", LOCALHOST, *args, PORT)
         elif kind == "pynetdicom":
-            cmd = [sys.executable, "-m", "pynetdicom", "storescp", "-ba", LOCALHOST]
-            cmd += [*args, str(port)]
+            argv = [sys.executable, "-m", "pynetdicom", "storescp", "-ba", LOCALHOST, *args, PORT]
         elif kind == "dcmtk":
-            cmd, env = ["storescp", *args, str(port)], DCMTK_ENV
+            argv, env = ["storescp", *args, PORT], dcmtk_env()
         else:
             raise ValueError(kind)
-        server = Server(cmd, port, log, cwd or tmp_path, env)
-        started.append(server)
-        wait_listening(port, server.proc)
-        return server
+        return subprocess_servers(argv, name=kind, cwd=cwd or tmp_path, env=env)
 
-    yield start
-    for server in started:
-        server.kill()
+    return start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1287,7 +1212,7 @@ def test_dcmtk_storescu_to_storescp(
     paths = sorted(mixed.iterdir()) + study[:4]
     dcmtk = run(
         ["storescu", "-v", "-aec", "STORESCP", LOCALHOST, str(scp.port), *map(str, paths)],
-        env=DCMTK_ENV,
+        env=dcmtk_env(),
     )
     assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
     assert (dcmtk.stdout + dcmtk.stderr).count("Received Store Response (Success)") == len(paths)
@@ -1308,7 +1233,7 @@ def dcmtk_compressed(study: list[Path], tmp_path: Path) -> dict[str, Path]:
         if shutil.which(tool) is None:
             pytest.skip(f"DCMTK's {tool} is not installed")
         target = tmp_path / name
-        done = run([tool, str(study[len(made)]), str(target)], env=DCMTK_ENV)
+        done = run([tool, str(study[len(made)]), str(target)], env=dcmtk_env())
         assert done.returncode == 0, done.stdout + done.stderr
         made[name] = target
     return made
@@ -1330,7 +1255,7 @@ def test_dcmtk_storescu_compressed_to_storescp(
     scp = servers("ours", "-od", str(out))
     dcmtk = run(
         ["storescu", "-v", flag, "-aec", "STORESCP", LOCALHOST, str(scp.port), str(path)],
-        env=DCMTK_ENV,
+        env=dcmtk_env(),
     )
     assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
     assert "Received Store Response (Success)" in dcmtk.stdout + dcmtk.stderr

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DEADLINE, LOCALHOST, free_port, port_accepts, wait_until
+from helpers import DEADLINE, LOCALHOST, free_port, port_accepts, wait_until
 
 # The ports of the packaged service, which may be running: never ours.
 SERVICE_PORTS = frozenset({4242, 8042})

@@ -17,20 +17,16 @@ from typing import Any
 import pytest
 
 from fastdimse import AE, evt
+from helpers import DEADLINE, LOCALHOST, dcmtk_env, run_dcmtk, wait_until
 
 from .conftest import (
     BIG_ENDIAN,
-    DEADLINE,
     EXPLICIT,
     IMPLICIT,
     JPEG_BASELINE,
-    LOCALHOST,
     MODALITY_WORKLIST_FIND,
     VERIFICATION,
     Served,
-    dcmtk_env,
-    run_dcmtk,
-    wait_until,
 )
 
 

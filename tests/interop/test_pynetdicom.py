@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -20,21 +20,9 @@ import pytest
 
 import fastdimse
 import fastdimse.pdu_primitives
+from helpers import DEADLINE, LOCALHOST, PORT, Server, wait_until
 
-from .conftest import (
-    BIG_ENDIAN,
-    CT_STORAGE,
-    DEADLINE,
-    DEFLATED,
-    EXPLICIT,
-    IMPLICIT,
-    LOCALHOST,
-    VERIFICATION,
-    Served,
-    free_port,
-    listening,
-    wait_until,
-)
+from .conftest import BIG_ENDIAN, CT_STORAGE, DEFLATED, EXPLICIT, IMPLICIT, VERIFICATION, Served
 
 pynetdicom = pytest.importorskip("pynetdicom")
 pn_primitives = pytest.importorskip("pynetdicom.pdu_primitives")
@@ -513,27 +501,10 @@ def test_pynetdicom_echoscu_app_to_our_scp(serve: Callable[..., Served]) -> None
 
 
 @pytest.fixture
-def pynetdicom_echoscp() -> Iterator[int]:
+def pynetdicom_echoscp(subprocess_servers: Callable[..., Server]) -> int:
     """``python -m pynetdicom echoscp PORT`` on a free port; killed at the end."""
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        for _ in range(5):
-            port = free_port()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "pynetdicom", "echoscp", "-pdu", "0", str(port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            if listening(proc, port):
-                break
-        else:
-            raise RuntimeError("pynetdicom's echoscp did not start listening")
-        yield port
-    finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-        if proc is not None:
-            proc.wait(DEADLINE)
+    argv = [sys.executable, "-m", "pynetdicom", "echoscp", "-pdu", "0", PORT]
+    return int(subprocess_servers(argv, name="pynetdicom-echoscp").port)
 
 
 def test_our_scu_to_pynetdicom_echoscp_app(

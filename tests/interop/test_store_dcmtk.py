@@ -13,10 +13,9 @@ them from a Dataset) must reach DCMTK NULL-padded.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,9 @@ from pydicom import dcmread
 
 from fastdimse import AE, AllStoragePresentationContexts, evt
 from fastdimse.storage import FileStore
+from helpers import DEADLINE, LOCALHOST, PORT, Server, app_cmd, run_dcmtk, wait_until
 
-from .conftest import (
-    CT_STORAGE,
-    DEADLINE,
-    DEFLATED,
-    LOCALHOST,
-    Served,
-    free_port,
-    listening,
-    run_dcmtk,
-    wait_until,
-)
+from .conftest import CT_STORAGE, DEFLATED, Served
 from .store_data import (
     BY_NAME,
     VARIANT_NAMES,
@@ -86,32 +76,18 @@ def only_file(directory: Path) -> Path:
 
 
 @pytest.fixture
-def storescp_app(tmp_path: Path) -> Iterator[Callable[..., tuple[int, Path]]]:
+def storescp_app(
+    tmp_path: Path, subprocess_servers: Callable[..., Server]
+) -> Callable[..., tuple[int, Path]]:
     """Start ``python -m fastdimse storescp PORT -od DIR``: (port, DIR); killed at the end."""
-    procs: list[subprocess.Popen[bytes]] = []
 
     def start(*options: str) -> tuple[int, Path]:
         out = tmp_path / "app-out"
         out.mkdir(exist_ok=True)
-        log = tmp_path / "storescp-app.log"
-        for _ in range(5):
-            port = free_port()
-            with log.open("ab") as sink:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "fastdimse", "storescp", str(port), "-od", str(out),
-                     *options],
-                    stdout=sink, stderr=subprocess.STDOUT, env=dict(os.environ),
-                )  # fmt: skip
-            procs.append(proc)
-            if listening(proc, port):
-                return port, out
-        raise RuntimeError(f"storescp app did not listen:\n{log.read_text(errors='replace')}")
+        argv = app_cmd("storescp", PORT, "-od", str(out), *options)
+        return subprocess_servers(argv, name="storescp-app").port, out
 
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(DEADLINE)
+    return start
 
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)

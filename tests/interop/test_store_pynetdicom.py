@@ -18,8 +18,9 @@ import pytest
 from pydicom import dcmread
 
 import fastdimse
+from helpers import LOCALHOST
 
-from .conftest import CT_STORAGE, LOCALHOST, Served
+from .conftest import CT_STORAGE, Served
 from .store_data import (
     BY_NAME,
     VARIANT_NAMES,

@@ -17,15 +17,9 @@ from typing import Any
 import pytest
 
 import fastdimse
+from helpers import DEADLINE, LOCALHOST, wait_until
 
-from .conftest import (
-    DEADLINE,
-    LOCALHOST,
-    VERIFICATION,
-    Certificates,
-    Served,
-    wait_until,
-)
+from .conftest import VERIFICATION, Certificates, Served
 
 pynetdicom = pytest.importorskip("pynetdicom")
 
