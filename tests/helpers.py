@@ -7,8 +7,9 @@ deadline (no fixed sleep), and every server binds a port the kernel just handed 
 
 from __future__ import annotations
 
+import functools
 import os
-import shutil
+import re
 import signal
 import socket
 import subprocess
@@ -187,11 +188,60 @@ def dcmtk_env() -> dict[str, str]:
     return {**os.environ, "TCP_NODELAY": "1"}
 
 
+# Looked in after PATH: where Debian and a source build put DCMTK.
+DCMTK_FALLBACK_DIRS = ("/usr/bin", "/usr/local/bin")
+# The first line of every DCMTK tool's --version: "$dcmtk: echoscu v3.6.7 2022-04-22 $".
+_DCMTK_BANNER = re.compile(r"^\$dcmtk: (?P<tool>\S+) v\d", re.MULTILINE)
+
+
+def find_dcmtk(name: str) -> str | None:
+    """The path of DCMTK's tool ``name``, found by what it is, not by its name alone.
+
+    Other programs share DCMTK's tool names (pynetdicom installs echoscu, storescu and
+    storescp console scripts, first on PATH in an activated virtualenv): the first
+    executable called ``name`` in PATH, then in DCMTK_FALLBACK_DIRS, whose --version names
+    it as DCMTK's. Looked up once per tool and PATH in a session. None when there is none.
+    """
+    return _find_dcmtk(name, os.environ.get("PATH", os.defpath))
+
+
+@functools.cache
+def _find_dcmtk(name: str, search_path: str) -> str | None:
+    seen: set[str] = set()
+    for directory in [*search_path.split(os.pathsep), *DCMTK_FALLBACK_DIRS]:
+        candidate = os.path.join(directory, name)
+        if not directory or not os.path.isfile(candidate) or not os.access(candidate, os.X_OK):
+            continue
+        real = os.path.realpath(candidate)
+        if real not in seen:
+            seen.add(real)
+            if is_dcmtk(candidate, name):
+                return candidate
+    return None
+
+
+def is_dcmtk(path: str, name: str) -> bool:
+    """``path --version`` announces DCMTK's tool ``name``."""
+    try:
+        result = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    banner = _DCMTK_BANNER.search(result.stdout + result.stderr)
+    return banner is not None and banner["tool"] == name
+
+
 def dcmtk(name: str) -> str:
-    """The path of DCMTK's tool ``name``; skips the test when it is not installed."""
-    path = shutil.which(name)
+    """The path of DCMTK's tool ``name`` (see find_dcmtk); skips the test when there is none."""
+    path = find_dcmtk(name)
     if path is None:
-        pytest.skip(f"DCMTK's {name} is not installed")
+        pytest.skip(f"DCMTK's {name} is not installed (scripts/setup.sh installs Debian's dcmtk)")
     return path
 
 

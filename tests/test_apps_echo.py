@@ -8,7 +8,6 @@ tests check, exit statuses, and what -q/-v/-d/-ll print.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import APP_TIMEOUT, PORT, Server, app_cmd, dcmtk_env, free_port, run_app
+from helpers import APP_TIMEOUT, PORT, Server, app_cmd, dcmtk, dcmtk_env, free_port, run_app
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -28,11 +27,6 @@ IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 EXPLICIT_BE = "1.2.840.10008.1.2.2"
-
-needs_dcmtk = pytest.mark.skipif(
-    shutil.which("echoscu") is None or shutil.which("storescp") is None,
-    reason="DCMTK (echoscu, storescp) is not installed",
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +137,7 @@ def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callab
         elif kind == "storescp":
             out_dir = tmp_path / "storescp-out"
             out_dir.mkdir(exist_ok=True)
-            argv, env = ["storescp", "-od", str(out_dir), *args, PORT], dcmtk_env()
+            argv, env = [dcmtk("storescp"), "-od", str(out_dir), *args, PORT], dcmtk_env()
         else:
             raise ValueError(kind)
         return subprocess_servers(argv, name=kind, env=env)
@@ -452,7 +446,6 @@ def test_echoscu_dimse_timeout(pnd_scp: PndScp) -> None:
 # echoscu -> DCMTK storescp, pynetdicom's echoscp, our echoscp
 
 
-@needs_dcmtk
 def test_echoscu_to_dcmtk_storescp(servers: Callable[..., Server]) -> None:
     scp = servers("storescp", "-d")
     proc = run_app(
@@ -476,7 +469,6 @@ def test_echoscu_to_dcmtk_storescp(servers: Callable[..., Server]) -> None:
     assert "Called Application Name:     STORESCP" in log
 
 
-@needs_dcmtk
 @pytest.mark.parametrize("args", [["-xe"], ["-xb"], ["-xi"], ["--abort"], ["-pdu", "4096"]])
 def test_echoscu_flags_to_dcmtk_storescp(servers: Callable[..., Server], args: list[str]) -> None:
     scp = servers("storescp", "-v")
@@ -666,20 +658,19 @@ def test_echoscp_sigint_exits_cleanly(servers: Callable[..., Server], pnd_scu: A
     assert "Traceback" not in scp.output()
 
 
-@needs_dcmtk
 @pytest.mark.parametrize("args", [[], ["-xi"], ["-xe"], ["--max-pdu", "4096"]])
 def test_dcmtk_echoscu_to_echoscp(servers: Callable[..., Server], args: list[str]) -> None:
     scp = servers("ours", "-v", *args)
-    dcmtk = subprocess.run(
-        ["echoscu", "-v", "--repeat", "3", "-aec", "ECHOSCP", "127.0.0.1", str(scp.port)],
+    theirs = subprocess.run(
+        [dcmtk("echoscu"), "-v", "--repeat", "3", "-aec", "ECHOSCP", "127.0.0.1", str(scp.port)],
         capture_output=True,
         text=True,
         timeout=APP_TIMEOUT,
         env=dcmtk_env(),
         check=False,
     )
-    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
-    assert (dcmtk.stdout + dcmtk.stderr).count("Received Echo Response (Success)") == 3
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert (theirs.stdout + theirs.stderr).count("Received Echo Response (Success)") == 3
     scp.stop()
     out = scp.output()
     assert out.count("Received Echo Request") == 3

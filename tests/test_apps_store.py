@@ -37,6 +37,7 @@ from helpers import (
     PORT,
     Server,
     app_cmd,
+    dcmtk,
     dcmtk_env,
     free_port,
     run,
@@ -72,11 +73,6 @@ RT_IMAGE = "RTImageStorage.dcm"
 # DCMTK's storescu drops Data Set Trailing Padding (pynetdicom's CT image has some).
 TRAILING_PADDING = 0xFFFCFFFC
 
-needs_dcmtk = pytest.mark.skipif(
-    shutil.which("storescu") is None or shutil.which("storescp") is None,
-    reason="DCMTK (storescu, storescp) is not installed",
-)
-
 # pynetdicom's RT image has a UID with a leading zero: pydicom warns when pynetdicom (in this
 # process) decodes the command set that carries it, and warnings are errors here.
 lenient_uids = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
@@ -101,7 +97,7 @@ def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callab
         elif kind == "pynetdicom":
             argv = [sys.executable, "-m", "pynetdicom", "storescp", "-ba", LOCALHOST, *args, PORT]
         elif kind == "dcmtk":
-            argv, env = ["storescp", *args, PORT], dcmtk_env()
+            argv, env = [dcmtk("storescp"), *args, PORT], dcmtk_env()
         else:
             raise ValueError(kind)
         return subprocess_servers(argv, name=kind, cwd=cwd or tmp_path, env=env)
@@ -1152,7 +1148,6 @@ def test_storescp_concurrent_associations_with_fsync(
         assert_same_instance(path, stored[instance_uid(path)], raw=True)
 
 
-@needs_dcmtk
 def test_storescu_to_dcmtk_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
@@ -1170,7 +1165,6 @@ def test_storescu_to_dcmtk_storescp(
         assert_same_instance(path, stored[instance_uid(path)], raw=True, padded=True)
 
 
-@needs_dcmtk
 def test_storescu_odd_length_deflated_to_dcmtk_storescp(
     servers: Callable[..., Server], mixed: Path, tmp_path: Path
 ) -> None:
@@ -1200,7 +1194,6 @@ def test_storescu_to_pynetdicom_storescp(
         assert_same_instance(path, out / f"CT.{instance_uid(path)}")
 
 
-@needs_dcmtk
 def test_dcmtk_storescu_to_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
@@ -1210,12 +1203,12 @@ def test_dcmtk_storescu_to_storescp(
     out = tmp_path / "out"
     scp = servers("ours", "-v", "-od", str(out))
     paths = sorted(mixed.iterdir()) + study[:4]
-    dcmtk = run(
-        ["storescu", "-v", "-aec", "STORESCP", LOCALHOST, str(scp.port), *map(str, paths)],
+    theirs = run(
+        [dcmtk("storescu"), "-v", "-aec", "STORESCP", LOCALHOST, str(scp.port), *map(str, paths)],
         env=dcmtk_env(),
     )
-    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
-    assert (dcmtk.stdout + dcmtk.stderr).count("Received Store Response (Success)") == len(paths)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert (theirs.stdout + theirs.stderr).count("Received Store Response (Success)") == len(paths)
     stored = by_instance(out)
     for path in paths:
         # DCMTK names the data set's instance in its requests.
@@ -1230,16 +1223,13 @@ def dcmtk_compressed(study: list[Path], tmp_path: Path) -> dict[str, Path]:
     """Compressed copies of study slices made by DCMTK: JPEG lossless and RLE."""
     made: dict[str, Path] = {}
     for tool, name in (("dcmcjpeg", "jpeg.dcm"), ("dcmcrle", "rle.dcm")):
-        if shutil.which(tool) is None:
-            pytest.skip(f"DCMTK's {tool} is not installed")
         target = tmp_path / name
-        done = run([tool, str(study[len(made)]), str(target)], env=dcmtk_env())
+        done = run([dcmtk(tool), str(study[len(made)]), str(target)], env=dcmtk_env())
         assert done.returncode == 0, done.stdout + done.stderr
         made[name] = target
     return made
 
 
-@needs_dcmtk
 @pytest.mark.parametrize(("flag", "name"), [("-xs", "jpeg.dcm"), ("-xr", "rle.dcm")])
 def test_dcmtk_storescu_compressed_to_storescp(
     servers: Callable[..., Server],
@@ -1253,12 +1243,12 @@ def test_dcmtk_storescu_compressed_to_storescp(
     path = dcmtk_compressed[name]
     out = tmp_path / "out"
     scp = servers("ours", "-od", str(out))
-    dcmtk = run(
-        ["storescu", "-v", flag, "-aec", "STORESCP", LOCALHOST, str(scp.port), str(path)],
+    theirs = run(
+        [dcmtk("storescu"), "-v", flag, "-aec", "STORESCP", LOCALHOST, str(scp.port), str(path)],
         env=dcmtk_env(),
     )
-    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
-    assert "Received Store Response (Success)" in dcmtk.stdout + dcmtk.stderr
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert "Received Store Response (Success)" in theirs.stdout + theirs.stderr
     stored = by_instance(out)[dataset_uid(path)]
     assert meta_syntax(stored) == meta_syntax(path)
     assert_same_instance(path, stored, raw=True)

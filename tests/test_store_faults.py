@@ -29,7 +29,7 @@ from pydicom.uid import generate_uid
 from fastdimse import AE, _core, evt
 from fastdimse._part10 import read_file_meta
 from fastdimse.storage import FileStore
-from helpers import DEADLINE, dcmtk_env, wait_until
+from helpers import DEADLINE, dcmtk_env, find_dcmtk, wait_until
 from hostile_peer import Peer, associate_rq
 from test_storage import full_disk, read_only
 
@@ -107,7 +107,7 @@ def serve() -> Iterator[Serve]:
 
 
 def storescu(port: int, *files: Path) -> subprocess.CompletedProcess[str]:
-    tool = shutil.which("storescu")
+    tool = find_dcmtk("storescu")
     if tool is None:
         pytest.fail("DCMTK's storescu is not installed")
     return subprocess.run(
