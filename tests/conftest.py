@@ -9,6 +9,9 @@ import pytest
 
 from helpers import LOCALHOST, Server, start_server
 
+# tests/test_helpers.py runs pytest on small test files of its own.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def subprocess_servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:

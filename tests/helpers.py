@@ -8,6 +8,7 @@ deadline (no fixed sleep), and every server binds a port the kernel just handed 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 import signal
@@ -17,7 +18,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NoReturn
 
 import pytest
 
@@ -179,6 +181,45 @@ def start_server(
     pytest.fail(f"{list(argv)!r} did not listen; its output:\n{log.read_text(errors='replace')}")
 
 
+# -- peers ---------------------------------------------------------------------------------
+
+# Set to 1, missing peers fail their tests instead of skipping them (CI does so by CI=true).
+REQUIRE_PEERS = "FASTDIMSE_REQUIRE_PEERS"
+
+
+def peers_required() -> bool:
+    """The real peers (DCMTK, Orthanc, pynetdicom, openssl) must be there: under CI (the
+    variable CI set, as CI runs ``CI=true bash .ci/run``; not "", "0" or "false") or with
+    FASTDIMSE_REQUIRE_PEERS=1. A green run must not hide interop tests that never ran."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false") or os.environ.get(REQUIRE_PEERS, "").strip() == "1"
+
+
+def missing_peer(reason: str) -> NoReturn:
+    """A peer the test needs is missing: fail where peers are required, else skip.
+
+    Works at module level too (a skipped module; a collection error where required).
+    """
+    if peers_required():
+        pytest.fail(f"{reason} (peers are required: CI or {REQUIRE_PEERS}=1 is set)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name: str) -> ModuleType:
+    """``import name`` (pynetdicom as a peer); missing, it is a missing peer."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        missing_peer(f"cannot import {name}: {error}")
+
+
+def pynetdicom_app(app: str, *args: str) -> list[str]:
+    """pynetdicom's app as a command, with the tests' own interpreter: never a console
+    script that PATH happens to find first."""
+    require_module("pynetdicom")
+    return [sys.executable, "-m", "pynetdicom", app, *args]
+
+
 # -- DCMTK ----------------------------------------------------------------------------------
 
 
@@ -238,10 +279,10 @@ def is_dcmtk(path: str, name: str) -> bool:
 
 
 def dcmtk(name: str) -> str:
-    """The path of DCMTK's tool ``name`` (see find_dcmtk); skips the test when there is none."""
+    """The path of DCMTK's tool ``name`` (see find_dcmtk); a missing peer when there is none."""
     path = find_dcmtk(name)
     if path is None:
-        pytest.skip(f"DCMTK's {name} is not installed (scripts/setup.sh installs Debian's dcmtk)")
+        missing_peer(f"DCMTK's {name} is not installed (scripts/setup.sh installs Debian's dcmtk)")
     return path
 
 

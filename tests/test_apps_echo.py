@@ -19,7 +19,18 @@ from typing import Any
 
 import pytest
 
-from helpers import APP_TIMEOUT, PORT, Server, app_cmd, dcmtk, dcmtk_env, free_port, run_app
+from helpers import (
+    APP_TIMEOUT,
+    PORT,
+    Server,
+    app_cmd,
+    dcmtk,
+    dcmtk_env,
+    free_port,
+    pynetdicom_app,
+    run,
+    run_app,
+)
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -133,7 +144,7 @@ def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callab
         if kind == "ours":
             argv = app_cmd("echoscp", PORT, *args)
         elif kind == "pynetdicom":
-            argv = [sys.executable, "-m", "pynetdicom", "echoscp", PORT, *args]
+            argv = pynetdicom_app("echoscp", PORT, *args)
         elif kind == "storescp":
             out_dir = tmp_path / "storescp-out"
             out_dir.mkdir(exist_ok=True)
@@ -679,23 +690,7 @@ def test_dcmtk_echoscu_to_echoscp(servers: Callable[..., Server], args: list[str
 
 def test_pynetdicom_echoscu_to_echoscp(servers: Callable[..., Server]) -> None:
     scp = servers("ours", "-v")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pynetdicom",
-            "echoscu",
-            "-v",
-            "--repeat",
-            "2",
-            "127.0.0.1",
-            str(scp.port),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=APP_TIMEOUT,
-        check=False,
-    )
+    proc = run(pynetdicom_app("echoscu", "-v", "--repeat", "2", "127.0.0.1", str(scp.port)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Received Echo Response (Status: 0x0000 - Success)") == 2
     scp.stop()

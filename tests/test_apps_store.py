@@ -40,6 +40,7 @@ from helpers import (
     dcmtk,
     dcmtk_env,
     free_port,
+    pynetdicom_app,
     run,
     run_app,
 )
@@ -95,7 +96,7 @@ def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callab
         if kind == "ours":
             argv = app_cmd("storescp", "-ba", LOCALHOST, *args, PORT)
         elif kind == "pynetdicom":
-            argv = [sys.executable, "-m", "pynetdicom", "storescp", "-ba", LOCALHOST, *args, PORT]
+            argv = pynetdicom_app("storescp", "-ba", LOCALHOST, *args, PORT)
         elif kind == "dcmtk":
             argv, env = [dcmtk("storescp"), *args, PORT], dcmtk_env()
         else:
@@ -1259,7 +1260,7 @@ def test_pynetdicom_storescu_to_storescp(
 ) -> None:
     out = tmp_path / "out"
     scp = servers("ours", "-od", str(out))
-    pynetdicom_storescu = [sys.executable, "-m", "pynetdicom", "storescu"]
+    pynetdicom_storescu = pynetdicom_app("storescu")
     proc = run([*pynetdicom_storescu, "-v", "-cx", LOCALHOST, str(scp.port), str(mixed)])
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Received Store Response (Status: 0x0000 - Success)") == len(MIXED)

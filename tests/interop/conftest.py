@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from fastdimse import AE
-from helpers import DEADLINE, LOCALHOST, PORT, Server, dcmtk, dcmtk_env, wait_until
+from helpers import (
+    DEADLINE,
+    LOCALHOST,
+    PORT,
+    Server,
+    dcmtk,
+    dcmtk_env,
+    missing_peer,
+    require_module,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from .orthanc import Orthanc
@@ -97,7 +107,7 @@ def serve(our_aes: Callable[[str], AE]) -> Callable[..., Served]:
 @pytest.fixture
 def pn_aes() -> Iterator[Callable[[str], Any]]:
     """A factory of pynetdicom 3.0.4 AEs, each shut down at the end."""
-    pynetdicom = pytest.importorskip("pynetdicom")
+    pynetdicom = require_module("pynetdicom")
     made: list[Any] = []
 
     def make(title: str = "PYNETDICOM") -> Any:
@@ -186,7 +196,7 @@ def _openssl(*args: str, cwd: Path) -> None:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """Certificates made at test time with the ``openssl`` CLI (EC keys: fast)."""
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl CLI is not installed")
+        missing_peer("the openssl CLI is not installed")
     where = tmp_path_factory.mktemp("certs")
     curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
     _openssl(

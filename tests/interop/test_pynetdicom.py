@@ -9,7 +9,6 @@ side that uses them.
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,13 +19,13 @@ import pytest
 
 import fastdimse
 import fastdimse.pdu_primitives
-from helpers import DEADLINE, LOCALHOST, PORT, Server, wait_until
+from helpers import DEADLINE, LOCALHOST, PORT, Server, pynetdicom_app, require_module, wait_until
 
 from .conftest import BIG_ENDIAN, CT_STORAGE, DEFLATED, EXPLICIT, IMPLICIT, VERIFICATION, Served
 
-pynetdicom = pytest.importorskip("pynetdicom")
-pn_primitives = pytest.importorskip("pynetdicom.pdu_primitives")
-pn_presentation = pytest.importorskip("pynetdicom.presentation")
+pynetdicom = require_module("pynetdicom")
+pn_primitives = require_module("pynetdicom.pdu_primitives")
+pn_presentation = require_module("pynetdicom.presentation")
 
 
 @dataclass
@@ -486,7 +485,7 @@ def test_pynetdicom_echoscu_app_to_our_scp(serve: Callable[..., Served]) -> None
     seen = ServerSide()
     served = serve(evt_handlers=seen.handlers(OURS))
     result = subprocess.run(
-        [sys.executable, "-m", "pynetdicom", "echoscu", "-v", LOCALHOST, str(served.port)],
+        pynetdicom_app("echoscu", "-v", LOCALHOST, str(served.port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -503,7 +502,7 @@ def test_pynetdicom_echoscu_app_to_our_scp(serve: Callable[..., Served]) -> None
 @pytest.fixture
 def pynetdicom_echoscp(subprocess_servers: Callable[..., Server]) -> int:
     """``python -m pynetdicom echoscp PORT`` on a free port; killed at the end."""
-    argv = [sys.executable, "-m", "pynetdicom", "echoscp", "-pdu", "0", PORT]
+    argv = pynetdicom_app("echoscp", "-pdu", "0", PORT)
     return int(subprocess_servers(argv, name="pynetdicom-echoscp").port)
 
 

@@ -24,7 +24,16 @@ from pydicom import dcmread
 
 from fastdimse import AE, AllStoragePresentationContexts, evt
 from fastdimse.storage import FileStore
-from helpers import DEADLINE, LOCALHOST, PORT, Server, app_cmd, run_dcmtk, wait_until
+from helpers import (
+    DEADLINE,
+    LOCALHOST,
+    PORT,
+    Server,
+    app_cmd,
+    require_module,
+    run_dcmtk,
+    wait_until,
+)
 
 from .conftest import CT_STORAGE, DEFLATED, Served
 from .store_data import (
@@ -300,7 +309,7 @@ def test_control_storescu_to_pynetdicom(
     tmp_path: Path,
 ) -> None:
     """storescu -> pynetdicom: the same check passes between two third-party peers."""
-    pynetdicom = pytest.importorskip("pynetdicom")
+    pynetdicom = require_module("pynetdicom")
     variant = BY_NAME[name]
     writer = EncodedWriter(tmp_path / "out")
     ae = support_storage(pn_aes("PNSCP"), pynetdicom.AllStoragePresentationContexts)
