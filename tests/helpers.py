@@ -24,6 +24,8 @@ from typing import Any, NoReturn
 import pytest
 
 LOCALHOST = "127.0.0.1"
+# A host name that never resolves (RFC 6761 reserves .invalid).
+UNRESOLVABLE_HOST = "nosuchhost.invalid"
 # Generous: the machine is shared and CI runners are slow; nothing here sleeps for it.
 DEADLINE = 15.0
 LISTEN_DEADLINE = 20.0

@@ -22,6 +22,7 @@ import pytest
 from helpers import (
     APP_TIMEOUT,
     PORT,
+    UNRESOLVABLE_HOST,
     Server,
     app_cmd,
     dcmtk,
@@ -301,6 +302,17 @@ def test_echoscu_no_peer() -> None:
 
 def test_echoscu_no_peer_quiet() -> None:
     proc = run_app("echoscu", "-q", "127.0.0.1", str(free_port()))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+
+
+def test_echoscu_unresolvable_host() -> None:
+    """One error line in the apps' format, no traceback, status 1."""
+    proc = run_app("echoscu", UNRESOLVABLE_HOST, "104")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"E: Cannot resolve the peer's address '{UNRESOLVABLE_HOST}': "), line
+    proc = run_app("echoscu", "-q", UNRESOLVABLE_HOST, "104")
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
 
 

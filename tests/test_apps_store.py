@@ -35,6 +35,7 @@ from helpers import (
     APP_TIMEOUT,
     LOCALHOST,
     PORT,
+    UNRESOLVABLE_HOST,
     Server,
     app_cmd,
     dcmtk,
@@ -474,8 +475,24 @@ def test_bad_arguments_exit_2(app: str, args: list[str]) -> None:
 
 
 def test_storescu_no_such_path() -> None:
-    # As pynetdicom's: nothing to send is not an error.
-    proc = run_app("storescu", "-d", LOCALHOST, str(free_port()), "no-such-file.dcm")
+    # Not as pynetdicom's, which exits with 0: when no path given exists, it says so and fails.
+    proc = run_app(
+        "storescu", "-d", LOCALHOST, str(free_port()), "no-such-file.dcm", "no-such-folder"
+    )
+    assert proc.returncode == 1
+    assert "E: Cannot access path: no-such-file.dcm" in proc.stderr
+    assert "E: Cannot access path: no-such-folder" in proc.stderr
+    assert proc.stderr.splitlines()[-1] == "E: No file to send: none of the paths given exists"
+    assert "Requesting Association" not in proc.stderr
+    proc = run_app("storescu", "-q", LOCALHOST, str(free_port()), "no-such-file.dcm")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+
+
+def test_storescu_missing_path_beside_a_folder_without_dicom_files(tmp_path: Path) -> None:
+    # As pynetdicom's: a path that exists but holds no DICOM file is nothing to send, not an
+    # error; the missing one is reported.
+    (tmp_path / "notes.txt").write_text("not DICOM\n")
+    proc = run_app("storescu", "-v", LOCALHOST, str(free_port()), "no-such-file.dcm", str(tmp_path))
     assert proc.returncode == 0
     assert "E: Cannot access path: no-such-file.dcm" in proc.stderr
     assert "W: No suitable DICOM files found" in proc.stderr
@@ -493,6 +510,17 @@ def test_storescu_no_peer(study: list[Path]) -> None:
     assert "Association request failed: unable to connect to remote" in proc.stderr
     assert "TCP Initialisation Error" in proc.stderr
     proc = storescu(free_port(), "-q", str(study[0]))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+
+
+def test_storescu_unresolvable_host(study: list[Path]) -> None:
+    """One error line in the apps' format, no traceback, status 1."""
+    proc = run_app("storescu", UNRESOLVABLE_HOST, "104", str(study[0]))
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"E: Cannot resolve the peer's address '{UNRESOLVABLE_HOST}': "), line
+    proc = run_app("storescu", "-q", UNRESOLVABLE_HOST, "104", str(study[0]))
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
 
 
