@@ -206,12 +206,14 @@ class TestNegotiation:
             role.scu_role = False
             role.scp_role = True
             assoc = scu.associate("127.0.0.1", port, ext_neg=[role])
-            # The acceptor does not allow the role reversal: we stay SCU only,
-            # and a context usable in no role is of no use.
-            if assoc.is_established:
-                cx = assoc.accepted_contexts[0]
-                assert cx.as_scp is False
-                assoc.release()
+            # The acceptor does not allow the role reversal: the association is
+            # established (as with pynetdicom 3.0.4) and we stay SCU only.
+            assert assoc.is_established
+            [cx] = assoc.accepted_contexts
+            assert cx.as_scu is True
+            assert cx.as_scp is False
+            assoc.release()
+            assert assoc.is_released
         finally:
             ae.shutdown()
 
