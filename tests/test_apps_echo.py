@@ -387,8 +387,11 @@ def test_echoscu_repeat(pnd_scp: PndScp) -> None:
 
 def test_echoscu_abort(pnd_scp: PndScp) -> None:
     port = pnd_scp.start()
-    proc = run_app("echoscu", "--abort", "127.0.0.1", str(port))
+    proc = run_app("echoscu", "-v", "--abort", "127.0.0.1", str(port))
     assert proc.returncode == 0
+    # The answer came: a peer that never answers also ends in an abort (at the DIMSE timeout).
+    assert "I: Received Echo Response (Status: 0x0000 - Success)" in proc.stderr, proc.stderr
+    assert "DIMSE timeout" not in proc.stderr
     pnd_scp.rec.wait_for("C-ECHO", "ABORTED")
 
 
