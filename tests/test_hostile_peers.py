@@ -7,6 +7,9 @@ closed (ARTIM, network timeout, or the peer's own end of stream). Then the serve
 still be running with no slot held by the dead peer: a well-formed association from our
 own SCU, with a C-ECHO, succeeds straight after.
 
+The server under test comes from one place, the start_scp fixture (SERVERS, by
+server_kind): every test runs against each kind of server listed there.
+
 In Sta2 (before association) PS3.8 answers every PDU other than A-ASSOCIATE-RQ and
 A-ABORT, and every invalid PDU, with AA-1: A-ABORT with service-user source (0, 0).
 Unexpected PDUs in Sta6 get AA-8, A-ABORT (2, 2); invalid ones the core's diagnosis
@@ -16,12 +19,14 @@ Unexpected PDUs in Sta6 get AA-8, A-ABORT (2, 2); invalid ones the core's diagno
 from __future__ import annotations
 
 import csv
+import functools
 import random
 import resource
 import struct
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,17 +100,44 @@ class Scp:
         self.settle()
 
 
-@pytest.fixture
-def scp() -> Iterator[Scp]:
-    with (
-        crash_log() as crashes,
-        hostile_scp(acse_timeout=ACSE, network_timeout=NETWORK) as (
-            ae,
-            server,
-            tracker,
-        ),
-    ):
+@contextmanager
+def threaded_scp(**options: Any) -> Iterator[Scp]:
+    """Our AE's server (``start_server(block=False)``: a thread per connection), with the
+    ``hostile_scp`` options, and a log of the association threads that crashed."""
+    with crash_log() as crashes, hostile_scp(**options) as (ae, server, tracker):
         yield Scp(ae, server, tracker, crashes, server.server_address[1])
+
+
+# The kinds of server every test here runs against, by name. Another kind (an asyncio
+# server, say) is one more entry: a context manager taking hostile_scp's options and
+# yielding an Scp.
+SERVERS: dict[str, Callable[..., AbstractContextManager[Scp]]] = {"threaded": threaded_scp}
+
+
+def start_server(kind: str, **options: Any) -> AbstractContextManager[Scp]:
+    """Build and start the server under test, of ``kind``: short timers unless ``options``
+    say otherwise."""
+    return SERVERS[kind](**{"acse_timeout": ACSE, "network_timeout": NETWORK, **options})
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """The kind of server under test: every test runs once for each kind in SERVERS."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture(scope="module")
+def start_scp(server_kind: str) -> Callable[..., AbstractContextManager[Scp]]:
+    """``with start_scp(**options) as scp``: the one way the tests get a server to attack."""
+    return functools.partial(start_server, server_kind)
+
+
+@pytest.fixture
+def scp(start_scp: Callable[..., AbstractContextManager[Scp]]) -> Iterator[Scp]:
+    """The server under test with the default options (one association slot)."""
+    with start_scp() as server:
+        yield server
 
 
 def exchange(
@@ -227,34 +259,28 @@ def _send_entry(port: int, data: bytes, associate: bool) -> tuple[Answer, int]:
 
 
 @pytest.fixture(scope="module")
-def corpus_run() -> Iterator[CorpusRun]:
+def corpus_run(start_scp: Callable[..., AbstractContextManager[Scp]]) -> Iterator[CorpusRun]:
     """Every corpus entry as first bytes, then again after an association; one server."""
     run = CorpusRun()
     started = time.monotonic()
-    with (
-        crash_log() as crashes,
-        hostile_scp(acse_timeout=ACSE, network_timeout=NETWORK, maximum_associations=64) as (
-            ae,
-            server,
-            tracker,
-        ),
-    ):
-        port = server.server_address[1]
+    with start_scp(maximum_associations=64) as scp:
         blobs = {e["name"]: (HOSTILE / f"{e['name']}.bin").read_bytes() for e in ENTRIES}
         with ThreadPoolExecutor(16) as pool:
             for state, results in ((False, run.sta2), (True, run.sta6)):
-                futures = {n: pool.submit(_send_entry, port, d, state) for n, d in blobs.items()}
+                futures = {
+                    n: pool.submit(_send_entry, scp.port, d, state) for n, d in blobs.items()
+                }
                 for name, future in futures.items():
                     results[name] = future.result()
         connections = 2 * len(blobs)
-        if tracker.wait_for(connections, SLACK):
-            ae.maximum_associations = 1
-            run.leftover = len(ae.active_associations)
-            run.echo_status = echo_works(port)
+        if scp.tracker.wait_for(connections, SLACK):
+            scp.ae.maximum_associations = 1
+            run.leftover = len(scp.ae.active_associations)
+            run.echo_status = echo_works(scp.port)
         else:
-            run.leftover = connections - tracker.closed
-        run.crashed = crashes.ports()
-        run.crash_messages = crashes.messages()
+            run.leftover = connections - scp.tracker.closed
+        run.crashed = scp.crashes.ports()
+        run.crash_messages = scp.crashes.messages()
     run.seconds = time.monotonic() - started
     yield run
 
@@ -406,21 +432,15 @@ def test_four_gib_length_claim(
     scp.echo_after()
 
 
-def test_four_gib_data_set_claim_without_pdu_limit() -> None:
+def test_four_gib_data_set_claim_without_pdu_limit(
+    start_scp: Callable[..., AbstractContextManager[Scp]],
+) -> None:
     """Maximum PDU 0 (no limit): a 4 GiB claim streams; memory follows bytes, not claims.
 
     The peer sends the C-ECHO-RQ command (announcing a data set), then a P-DATA-TF and a
     PDV claiming 4 GiB, 1 MiB of it, and goes quiet: the network timeout aborts.
     """
-    with (
-        crash_log() as crashes,
-        hostile_scp(acse_timeout=ACSE, network_timeout=NETWORK, maximum_pdu_size=0) as (
-            ae,
-            server,
-            tracker,
-        ),
-    ):
-        scp = Scp(ae, server, tracker, crashes, server.server_address[1])
+    with start_scp(maximum_pdu_size=0) as scp:
         before = _max_rss_kib()
         command = _core.CommandSet(
             0x0030, affected_sop_class_uid=VERIFICATION_UID, message_id=1, command_data_set_type=0
@@ -723,9 +743,11 @@ def test_peer_that_never_closes_after_rj(scp: Scp) -> None:
 
 
 @pytest.mark.parametrize("ending", ["release", "reject", "abort-before-association"])
-def test_slot_free_once_association_is_over(ending: str) -> None:
-    with crash_log() as crashes, hostile_scp(acse_timeout=5.0, network_timeout=NETWORK) as scp:
-        port = scp[1].server_address[1]
+def test_slot_free_once_association_is_over(
+    start_scp: Callable[..., AbstractContextManager[Scp]], ending: str
+) -> None:
+    with start_scp(acse_timeout=5.0) as scp:
+        port = scp.port
         with Peer(port) as peer:
             if ending == "release":
                 peer.associate()
@@ -740,7 +762,7 @@ def test_slot_free_once_association_is_over(ending: str) -> None:
             assert describe(peer.read(count=1).first) == expected
             # The association is over (Sta13); the peer lingers. A new one must fit.
             assert echo_works(port) == 0
-        assert not crashes.messages()
+        assert not scp.crashes.messages()
 
 
 # -- (h) a crowd: 200 connections at once, 10 slots -------------------------------------------
@@ -750,15 +772,11 @@ CROWD_SLOTS = 10
 LOCAL_LIMIT = "RJ(2,3,2)"  # rejected-transient, service-provider (presentation), local limit
 
 
-def test_crowd_of_associate_requests() -> None:
+def test_crowd_of_associate_requests(
+    start_scp: Callable[..., AbstractContextManager[Scp]],
+) -> None:
     """Every peer gets an answer, AC or RJ local-limit-exceeded, never silence."""
-    with (
-        crash_log() as crashes,
-        hostile_scp(
-            acse_timeout=ACSE, network_timeout=NETWORK, maximum_associations=CROWD_SLOTS
-        ) as (ae, server, tracker),
-    ):
-        scp = Scp(ae, server, tracker, crashes, server.server_address[1])
+    with start_scp(maximum_associations=CROWD_SLOTS) as scp:
         peers = [scp.peer() for _ in range(CROWD)]
         try:
             rq = associate_rq()
@@ -777,6 +795,6 @@ def test_crowd_of_associate_requests() -> None:
         # Nobody released a slot while the crowd waited: exactly the limit got in.
         assert got.count("AC") == CROWD_SLOTS
         scp.settle()
-        assert ae.active_associations == []
+        assert scp.ae.active_associations == []
         scp.echo_after()
-        assert not crashes.messages()
+        assert not scp.crashes.messages()
