@@ -11,6 +11,7 @@ import functools
 import importlib
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -88,6 +89,32 @@ def listening(proc: subprocess.Popen[Any], port: int, host: str = LOCALHOST) -> 
     """Wait until ``proc`` listens on ``port`` (True) or exits, e.g. on a port clash (False)."""
     wait_until(lambda: proc.poll() is not None or is_listening(port, host), LISTEN_DEADLINE)
     return proc.poll() is None and is_listening(port, host)
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes (ru_maxrss: KiB on Linux, bytes on
+    macOS). A high-water mark: compare it only within a fresh process (run_in_fresh_interpreter),
+    where no earlier test's peak can hide a scenario's growth."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def run_in_fresh_interpreter(script: str | Path, *args: str, timeout: float = 600) -> None:
+    """Run ``python script args`` in a new process: one measurement of memory each, in a process
+    that ran nothing else. The script's failure (its last stderr lines) fails the test."""
+    result = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 # -- subprocesses ---------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from __future__ import annotations
 import csv
 import functools
 import random
-import resource
 import struct
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +35,7 @@ import pytest
 
 from fastdimse import AE, _core
 from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer
+from helpers import MB, peak_rss, run_in_fresh_interpreter
 from hostile_peer import (
     IMPLICIT as IMPLICIT_UID,
 )
@@ -402,12 +403,16 @@ def test_unknown_pdu_type_byte_alone(scp: Scp) -> None:
 # -- (d) 4 GiB length claims ----------------------------------------------------------------
 
 
-def _max_rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-
-
-RSS_BOUND_KIB = 50 * 1024
+# Each memory check runs in a fresh interpreter (this file run as a script, see the end): a
+# high-water mark reached by earlier tests in the pytest process (50 MB interop instances, the
+# corpus run) would hide the growth.
+RSS_BOUND = 50 * MB
 CLAIM = 0xFFFFFFFF
+
+
+def assert_rss_growth_below_bound(before: int) -> None:
+    growth = peak_rss() - before
+    assert growth < RSS_BOUND, f"peak RSS grew by {growth / MB:.1f} MB"
 
 
 @pytest.mark.parametrize(
@@ -422,26 +427,35 @@ CLAIM = 0xFFFFFFFF
     ],
 )
 def test_four_gib_length_claim(
-    scp: Scp, name: str, pdu_type: int, associate: bool, expected: str
+    server_kind: str, name: str, pdu_type: int, associate: bool, expected: str
 ) -> None:
     """The 6-byte header alone is answered at once; nothing near 4 GiB is allocated."""
-    before = _max_rss_kib()
-    header = struct.pack(">BBI", pdu_type, 0, CLAIM)
-    assert_answer(exchange(scp, header + b"\x00" * 64, associate=associate), expected)
-    assert _max_rss_kib() - before < RSS_BOUND_KIB
-    scp.echo_after()
+    run_in_fresh_interpreter(
+        __file__, "four_gib_length_claim", server_kind, str(pdu_type), str(int(associate)), expected
+    )
 
 
-def test_four_gib_data_set_claim_without_pdu_limit(
-    start_scp: Callable[..., AbstractContextManager[Scp]],
-) -> None:
+def four_gib_length_claim(kind: str, pdu_type: str, associate: str, expected: str) -> None:
+    with start_server(kind) as scp:
+        before = peak_rss()
+        header = struct.pack(">BBI", int(pdu_type), 0, CLAIM)
+        assert_answer(exchange(scp, header + b"\x00" * 64, associate=associate == "1"), expected)
+        assert_rss_growth_below_bound(before)
+        scp.echo_after()
+
+
+def test_four_gib_data_set_claim_without_pdu_limit(server_kind: str) -> None:
     """Maximum PDU 0 (no limit): a 4 GiB claim streams; memory follows bytes, not claims.
 
     The peer sends the C-ECHO-RQ command (announcing a data set), then a P-DATA-TF and a
     PDV claiming 4 GiB, 1 MiB of it, and goes quiet: the network timeout aborts.
     """
-    with start_scp(maximum_pdu_size=0) as scp:
-        before = _max_rss_kib()
+    run_in_fresh_interpreter(__file__, "four_gib_data_set_claim", server_kind)
+
+
+def four_gib_data_set_claim(kind: str) -> None:
+    with start_server(kind, maximum_pdu_size=0) as scp:
+        before = peak_rss()
         command = _core.CommandSet(
             0x0030, affected_sop_class_uid=VERIFICATION_UID, message_id=1, command_data_set_type=0
         ).encode()
@@ -451,9 +465,10 @@ def test_four_gib_data_set_claim_without_pdu_limit(
             peer.send(struct.pack(">BBIIBB", 0x04, 0, CLAIM, CLAIM - 4, 1, 0x00))
             peer.send(b"\x00" * (1 << 20))
             answer = peer.read(deadline=NETWORK + SLACK)
-        assert [describe(p) for p in answer.pdus][:1] == [NETWORK_ABORT]
+        got = [describe(p) for p in answer.pdus]
+        assert got[:1] == [NETWORK_ABORT], got
         assert answer.closed
-        assert _max_rss_kib() - before < RSS_BOUND_KIB
+        assert_rss_growth_below_bound(before)
         scp.echo_after()
 
 
@@ -553,14 +568,19 @@ def _oversized_rq() -> bytes:
     return pdu(0x01, associate_rq()[6:] + item * 17)
 
 
-def test_associate_rq_over_the_1_mib_cap(scp: Scp) -> None:
+def test_associate_rq_over_the_1_mib_cap(server_kind: str) -> None:
     """Refused at its header, before the body arrives: only the first 64 KiB are sent."""
+    run_in_fresh_interpreter(__file__, "associate_rq_over_the_cap", server_kind)
+
+
+def associate_rq_over_the_cap(kind: str) -> None:
     data = _oversized_rq()
     assert len(data) > 1 << 20
-    before = _max_rss_kib()
-    assert_answer(exchange(scp, data[:65536]), AA1)
-    assert _max_rss_kib() - before < RSS_BOUND_KIB
-    scp.echo_after()
+    with start_server(kind) as scp:
+        before = peak_rss()
+        assert_answer(exchange(scp, data[:65536]), AA1)
+        assert_rss_growth_below_bound(before)
+        scp.echo_after()
 
 
 def test_associate_rq_over_the_cap_sent_whole(scp: Scp) -> None:
@@ -798,3 +818,16 @@ def test_crowd_of_associate_requests(
         assert scp.ae.active_associations == []
         scp.echo_after()
         assert not scp.crashes.messages()
+
+
+# -- memory scenarios, each run on its own (run_in_fresh_interpreter) -------------------------
+
+SCENARIOS: dict[str, Callable[..., None]] = {
+    "four_gib_length_claim": four_gib_length_claim,
+    "four_gib_data_set_claim": four_gib_data_set_claim,
+    "associate_rq_over_the_cap": associate_rq_over_the_cap,
+}
+
+if __name__ == "__main__":
+    scenario, *scenario_args = sys.argv[1:]
+    SCENARIOS[scenario](*scenario_args)
