@@ -8,22 +8,30 @@ tests check, exit statuses, and what -q/-v/-d/-ll print.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-APP_TIMEOUT = 60.0  # generous: the machine is shared
-LISTEN_DEADLINE = 20.0
+from helpers import (
+    APP_TIMEOUT,
+    PORT,
+    UNRESOLVABLE_HOST,
+    Server,
+    app_cmd,
+    dcmtk,
+    dcmtk_env,
+    free_port,
+    pynetdicom_app,
+    run,
+    run_app,
+)
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -32,73 +40,9 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 EXPLICIT_BE = "1.2.840.10008.1.2.2"
 
-needs_dcmtk = pytest.mark.skipif(
-    shutil.which("echoscu") is None or shutil.which("storescp") is None,
-    reason="DCMTK (echoscu, storescp) is not installed",
-)
-
-# DCMTK writes each PDU in two calls; without TCP_NODELAY every message waits ~40 ms.
-DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
-
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_listening(
-    port: int, proc: subprocess.Popen[Any] | None = None, host: str = "127.0.0.1"
-) -> None:
-    """Poll until something listens on `port`, or fail at the deadline.
-
-    On Linux the kernel's socket tables are read, so that no probe connection shows up in
-    the server's log; elsewhere a connection is attempted.
-    """
-    deadline = time.monotonic() + LISTEN_DEADLINE
-    while not _is_listening(host, port):
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"{proc.args!r} exited with {proc.returncode} before listening")
-        if time.monotonic() > deadline:
-            pytest.fail(f"nothing listening on {host}:{port} after {LISTEN_DEADLINE} s")
-        # Not a synchronisation sleep: the pause between two looks of a poll.
-        time.sleep(0.01)
-
-
-def _is_listening(host: str, port: int) -> bool:
-    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
-    if tables[0].exists():
-        wanted = f":{port:04X}"
-        for table in tables:
-            if not table.exists():
-                continue
-            for line in table.read_text().splitlines()[1:]:
-                fields = line.split()
-                # fields[1] is local "ADDR:PORT" in hex, fields[3] the state (0A = LISTEN).
-                if fields[1].endswith(wanted) and fields[3] == "0A":
-                    return True
-        return False
-    try:
-        socket.create_connection((host, port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def app_cmd(app: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "fastdimse", app, *args]
-
-
-def run_app(app: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        app_cmd(app, *args), capture_output=True, text=True, timeout=APP_TIMEOUT, check=False
-    )
 
 
 class Recorder:
@@ -192,59 +136,25 @@ def pnd_scu() -> Iterator[Any]:
     ae.shutdown()
 
 
-class Server:
-    """A server subprocess whose output goes to a file (no pipe to fill up)."""
-
-    def __init__(self, cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None):
-        self.port = port
-        self.log = log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT, env=env)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(APP_TIMEOUT)
-        finally:
-            self._out.close()
-        return code
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(APP_TIMEOUT)
-        self._out.close()
-
-
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[Server] = []
+def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callable[..., Server]:
+    """start(kind, *args): our echoscp, pynetdicom's, or DCMTK's storescp on a free port."""
 
     def start(kind: str, *args: str) -> Server:
-        port = free_port()
-        log = tmp_path / f"{kind}-{len(started)}.log"
+        env = None
         if kind == "ours":
-            cmd, env = app_cmd("echoscp", str(port), *args), None
+            argv = app_cmd("echoscp", PORT, *args)
         elif kind == "pynetdicom":
-            cmd, env = [sys.executable, "-m", "pynetdicom", "echoscp", str(port), *args], None
+            argv = pynetdicom_app("echoscp", PORT, *args)
         elif kind == "storescp":
             out_dir = tmp_path / "storescp-out"
             out_dir.mkdir(exist_ok=True)
-            cmd, env = ["storescp", "-od", str(out_dir), *args, str(port)], DCMTK_ENV
+            argv, env = [dcmtk("storescp"), "-od", str(out_dir), *args, PORT], dcmtk_env()
         else:
             raise ValueError(kind)
-        server = Server(cmd, port, log, env)
-        started.append(server)
-        wait_listening(port, server.proc)
-        return server
+        return subprocess_servers(argv, name=kind, env=env)
 
-    yield start
-    for server in started:
-        server.kill()
+    return start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,6 +305,17 @@ def test_echoscu_no_peer_quiet() -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
 
 
+def test_echoscu_unresolvable_host() -> None:
+    """One error line in the apps' format, no traceback, status 1."""
+    proc = run_app("echoscu", UNRESOLVABLE_HOST, "104")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"E: Cannot resolve the peer's address '{UNRESOLVABLE_HOST}': "), line
+    proc = run_app("echoscu", "-q", UNRESOLVABLE_HOST, "104")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+
+
 def test_echoscu_log_level_critical_hides_errors() -> None:
     proc = run_app("echoscu", "-ll", "critical", "127.0.0.1", str(free_port()))
     assert (proc.returncode, proc.stderr) == (1, "")
@@ -466,8 +387,11 @@ def test_echoscu_repeat(pnd_scp: PndScp) -> None:
 
 def test_echoscu_abort(pnd_scp: PndScp) -> None:
     port = pnd_scp.start()
-    proc = run_app("echoscu", "--abort", "127.0.0.1", str(port))
+    proc = run_app("echoscu", "-v", "--abort", "127.0.0.1", str(port))
     assert proc.returncode == 0
+    # The answer came: a peer that never answers also ends in an abort (at the DIMSE timeout).
+    assert "I: Received Echo Response (Status: 0x0000 - Success)" in proc.stderr, proc.stderr
+    assert "DIMSE timeout" not in proc.stderr
     pnd_scp.rec.wait_for("C-ECHO", "ABORTED")
 
 
@@ -548,7 +472,6 @@ def test_echoscu_dimse_timeout(pnd_scp: PndScp) -> None:
 # echoscu -> DCMTK storescp, pynetdicom's echoscp, our echoscp
 
 
-@needs_dcmtk
 def test_echoscu_to_dcmtk_storescp(servers: Callable[..., Server]) -> None:
     scp = servers("storescp", "-d")
     proc = run_app(
@@ -572,7 +495,6 @@ def test_echoscu_to_dcmtk_storescp(servers: Callable[..., Server]) -> None:
     assert "Called Application Name:     STORESCP" in log
 
 
-@needs_dcmtk
 @pytest.mark.parametrize("args", [["-xe"], ["-xb"], ["-xi"], ["--abort"], ["-pdu", "4096"]])
 def test_echoscu_flags_to_dcmtk_storescp(servers: Callable[..., Server], args: list[str]) -> None:
     scp = servers("storescp", "-v")
@@ -736,16 +658,11 @@ def _has_ipv6_loopback() -> bool:
 
 
 @pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")
-def test_echoscp_bind_ipv6(tmp_path: Path) -> None:
-    port = free_port("::1")
-    server = Server(app_cmd("echoscp", "-ba", "::1", str(port)), port, tmp_path / "scp6.log")
-    try:
-        wait_listening(port, server.proc, host="::1")
-        proc = run_app("echoscu", "-v", "::1", str(port))
-        assert proc.returncode == 0, proc.stderr
-        assert "Received Echo Response (Status: 0x0000" in proc.stderr
-    finally:
-        server.kill()
+def test_echoscp_bind_ipv6(subprocess_servers: Callable[..., Server]) -> None:
+    scp = subprocess_servers(app_cmd("echoscp", "-ba", "::1", PORT), name="scp6", host="::1")
+    proc = run_app("echoscu", "-v", "::1", str(scp.port))
+    assert proc.returncode == 0, proc.stderr
+    assert "Received Echo Response (Status: 0x0000" in proc.stderr
 
 
 def test_echoscp_port_in_use() -> None:
@@ -767,20 +684,19 @@ def test_echoscp_sigint_exits_cleanly(servers: Callable[..., Server], pnd_scu: A
     assert "Traceback" not in scp.output()
 
 
-@needs_dcmtk
 @pytest.mark.parametrize("args", [[], ["-xi"], ["-xe"], ["--max-pdu", "4096"]])
 def test_dcmtk_echoscu_to_echoscp(servers: Callable[..., Server], args: list[str]) -> None:
     scp = servers("ours", "-v", *args)
-    dcmtk = subprocess.run(
-        ["echoscu", "-v", "--repeat", "3", "-aec", "ECHOSCP", "127.0.0.1", str(scp.port)],
+    theirs = subprocess.run(
+        [dcmtk("echoscu"), "-v", "--repeat", "3", "-aec", "ECHOSCP", "127.0.0.1", str(scp.port)],
         capture_output=True,
         text=True,
         timeout=APP_TIMEOUT,
-        env=DCMTK_ENV,
+        env=dcmtk_env(),
         check=False,
     )
-    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
-    assert (dcmtk.stdout + dcmtk.stderr).count("Received Echo Response (Success)") == 3
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert (theirs.stdout + theirs.stderr).count("Received Echo Response (Success)") == 3
     scp.stop()
     out = scp.output()
     assert out.count("Received Echo Request") == 3
@@ -789,23 +705,7 @@ def test_dcmtk_echoscu_to_echoscp(servers: Callable[..., Server], args: list[str
 
 def test_pynetdicom_echoscu_to_echoscp(servers: Callable[..., Server]) -> None:
     scp = servers("ours", "-v")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pynetdicom",
-            "echoscu",
-            "-v",
-            "--repeat",
-            "2",
-            "127.0.0.1",
-            str(scp.port),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=APP_TIMEOUT,
-        check=False,
-    )
+    proc = run(pynetdicom_app("echoscu", "-v", "--repeat", "2", "127.0.0.1", str(scp.port)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Received Echo Response (Status: 0x0000 - Success)") == 2
     scp.stop()

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,9 +31,20 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_file_meta_info
 from pydicom.uid import UID
 
-APP_TIMEOUT = 90.0  # generous: the machine is shared
-LISTEN_DEADLINE = 20.0
-LOCALHOST = "127.0.0.1"
+from helpers import (
+    APP_TIMEOUT,
+    LOCALHOST,
+    PORT,
+    UNRESOLVABLE_HOST,
+    Server,
+    app_cmd,
+    dcmtk,
+    dcmtk_env,
+    free_port,
+    pynetdicom_app,
+    run,
+    run_app,
+)
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -65,61 +75,12 @@ RT_IMAGE = "RTImageStorage.dcm"
 # DCMTK's storescu drops Data Set Trailing Padding (pynetdicom's CT image has some).
 TRAILING_PADDING = 0xFFFCFFFC
 
-needs_dcmtk = pytest.mark.skipif(
-    shutil.which("storescu") is None or shutil.which("storescp") is None,
-    reason="DCMTK (storescu, storescp) is not installed",
-)
-
 # pynetdicom's RT image has a UID with a leading zero: pydicom warns when pynetdicom (in this
 # process) decodes the command set that carries it, and warnings are errors here.
 lenient_uids = pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
 
-# DCMTK writes each PDU in two calls; without TCP_NODELAY every message waits ~40 ms.
-DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
-
-
 # ---------------------------------------------------------------------------------------------
 # Helpers: processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOCALHOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_listening(port: int, proc: subprocess.Popen[Any]) -> None:
-    """Poll the kernel's socket table until something listens on `port` (no probe connection,
-    so nothing shows up in the server's log)."""
-    wanted = f":{port:04X}"
-    deadline = time.monotonic() + LISTEN_DEADLINE
-    while True:
-        for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-            if table.exists():
-                for line in table.read_text().splitlines()[1:]:
-                    fields = line.split()
-                    if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
-                        return
-        if proc.poll() is not None:
-            pytest.fail(f"{proc.args!r} exited with {proc.returncode} before listening")
-        if time.monotonic() > deadline:
-            pytest.fail(f"nothing listening on port {port} after {LISTEN_DEADLINE} s")
-        time.sleep(0.01)  # the pause between two looks of a poll
-
-
-def app_cmd(app: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "fastdimse", app, *args]
-
-
-def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cmd, capture_output=True, text=True, timeout=APP_TIMEOUT, check=False, env=env
-    )
-
-
-def run_app(app: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return run(app_cmd(app, *args))
 
 
 def storescu(port: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -127,61 +88,23 @@ def storescu(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     return run_app("storescu", LOCALHOST, str(port), *args)
 
 
-class Server:
-    """A server subprocess whose output goes to a file (no pipe to fill up)."""
-
-    def __init__(self, cmd: list[str], port: int, log: Path, cwd: Path, env: Any = None) -> None:
-        self.port = port
-        self.log = log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(
-            cmd, stdout=self._out, stderr=subprocess.STDOUT, cwd=cwd, env=env
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(APP_TIMEOUT)
-        finally:
-            self._out.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(APP_TIMEOUT)
-        self._out.close()
-
-
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+def servers(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callable[..., Server]:
     """start(kind, *args, cwd=None): our storescp, pynetdicom's or DCMTK's on a free port."""
-    started: list[Server] = []
 
     def start(kind: str, *args: str, cwd: Path | None = None) -> Server:
-        port = free_port()
-        log = tmp_path / f"{kind}-{len(started)}.log"
         env = None
         if kind == "ours":
-            cmd = app_cmd("storescp", "-ba", LOCALHOST, *args, str(port))
+            argv = app_cmd("storescp", "-ba", LOCALHOST, *args, PORT)
         elif kind == "pynetdicom":
-            cmd = [sys.executable, "-m", "pynetdicom", "storescp", "-ba", LOCALHOST]
-            cmd += [*args, str(port)]
+            argv = pynetdicom_app("storescp", "-ba", LOCALHOST, *args, PORT)
         elif kind == "dcmtk":
-            cmd, env = ["storescp", *args, str(port)], DCMTK_ENV
+            argv, env = [dcmtk("storescp"), *args, PORT], dcmtk_env()
         else:
             raise ValueError(kind)
-        server = Server(cmd, port, log, cwd or tmp_path, env)
-        started.append(server)
-        wait_listening(port, server.proc)
-        return server
+        return subprocess_servers(argv, name=kind, cwd=cwd or tmp_path, env=env)
 
-    yield start
-    for server in started:
-        server.kill()
+    return start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,8 +475,24 @@ def test_bad_arguments_exit_2(app: str, args: list[str]) -> None:
 
 
 def test_storescu_no_such_path() -> None:
-    # As pynetdicom's: nothing to send is not an error.
-    proc = run_app("storescu", "-d", LOCALHOST, str(free_port()), "no-such-file.dcm")
+    # Not as pynetdicom's, which exits with 0: when no path given exists, it says so and fails.
+    proc = run_app(
+        "storescu", "-d", LOCALHOST, str(free_port()), "no-such-file.dcm", "no-such-folder"
+    )
+    assert proc.returncode == 1
+    assert "E: Cannot access path: no-such-file.dcm" in proc.stderr
+    assert "E: Cannot access path: no-such-folder" in proc.stderr
+    assert proc.stderr.splitlines()[-1] == "E: No file to send: none of the paths given exists"
+    assert "Requesting Association" not in proc.stderr
+    proc = run_app("storescu", "-q", LOCALHOST, str(free_port()), "no-such-file.dcm")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+
+
+def test_storescu_missing_path_beside_a_folder_without_dicom_files(tmp_path: Path) -> None:
+    # As pynetdicom's: a path that exists but holds no DICOM file is nothing to send, not an
+    # error; the missing one is reported.
+    (tmp_path / "notes.txt").write_text("not DICOM\n")
+    proc = run_app("storescu", "-v", LOCALHOST, str(free_port()), "no-such-file.dcm", str(tmp_path))
     assert proc.returncode == 0
     assert "E: Cannot access path: no-such-file.dcm" in proc.stderr
     assert "W: No suitable DICOM files found" in proc.stderr
@@ -571,6 +510,17 @@ def test_storescu_no_peer(study: list[Path]) -> None:
     assert "Association request failed: unable to connect to remote" in proc.stderr
     assert "TCP Initialisation Error" in proc.stderr
     proc = storescu(free_port(), "-q", str(study[0]))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
+
+
+def test_storescu_unresolvable_host(study: list[Path]) -> None:
+    """One error line in the apps' format, no traceback, status 1."""
+    proc = run_app("storescu", UNRESOLVABLE_HOST, "104", str(study[0]))
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"E: Cannot resolve the peer's address '{UNRESOLVABLE_HOST}': "), line
+    proc = run_app("storescu", "-q", UNRESOLVABLE_HOST, "104", str(study[0]))
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")
 
 
@@ -1227,7 +1177,6 @@ def test_storescp_concurrent_associations_with_fsync(
         assert_same_instance(path, stored[instance_uid(path)], raw=True)
 
 
-@needs_dcmtk
 def test_storescu_to_dcmtk_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
@@ -1245,7 +1194,6 @@ def test_storescu_to_dcmtk_storescp(
         assert_same_instance(path, stored[instance_uid(path)], raw=True, padded=True)
 
 
-@needs_dcmtk
 def test_storescu_odd_length_deflated_to_dcmtk_storescp(
     servers: Callable[..., Server], mixed: Path, tmp_path: Path
 ) -> None:
@@ -1275,7 +1223,6 @@ def test_storescu_to_pynetdicom_storescp(
         assert_same_instance(path, out / f"CT.{instance_uid(path)}")
 
 
-@needs_dcmtk
 def test_dcmtk_storescu_to_storescp(
     servers: Callable[..., Server], mixed: Path, study: list[Path], tmp_path: Path
 ) -> None:
@@ -1285,12 +1232,12 @@ def test_dcmtk_storescu_to_storescp(
     out = tmp_path / "out"
     scp = servers("ours", "-v", "-od", str(out))
     paths = sorted(mixed.iterdir()) + study[:4]
-    dcmtk = run(
-        ["storescu", "-v", "-aec", "STORESCP", LOCALHOST, str(scp.port), *map(str, paths)],
-        env=DCMTK_ENV,
+    theirs = run(
+        [dcmtk("storescu"), "-v", "-aec", "STORESCP", LOCALHOST, str(scp.port), *map(str, paths)],
+        env=dcmtk_env(),
     )
-    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
-    assert (dcmtk.stdout + dcmtk.stderr).count("Received Store Response (Success)") == len(paths)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert (theirs.stdout + theirs.stderr).count("Received Store Response (Success)") == len(paths)
     stored = by_instance(out)
     for path in paths:
         # DCMTK names the data set's instance in its requests.
@@ -1305,16 +1252,13 @@ def dcmtk_compressed(study: list[Path], tmp_path: Path) -> dict[str, Path]:
     """Compressed copies of study slices made by DCMTK: JPEG lossless and RLE."""
     made: dict[str, Path] = {}
     for tool, name in (("dcmcjpeg", "jpeg.dcm"), ("dcmcrle", "rle.dcm")):
-        if shutil.which(tool) is None:
-            pytest.skip(f"DCMTK's {tool} is not installed")
         target = tmp_path / name
-        done = run([tool, str(study[len(made)]), str(target)], env=DCMTK_ENV)
+        done = run([dcmtk(tool), str(study[len(made)]), str(target)], env=dcmtk_env())
         assert done.returncode == 0, done.stdout + done.stderr
         made[name] = target
     return made
 
 
-@needs_dcmtk
 @pytest.mark.parametrize(("flag", "name"), [("-xs", "jpeg.dcm"), ("-xr", "rle.dcm")])
 def test_dcmtk_storescu_compressed_to_storescp(
     servers: Callable[..., Server],
@@ -1328,12 +1272,12 @@ def test_dcmtk_storescu_compressed_to_storescp(
     path = dcmtk_compressed[name]
     out = tmp_path / "out"
     scp = servers("ours", "-od", str(out))
-    dcmtk = run(
-        ["storescu", "-v", flag, "-aec", "STORESCP", LOCALHOST, str(scp.port), str(path)],
-        env=DCMTK_ENV,
+    theirs = run(
+        [dcmtk("storescu"), "-v", flag, "-aec", "STORESCP", LOCALHOST, str(scp.port), str(path)],
+        env=dcmtk_env(),
     )
-    assert dcmtk.returncode == 0, dcmtk.stdout + dcmtk.stderr
-    assert "Received Store Response (Success)" in dcmtk.stdout + dcmtk.stderr
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert "Received Store Response (Success)" in theirs.stdout + theirs.stderr
     stored = by_instance(out)[dataset_uid(path)]
     assert meta_syntax(stored) == meta_syntax(path)
     assert_same_instance(path, stored, raw=True)
@@ -1344,7 +1288,7 @@ def test_pynetdicom_storescu_to_storescp(
 ) -> None:
     out = tmp_path / "out"
     scp = servers("ours", "-od", str(out))
-    pynetdicom_storescu = [sys.executable, "-m", "pynetdicom", "storescu"]
+    pynetdicom_storescu = pynetdicom_app("storescu")
     proc = run([*pynetdicom_storescu, "-v", "-cx", LOCALHOST, str(scp.port), str(mixed)])
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Received Store Response (Status: 0x0000 - Success)") == len(MIXED)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from fastdimse.pdu_primitives import (
     UserIdentityNegotiation,
 )
 from fastdimse.presentation import build_context
+from helpers import wait_until
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -28,16 +28,6 @@ IMPLICIT = "1.2.840.10008.1.2"
 EXPLICIT = "1.2.840.10008.1.2.1"
 BIG_ENDIAN = "1.2.840.10008.1.2.2"
 DEADLINE = 10.0
-
-
-def wait_until(predicate: Any, timeout: float = DEADLINE) -> bool:
-    """Poll ``predicate`` until true (tests only: a generous deadline, no fixed sleep)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return bool(predicate())
 
 
 def established(ae: AE) -> bool:
@@ -216,12 +206,14 @@ class TestNegotiation:
             role.scu_role = False
             role.scp_role = True
             assoc = scu.associate("127.0.0.1", port, ext_neg=[role])
-            # The acceptor does not allow the role reversal: we stay SCU only,
-            # and a context usable in no role is of no use.
-            if assoc.is_established:
-                cx = assoc.accepted_contexts[0]
-                assert cx.as_scp is False
-                assoc.release()
+            # The acceptor does not allow the role reversal: the association is
+            # established (as with pynetdicom 3.0.4) and we stay SCU only.
+            assert assoc.is_established
+            [cx] = assoc.accepted_contexts
+            assert cx.as_scu is True
+            assert cx.as_scp is False
+            assoc.release()
+            assert assoc.is_released
         finally:
             ae.shutdown()
 

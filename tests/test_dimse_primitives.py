@@ -16,10 +16,11 @@ from pydicom.uid import UID
 
 from fastdimse import _config, _core
 from fastdimse import dimse_primitives as dp
+from helpers import require_module
 
-pd_prims = pytest.importorskip("pynetdicom.dimse_primitives")
-pd_msgs = pytest.importorskip("pynetdicom.dimse_messages")
-pd_dsutils = pytest.importorskip("pynetdicom.dsutils")
+pd_prims = require_module("pynetdicom.dimse_primitives")
+pd_msgs = require_module("pynetdicom.dimse_messages")
+pd_dsutils = require_module("pynetdicom.dsutils")
 
 DATA = b"\x10\x00\x10\x00\x04\x00\x00\x00AB^C"
 

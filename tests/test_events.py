@@ -12,8 +12,9 @@ from pydicom.dataset import Dataset
 
 from fastdimse import events as evt
 from fastdimse.dimse_primitives import C_FIND, C_STORE, N_GET
+from helpers import require_module
 
-pd_events = pytest.importorskip("pynetdicom.events")
+pd_events = require_module("pynetdicom.events")
 
 Ctx = namedtuple("Ctx", "context_id abstract_syntax transfer_syntax")
 IMPLICIT = Ctx(1, "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2")

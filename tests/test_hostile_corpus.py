@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ def _manifest() -> list[dict[str, str]]:
 
 
 ENTRIES = _manifest()
+ANSWER = re.compile(r"nothing|AC|RJ(\(\d,\d,\d+\))?|A-ABORT(\(\d,\d\))?|RELEASE-RP|P-DATA")
 BUFFERS: dict[str, Callable[[bytes], Any]] = {
     "bytes": bytes,
     "bytearray": bytearray,
@@ -122,3 +124,10 @@ def test_manifest_is_well_formed() -> None:
         assert entry["expect"] in kinds, entry
         assert int(entry["local_max_pdu"]) >= 0, entry
         assert entry["description"], entry
+        for state in ("sta2", "sta6"):
+            # The answer on the wire (test_hostile_peers.py): "-" for command sets, else
+            # alternatives of "AC", "RJ(r,s,r)", "A-ABORT(s,r)", "RELEASE-RP", "P-DATA"...
+            if entry["entry"] == "command":
+                assert entry[state] == "-", entry
+            else:
+                assert all(ANSWER.fullmatch(one) for one in entry[state].split("|")), entry

@@ -10,9 +10,7 @@ a few MB.
 from __future__ import annotations
 
 import hashlib
-import resource
 import struct
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,16 +19,10 @@ import pytest
 
 from fastdimse import _core
 from fastdimse.errors import DecodeError, LimitExceededError, TruncatedError
+from helpers import MB, peak_rss, run_in_fresh_interpreter
 
-MB = 1024 * 1024
 RSS_BUDGET = 50 * MB
 REPEATS = 2000
-
-
-def peak_rss() -> int:
-    """Peak resident set size in bytes (ru_maxrss is in KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 # --- a small encoder (PS3.8 9.3.1, 9.3.5; PS3.7 Annex E) -------------------------------------
@@ -80,7 +72,7 @@ def p_data(context_id: int, control: int, data: bytes) -> bytes:
 
 
 def test_length_claims_are_not_allocated() -> None:
-    run_in_fresh_interpreter("length_claims")
+    run_in_fresh_interpreter(__file__, "length_claims")
 
 
 def length_claims() -> None:
@@ -180,7 +172,7 @@ def file_digest(f: tempfile._TemporaryFileWrapper[bytes]) -> str:
 
 @pytest.mark.parametrize("local_max_pdu", [0, 16382])
 def test_64_mb_data_set_streams_to_a_file(local_max_pdu: int) -> None:
-    run_in_fresh_interpreter("data_set_to_file", str(local_max_pdu))
+    run_in_fresh_interpreter(__file__, "data_set_to_file", str(local_max_pdu))
 
 
 def data_set_to_file(local_max_pdu: int) -> None:
@@ -211,18 +203,6 @@ def data_set_to_file(local_max_pdu: int) -> None:
 # --- running a scenario on its own -------------------------------------------------------------
 
 SCENARIOS = {"length_claims": length_claims, "data_set_to_file": data_set_to_file}
-
-
-def run_in_fresh_interpreter(scenario: str, *args: str) -> None:
-    """Runs a scenario in a new Python process; its assertion message becomes ours."""
-    result = subprocess.run(
-        [sys.executable, __file__, scenario, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pytest
 
 from fastdimse import sop_class
 from fastdimse.sop_class import SOPClass, register_uid, uid_to_service_class, uid_to_sop_class
+from helpers import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,7 @@ def cleanup() -> Iterator[None]:
 
 
 def test_same_names_and_uids_as_pynetdicom() -> None:
-    pyn = pytest.importorskip("pynetdicom.sop_class")
+    pyn = require_module("pynetdicom.sop_class")
     for group, _ in sop_class._GROUP_SERVICE:
         name = next(n for n, v in vars(sop_class).items() if v is group and n.startswith("_"))
         assert getattr(pyn, name) == group, name
@@ -83,7 +84,7 @@ def test_same_names_and_uids_as_pynetdicom() -> None:
 
 
 def test_generated_table_is_current(tmp_path: Path) -> None:
-    pytest.importorskip("pynetdicom")
+    require_module("pynetdicom")
     out = tmp_path / "table.py"
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_sop_classes.py"), str(out)], check=True

@@ -6,8 +6,9 @@ import pytest
 from pydicom.dataset import Dataset
 
 from fastdimse import status
+from helpers import require_module
 
-pd_status = pytest.importorskip("pynetdicom.status")
+pd_status = require_module("pynetdicom.status")
 
 
 @pytest.mark.parametrize("name", [n for n in pd_status.__all__ if n.endswith("_STATUS")])

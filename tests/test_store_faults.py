@@ -17,7 +17,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,24 +29,14 @@ from pydicom.uid import generate_uid
 from fastdimse import AE, _core, evt
 from fastdimse._part10 import read_file_meta
 from fastdimse.storage import FileStore
+from helpers import DEADLINE, dcmtk_env, find_dcmtk, wait_until
 from hostile_peer import Peer, associate_rq
 from test_storage import full_disk, read_only
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 IMPLICIT = "1.2.840.10008.1.2"
 EXPLICIT = "1.2.840.10008.1.2.1"
-DEADLINE = 15.0
 MAX_PDU = 16382
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE) -> bool:
-    """Poll `predicate` until true or `timeout` passes."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return bool(predicate())
 
 
 def listing(directory: Path) -> list[str]:
@@ -118,12 +107,12 @@ def serve() -> Iterator[Serve]:
 
 
 def storescu(port: int, *files: Path) -> subprocess.CompletedProcess[str]:
-    tool = shutil.which("storescu")
+    tool = find_dcmtk("storescu")
     if tool is None:
         pytest.fail("DCMTK's storescu is not installed")
     return subprocess.run(
         [tool, "-aet", "STORESCU", "-aec", "STORESCP", "127.0.0.1", str(port), *map(str, files)],
-        env={**os.environ, "TCP_NODELAY": "1"},
+        env=dcmtk_env(),
         capture_output=True,
         text=True,
         timeout=60,

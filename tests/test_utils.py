@@ -12,9 +12,10 @@ import pytest
 from pydicom.uid import UID
 
 from fastdimse import _config, utils
+from helpers import require_module
 
-pd_config = pytest.importorskip("pynetdicom._config")
-pd_validators = pytest.importorskip("pynetdicom._validators")
+pd_config = require_module("pynetdicom._config")
+pd_validators = require_module("pynetdicom._validators")
 
 OPTIONS = [
     "LOG_HANDLER_LEVEL",

@@ -5,12 +5,19 @@ Deterministic and stdlib only: PDUs (PS3.8 9.3, Annex D; PS3.7 Annex D) and comm
 (PS3.7 Annex E, Implicit VR Little Endian) are built here by hand with `struct`, never with
 fastdimse or pynetdicom, so the corpus does not share a bug with the code it tests.
 
-Entries (MANIFEST.tsv columns: name, entry, local_max_pdu, expect, description):
+Entries (MANIFEST.tsv columns: name, entry, local_max_pdu, expect, sta2, sta6, description):
 - `pdu`: one whole PDU for `decode_pdu`;
 - `stream`: a byte stream for a `Receiver` with the given local maximum PDU (0: no limit),
   fed and then `finish()`ed;
 - `command`: a command set for `decode_command_set`.
 `expect` is `ok` or the `ErrorKind::name()` of the first error.
+`sta2` and `sta6` (for `pdu` and `stream` entries; `-` for commands) are what an acceptor with
+a local maximum PDU of 16382 sends back when a peer sends the entry as the first bytes of a
+connection (Sta2), or right after a valid association (Sta6), and then ends its stream: from
+PS3.8's state table (9.2) and reasons (9.3.4, 9.3.8), see `sta2_answer` and `sta6_answer`.
+The first PDU of the answer, as `AC`, `RJ(result,source,reason)`, `A-ABORT(source,reason)`,
+`RELEASE-RP`, `P-DATA` or `nothing`; alternatives are joined by `|`, and a name without
+parentheses stands for any PDU of that type.
 
 Hand-written entries carry the expectation read from the standard. The systematic ones
 (every prefix, every length field set to 0, 1, one less, one more and the maximum) get theirs
@@ -343,9 +350,12 @@ def raw(parts: list[Part]) -> bytes:
 
 
 class ModelError(Exception):
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, reject_reason: int = 0) -> None:
         super().__init__(kind)
         self.kind = kind
+        # Not 0: the error makes an A-ASSOCIATE-RQ one to reject with this reason (PS3.8
+        # Table 9-21, source service-user), not an invalid PDU.
+        self.reject_reason = reject_reason
 
 
 class Reader:
@@ -388,6 +398,21 @@ def check_ae(raw_title: bytes) -> None:
         raise ModelError("LimitExceeded")
     if not all(0x20 <= c < 0x7F and c != 0x5C for c in t):
         raise ModelError("InvalidText")
+
+
+# PS3.8 Table 9-21: A-ASSOCIATE-RJ reasons from the service user.
+CALLING_AE_TITLE_NOT_RECOGNIZED = 3
+CALLED_AE_TITLE_NOT_RECOGNIZED = 7
+
+
+def check_rq_ae(raw_title: bytes, reject_reason: int) -> None:
+    """An A-ASSOCIATE-RQ's AE title: the PDU is well formed whatever the 16 bytes hold, and an
+    AE title outside the repertoire is one the acceptor cannot recognise (PS3.8 9.3.2, 9.3.4):
+    a reason to reject the association, not to abort it."""
+    try:
+        check_ae(raw_title)
+    except ModelError as err:
+        raise ModelError(err.kind, reject_reason) from None
 
 
 def check_uid(raw_uid: bytes) -> None:
@@ -450,8 +475,8 @@ def model_associate(pdu_type: int, r: Reader) -> None:
     r.take(4)
     called, calling = r.take(16), r.take(16)
     if pdu_type == 1:
-        check_ae(called)
-        check_ae(calling)
+        check_rq_ae(called, CALLED_AE_TITLE_NOT_RECOGNIZED)
+        check_rq_ae(calling, CALLING_AE_TITLE_NOT_RECOGNIZED)
     r.take(32)
     seen: set[int] = set()
     ids: set[int] = set()
@@ -744,6 +769,7 @@ class Reassembly:
     context_id: int | None = None
     command: bytearray = field(default_factory=bytearray)
     command_done: bool = False
+    completed: int = 0  # whole messages (command and, if announced, data set) so far
 
     def header(self, ctx_id: int, control: int) -> None:
         is_command = bool(control & 1)
@@ -763,8 +789,10 @@ class Reassembly:
                 model_command_set(bytes(self.command))
                 self.command_done = True
                 if not command_has_data_set(bytes(self.command)):
+                    self.completed += 1
                     self.reset()
         elif control & 2:
+            self.completed += 1
             self.reset()
 
     def reset(self) -> None:
@@ -840,6 +868,114 @@ def stream_pdvs(data: bytes, pos: int, end: int, message: Reassembly) -> int:
         message.fragment(control, data[pos + 6 : fragment_end])
         pos = fragment_end
     return end
+
+
+# ---------------------------------------------------------------------------------------------
+# What an acceptor answers on the wire (PS3.8 9.2, the state table), when a peer sends an entry
+# as the first bytes of a connection (Sta2) or right after a valid association (Sta6), then ends
+# its stream. The answer depends on the first thing the acceptor hears: a whole PDU, a whole
+# DIMSE message, an error (the model's, above, in wire order), or nothing complete.
+# ---------------------------------------------------------------------------------------------
+
+# The acceptor's local maximum PDU, whatever the entry's own: the tests' server uses 16382.
+SERVER_LOCAL_MAX = DEFAULT_LOCAL_MAX
+
+# PS3.8 Table 9-26, the A-ABORT reasons of the service provider: unrecognized-PDU (1) for a PDU
+# type the standard does not define, unrecognized-PDU-parameter (4) for an item type not allowed
+# where it stands, unexpected-PDU-parameter (5) for an item or PDV that may not come (again) at
+# that point; every other broken field, length or value is an invalid-PDU-parameter value (6).
+ABORT_REASONS = {
+    "UnknownPduType": 1,
+    "UnknownItemType": 4,
+    "Duplicate": 5,
+    "MessageSequence": 5,
+}
+INVALID_PDU_PARAMETER_VALUE = 6
+UNEXPECTED_PDU = "A-ABORT(2,2)"  # AA-8 for a valid PDU the state does not expect
+AA1 = "A-ABORT(0,0)"  # AA-1: A-ABORT with service-user source, reason 0 (PS3.8 9.3.8)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The first thing an acceptor makes of a stream."""
+
+    what: str  # "pdu", "message", "error" or "incomplete"
+    pdu_type: int = 0
+    kind: str = ""  # for an error: its kind
+    reject_reason: int = 0  # for an error: see ModelError
+
+
+def first_heard(data: bytes, local_max: int, pdata_at_header: bool) -> Heard:
+    """What an acceptor hears first in ``data``. ``pdata_at_header``: a P-DATA-TF counts once
+    its header is in (outside Sta6 it is answered whatever its body); else P-DATA-TFs are read
+    PDV by PDV until a DIMSE message is whole."""
+    pos = 0
+    message = Reassembly()
+    try:
+        while len(data) - pos >= 6:
+            pdu_type = data[pos]
+            length = struct.unpack_from(">I", data, pos + 2)[0]
+            check_header(pdu_type, length, local_max)
+            body = pos + 6
+            if pdu_type == 4:
+                if pdata_at_header:
+                    return Heard("pdu", 4)
+                pos = stream_pdvs(data, body, body + length, message)
+                if message.completed:
+                    return Heard("message")
+                continue
+            if len(data) - body < length:
+                break
+            model_pdu_body(pdu_type, data[body : body + length])
+            return Heard("pdu", pdu_type)
+    except ModelError as err:
+        if message.completed:
+            return Heard("message")  # a whole message came before the error
+        if err.kind == "Truncated":
+            return Heard("incomplete")
+        return Heard("error", kind=err.kind, reject_reason=err.reject_reason)
+    return Heard("incomplete")
+
+
+def sta2_answer(data: bytes) -> str:
+    """The answer to ``data`` as the first bytes of a connection (Sta2, ARTIM running)."""
+    heard = first_heard(data, SERVER_LOCAL_MAX, pdata_at_header=True)
+    if heard.what == "incomplete":
+        return "nothing"  # our end of stream: Evt17, AA-5 (just close)
+    if heard.what == "error":
+        if heard.reject_reason:
+            # A title that can never be recognised: rejected-permanent, service-user.
+            return f"RJ(1,1,{heard.reject_reason})"
+        return AA1  # Evt19, an invalid PDU: AA-1
+    if heard.pdu_type == 1:
+        return "AC|RJ"  # Evt6, AE-6: the acceptor's own decision
+    if heard.pdu_type == 7:
+        return "nothing"  # Evt16, AA-2: close
+    return AA1  # Evt3, Evt4, Evt10, Evt12, Evt13: AA-1
+
+
+def sta6_answer(data: bytes) -> str:
+    """The answer to ``data`` sent right after a valid association (Sta6)."""
+    heard = first_heard(data, SERVER_LOCAL_MAX, pdata_at_header=False)
+    if heard.what == "incomplete":
+        return "nothing"  # our end of stream: Evt17, AA-4 (no PDU)
+    if heard.what == "message":
+        # DT-2: the service user answers it (a response), or aborts (a context not accepted).
+        return "P-DATA|A-ABORT"
+    if heard.what == "error":
+        if heard.reject_reason:
+            return UNEXPECTED_PDU  # a well-formed A-ASSOCIATE-RQ all the same: Evt6, AA-8
+        if heard.kind == "UnknownCommandField":
+            # A whole message whose operation no service defines: not a PDU error. The DIMSE
+            # service user answers with the failure status Unrecognized Operation (0211H,
+            # PS3.7 Annex C) where it can form a response, or aborts; PS3.7 fixes neither.
+            return "P-DATA|A-ABORT"
+        return f"A-ABORT(2,{ABORT_REASONS.get(heard.kind, INVALID_PDU_PARAMETER_VALUE)})"
+    if heard.pdu_type == 5:
+        return "RELEASE-RP"  # Evt12, AR-2; the service user releases
+    if heard.pdu_type == 7:
+        return "nothing"  # Evt16, AA-3: close
+    return UNEXPECTED_PDU  # Evt3, Evt4, Evt6, Evt13: AA-8, unexpected PDU
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1844,10 +1980,16 @@ def all_entries() -> list[Entry]:
 
 
 def manifest(entries: list[Entry]) -> str:
-    lines = ["name\tentry\tlocal_max_pdu\texpect\tdescription"]
+    lines = ["name\tentry\tlocal_max_pdu\texpect\tsta2\tsta6\tdescription"]
     for e in entries:
         local_max = e.local_max_pdu if e.entry == "stream" else 0
-        lines.append(f"{e.name}\t{e.entry}\t{local_max}\t{e.expect}\t{e.description}")
+        # A command set alone is never sent on a connection.
+        sta2, sta6 = (
+            ("-", "-") if e.entry == "command" else (sta2_answer(e.data), sta6_answer(e.data))
+        )
+        lines.append(
+            f"{e.name}\t{e.entry}\t{local_max}\t{e.expect}\t{sta2}\t{sta6}\t{e.description}"
+        )
     return "\n".join(lines) + "\n"
 
 

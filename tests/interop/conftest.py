@@ -7,12 +7,9 @@ and every fixture cleans up (shutdown, kill) whatever the test's outcome.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from fastdimse import AE
+from helpers import (
+    DEADLINE,
+    LOCALHOST,
+    PORT,
+    Server,
+    dcmtk,
+    dcmtk_env,
+    missing_peer,
+    require_module,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from .orthanc import Orthanc
@@ -36,62 +44,6 @@ BIG_ENDIAN = "1.2.840.10008.1.2.2"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 # Some SOP class storescp does not accept (it accepts Verification and storage).
 MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
-
-# Generous: the machine is shared and CI runners are slow; nothing here sleeps for it.
-DEADLINE = 15.0
-LOCALHOST = "127.0.0.1"
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` passes (no fixed sleep)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return bool(predicate())
-
-
-def free_port() -> int:
-    """A TCP port the kernel just handed out and released (for peers that cannot bind 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOCALHOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def port_accepts(port: int) -> bool:
-    try:
-        socket.create_connection((LOCALHOST, port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def dcmtk_env() -> dict[str, str]:
-    # Debian's DCMTK writes each PDU in two calls; without TCP_NODELAY every
-    # message waits for a delayed ACK.
-    return {**os.environ, "TCP_NODELAY": "1"}
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"DCMTK's {name} is not installed")
-    return path
-
-
-def run_dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run a DCMTK tool to completion; stdout and stderr are merged in ``.stdout``."""
-    return subprocess.run(
-        [require_tool(tool), *args],
-        env=dcmtk_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def tune(ae: Any) -> Any:
@@ -155,7 +107,7 @@ def serve(our_aes: Callable[[str], AE]) -> Callable[..., Served]:
 @pytest.fixture
 def pn_aes() -> Iterator[Callable[[str], Any]]:
     """A factory of pynetdicom 3.0.4 AEs, each shut down at the end."""
-    pynetdicom = pytest.importorskip("pynetdicom")
+    pynetdicom = require_module("pynetdicom")
     made: list[Any] = []
 
     def make(title: str = "PYNETDICOM") -> Any:
@@ -190,40 +142,18 @@ def pn_serve(pn_aes: Callable[[str], Any]) -> Callable[..., Served]:
 
 
 @pytest.fixture
-def storescp(tmp_path: Path) -> Iterator[Callable[..., int]]:
+def storescp(tmp_path: Path, subprocess_servers: Callable[..., Server]) -> Callable[..., int]:
     """Start DCMTK's ``storescp`` in the foreground on a free port; returns the port.
 
-    storescp answers C-ECHO; it cannot bind port 0 and tell us, so we take a
-    port the kernel just freed and retry on the rare clash. Killed at the end.
+    storescp answers C-ECHO; it cannot bind port 0 and tell us, so it gets a port the
+    kernel just freed (another on the rare clash). Killed at the end.
     """
-    tool = require_tool("storescp")
-    procs: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str) -> int:
-        for _ in range(5):
-            port = free_port()
-            proc = subprocess.Popen(
-                [tool, "-od", str(tmp_path), *args, str(port)],
-                env=dcmtk_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            procs.append(proc)
-            if listening(proc, port):
-                return port
-        raise RuntimeError("storescp did not start listening")
+        argv = [dcmtk("storescp"), "-od", str(tmp_path), *args, PORT]
+        return subprocess_servers(argv, name="storescp", env=dcmtk_env()).port
 
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(DEADLINE)
-
-
-def listening(proc: subprocess.Popen[bytes], port: int) -> bool:
-    """Wait until ``proc`` listens on ``port`` (True) or exits, e.g. on a port clash (False)."""
-    wait_until(lambda: proc.poll() is not None or port_accepts(port))
-    return proc.poll() is None and port_accepts(port)
+    return start
 
 
 # -- TLS ------------------------------------------------------------------------
@@ -266,7 +196,7 @@ def _openssl(*args: str, cwd: Path) -> None:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """Certificates made at test time with the ``openssl`` CLI (EC keys: fast)."""
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl CLI is not installed")
+        missing_peer("the openssl CLI is not installed")
     where = tmp_path_factory.mktemp("certs")
     curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
     _openssl(

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from .conftest import DEADLINE, LOCALHOST, free_port, port_accepts, wait_until
+from helpers import DEADLINE, LOCALHOST, free_port, missing_peer, port_accepts, wait_until
 
 # The ports of the packaged service, which may be running: never ours.
 SERVICE_PORTS = frozenset({4242, 8042})
@@ -30,7 +28,7 @@ def orthanc_binary() -> str:
     """The Orthanc executable (Debian puts it in /usr/sbin, not always on a user's PATH)."""
     found = shutil.which("Orthanc") or shutil.which("Orthanc", path="/usr/sbin:/usr/bin")
     if found is None:
-        pytest.skip("Orthanc is not installed (scripts/setup.sh installs Debian's orthanc)")
+        missing_peer("Orthanc is not installed (scripts/setup.sh installs Debian's orthanc)")
     return found
 
 

@@ -24,7 +24,9 @@ from pydicom.filewriter import write_dataset
 from pydicom.tag import BaseTag
 from pydicom.uid import generate_uid
 
-from .conftest import DEFLATED, EXPLICIT, IMPLICIT, JPEG_BASELINE, run_dcmtk
+from helpers import run_dcmtk
+
+from .conftest import DEFLATED, EXPLICIT, IMPLICIT, JPEG_BASELINE
 
 # Process 14, selection value 1: the "default JPEG lossless" DCMTK proposes with -xs.
 JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"

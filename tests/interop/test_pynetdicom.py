@@ -9,9 +9,8 @@ side that uses them.
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -20,25 +19,13 @@ import pytest
 
 import fastdimse
 import fastdimse.pdu_primitives
+from helpers import DEADLINE, LOCALHOST, PORT, Server, pynetdicom_app, require_module, wait_until
 
-from .conftest import (
-    BIG_ENDIAN,
-    CT_STORAGE,
-    DEADLINE,
-    DEFLATED,
-    EXPLICIT,
-    IMPLICIT,
-    LOCALHOST,
-    VERIFICATION,
-    Served,
-    free_port,
-    listening,
-    wait_until,
-)
+from .conftest import BIG_ENDIAN, CT_STORAGE, DEFLATED, EXPLICIT, IMPLICIT, VERIFICATION, Served
 
-pynetdicom = pytest.importorskip("pynetdicom")
-pn_primitives = pytest.importorskip("pynetdicom.pdu_primitives")
-pn_presentation = pytest.importorskip("pynetdicom.presentation")
+pynetdicom = require_module("pynetdicom")
+pn_primitives = require_module("pynetdicom.pdu_primitives")
+pn_presentation = require_module("pynetdicom.presentation")
 
 
 @dataclass
@@ -498,7 +485,7 @@ def test_pynetdicom_echoscu_app_to_our_scp(serve: Callable[..., Served]) -> None
     seen = ServerSide()
     served = serve(evt_handlers=seen.handlers(OURS))
     result = subprocess.run(
-        [sys.executable, "-m", "pynetdicom", "echoscu", "-v", LOCALHOST, str(served.port)],
+        pynetdicom_app("echoscu", "-v", LOCALHOST, str(served.port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -513,27 +500,10 @@ def test_pynetdicom_echoscu_app_to_our_scp(serve: Callable[..., Served]) -> None
 
 
 @pytest.fixture
-def pynetdicom_echoscp() -> Iterator[int]:
+def pynetdicom_echoscp(subprocess_servers: Callable[..., Server]) -> int:
     """``python -m pynetdicom echoscp PORT`` on a free port; killed at the end."""
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        for _ in range(5):
-            port = free_port()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "pynetdicom", "echoscp", "-pdu", "0", str(port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            if listening(proc, port):
-                break
-        else:
-            raise RuntimeError("pynetdicom's echoscp did not start listening")
-        yield port
-    finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-        if proc is not None:
-            proc.wait(DEADLINE)
+    argv = pynetdicom_app("echoscp", "-pdu", "0", PORT)
+    return int(subprocess_servers(argv, name="pynetdicom-echoscp").port)
 
 
 def test_our_scu_to_pynetdicom_echoscp_app(

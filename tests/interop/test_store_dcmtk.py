@@ -13,10 +13,9 @@ them from a Dataset) must reach DCMTK NULL-padded.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,18 @@ from pydicom import dcmread
 
 from fastdimse import AE, AllStoragePresentationContexts, evt
 from fastdimse.storage import FileStore
-
-from .conftest import (
-    CT_STORAGE,
+from helpers import (
     DEADLINE,
-    DEFLATED,
     LOCALHOST,
-    Served,
-    free_port,
-    listening,
+    PORT,
+    Server,
+    app_cmd,
+    require_module,
     run_dcmtk,
     wait_until,
 )
+
+from .conftest import CT_STORAGE, DEFLATED, Served
 from .store_data import (
     BY_NAME,
     VARIANT_NAMES,
@@ -86,32 +85,18 @@ def only_file(directory: Path) -> Path:
 
 
 @pytest.fixture
-def storescp_app(tmp_path: Path) -> Iterator[Callable[..., tuple[int, Path]]]:
+def storescp_app(
+    tmp_path: Path, subprocess_servers: Callable[..., Server]
+) -> Callable[..., tuple[int, Path]]:
     """Start ``python -m fastdimse storescp PORT -od DIR``: (port, DIR); killed at the end."""
-    procs: list[subprocess.Popen[bytes]] = []
 
     def start(*options: str) -> tuple[int, Path]:
         out = tmp_path / "app-out"
         out.mkdir(exist_ok=True)
-        log = tmp_path / "storescp-app.log"
-        for _ in range(5):
-            port = free_port()
-            with log.open("ab") as sink:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "fastdimse", "storescp", str(port), "-od", str(out),
-                     *options],
-                    stdout=sink, stderr=subprocess.STDOUT, env=dict(os.environ),
-                )  # fmt: skip
-            procs.append(proc)
-            if listening(proc, port):
-                return port, out
-        raise RuntimeError(f"storescp app did not listen:\n{log.read_text(errors='replace')}")
+        argv = app_cmd("storescp", PORT, "-od", str(out), *options)
+        return subprocess_servers(argv, name="storescp-app").port, out
 
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(DEADLINE)
+    return start
 
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
@@ -324,7 +309,7 @@ def test_control_storescu_to_pynetdicom(
     tmp_path: Path,
 ) -> None:
     """storescu -> pynetdicom: the same check passes between two third-party peers."""
-    pynetdicom = pytest.importorskip("pynetdicom")
+    pynetdicom = require_module("pynetdicom")
     variant = BY_NAME[name]
     writer = EncodedWriter(tmp_path / "out")
     ae = support_storage(pn_aes("PNSCP"), pynetdicom.AllStoragePresentationContexts)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from fastdimse import AE
+from helpers import LOCALHOST, run_dcmtk
 
-from .conftest import CT_STORAGE, DEFLATED, LOCALHOST, run_dcmtk
+from .conftest import CT_STORAGE, DEFLATED
 from .orthanc import Orthanc
 from .store_data import (
     BY_NAME,

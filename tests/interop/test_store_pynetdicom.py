@@ -18,8 +18,9 @@ import pytest
 from pydicom import dcmread
 
 import fastdimse
+from helpers import LOCALHOST, require_module
 
-from .conftest import CT_STORAGE, LOCALHOST, Served
+from .conftest import CT_STORAGE, Served
 from .store_data import (
     BY_NAME,
     VARIANT_NAMES,
@@ -30,7 +31,7 @@ from .store_data import (
     transfer_syntax_of,
 )
 
-pynetdicom = pytest.importorskip("pynetdicom")
+pynetdicom = require_module("pynetdicom")
 
 LARGE_PDUS = (0, 16 * 1024, 1024 * 1024)
 

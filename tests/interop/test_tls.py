@@ -17,17 +17,11 @@ from typing import Any
 import pytest
 
 import fastdimse
+from helpers import DEADLINE, LOCALHOST, require_module, wait_until
 
-from .conftest import (
-    DEADLINE,
-    LOCALHOST,
-    VERIFICATION,
-    Certificates,
-    Served,
-    wait_until,
-)
+from .conftest import VERIFICATION, Certificates, Served
 
-pynetdicom = pytest.importorskip("pynetdicom")
+pynetdicom = require_module("pynetdicom")
 
 
 def tls_version(assoc: Any) -> str | None:

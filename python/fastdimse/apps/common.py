@@ -242,6 +242,24 @@ def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
     return app_logger
 
 
+def associate(ae: Any, ns: argparse.Namespace, logger: logging.Logger) -> Any:
+    """Request an association with the peer an SCU app was given; the established association.
+
+    ``ns`` carries the peer's address and port, the called AE title and our maximum PDU (the
+    options of add_scu_options). Exits with status 1 when no association is established: the
+    library has logged why (refused, rejected, aborted, timed out), except for an address that
+    does not resolve, which is logged here as one error line instead of a traceback.
+    """
+    try:
+        assoc = ae.associate(ns.addr, ns.port, ae_title=ns.called_aet, max_pdu=ns.max_pdu)
+    except socket.gaierror as exc:
+        logger.error(f"Cannot resolve the peer's address {ns.addr!r}: {exc.strerror or exc}")
+        sys.exit(1)
+    if not assoc.is_established:
+        sys.exit(1)
+    return assoc
+
+
 def listen_early(bind_address: str, port: int, logger: logging.Logger) -> socket.socket:
     """Bind and listen on (bind_address, port) now, before the library is imported.
 

@@ -3,14 +3,13 @@
     python -m fastdimse echoscu [options] addr port
 
 Exit status: 0 once an association was established (whatever the C-ECHO statuses), 1 when
-no association could be established (refused, rejected, aborted, timed out), 2 for bad
-arguments.
+no association could be established (refused, rejected, aborted, timed out, or the peer's
+address does not resolve), 2 for bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from fastdimse.apps.common import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
@@ -19,6 +18,7 @@ from fastdimse.apps.common import (
     IMPLICIT_VR_LITTLE_ENDIAN,
     add_general_options,
     add_scu_options,
+    associate,
     setup_logging,
 )
 
@@ -52,11 +52,7 @@ def main(args: list[str] | None = None) -> None:
     ae.dimse_timeout = ns.dimse_timeout
     ae.network_timeout = ns.network_timeout
 
-    assoc = ae.associate(ns.addr, ns.port, ae_title=ns.called_aet, max_pdu=ns.max_pdu)
-    if not assoc.is_established:
-        # The library has logged why (refused, rejected, aborted or timed out).
-        sys.exit(1)
-
+    assoc = associate(ae, ns, logger)
     for _ in range(ns.repeat):
         assoc.send_c_echo()
     if ns.abort:

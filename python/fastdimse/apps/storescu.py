@@ -20,8 +20,10 @@ With more than one file, progress is shown on stderr (a bar on a terminal, an IN
 elapsed time, rates and the failures grouped by status.
 
 Exit status, as pynetdicom's: 0 once an association was established (whatever the C-STORE
-statuses) and when no DICOM file was found; 1 when no association could be established or the
-files need more than 128 presentation contexts; 2 for bad arguments; 130 when interrupted.
+statuses) and when no DICOM file was found among the paths that exist; 1 when none of the
+paths exists, when no association could be established (the peer's address does not resolve,
+refused, rejected, aborted, timed out) or the files need more than 128 presentation contexts;
+2 for bad arguments; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from fastdimse.apps.common import (
     LIBRARY_LOGGER,
     add_general_options,
     add_scu_options,
+    associate,
     setup_logging,
 )
 
@@ -109,6 +112,10 @@ def main(args: list[str] | None = None) -> None:
             logger.error(f"{exc}: {path}")
             skipped += 1
     if not files:
+        if missing and not paths:
+            # Nothing was there to look at: a mistyped path, not an empty folder.
+            logger.error("No file to send: none of the paths given exists")
+            sys.exit(1)
         logger.warning("No suitable DICOM files found")
         sys.exit(0)
 
@@ -132,10 +139,7 @@ def main(args: list[str] | None = None) -> None:
         ae.add_requested_context(abstract_syntax, syntaxes)
 
     tally = Tally(total=len(files), skipped=skipped)
-    assoc = ae.associate(ns.addr, ns.port, ae_title=ns.called_aet, max_pdu=ns.max_pdu)
-    if not assoc.is_established:
-        # The library has logged why (refused, rejected, aborted or timed out).
-        sys.exit(1)
+    assoc = associate(ae, ns, logger)
 
     show = len(files) > 1 and ns.log_type != "q"
     progress = Progress(tally, logger, sys.stderr) if show else None

@@ -1,0 +1,328 @@
+"""What the test files share: waits, ports, subprocess servers, and the real peers.
+
+Imported as ``helpers`` (pytest puts tests/ on sys.path, as for ``hostile_peer``);
+tests/conftest.py builds its fixtures on these functions. Every wait polls with a
+deadline (no fixed sleep), and every server binds a port the kernel just handed out.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
+
+import pytest
+
+LOCALHOST = "127.0.0.1"
+# A host name that never resolves (RFC 6761 reserves .invalid).
+UNRESOLVABLE_HOST = "nosuchhost.invalid"
+# Generous: the machine is shared and CI runners are slow; nothing here sleeps for it.
+DEADLINE = 15.0
+LISTEN_DEADLINE = 20.0
+APP_TIMEOUT = 90.0
+# How often a poll looks again: the pause between two looks, not a synchronisation sleep.
+POLL_INTERVAL = 0.005
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` passes; its last value."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(POLL_INTERVAL)
+    return bool(predicate())
+
+
+def free_port(host: str = LOCALHOST) -> int:
+    """A TCP port the kernel just handed out and released (for servers that cannot bind 0)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def port_accepts(port: int, host: str = LOCALHOST) -> bool:
+    """A connection to ``host:port`` succeeds (the connection is closed at once)."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def is_listening(port: int, host: str = LOCALHOST) -> bool:
+    """Something listens on ``port``.
+
+    On Linux the kernel's socket tables are read, so that no probe connection shows up in
+    the server's log (and a server serving one peer at a time is not kept busy); elsewhere
+    a connection is attempted.
+    """
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return port_accepts(port, host)
+    wanted = f":{port:04X}"
+    for table in tables:
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            # fields[1] is the local "ADDR:PORT" in hex, fields[3] the state (0A: LISTEN).
+            if fields[1].endswith(wanted) and fields[3] == "0A":
+                return True
+    return False
+
+
+def listening(proc: subprocess.Popen[Any], port: int, host: str = LOCALHOST) -> bool:
+    """Wait until ``proc`` listens on ``port`` (True) or exits, e.g. on a port clash (False)."""
+    wait_until(lambda: proc.poll() is not None or is_listening(port, host), LISTEN_DEADLINE)
+    return proc.poll() is None and is_listening(port, host)
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes (ru_maxrss: KiB on Linux, bytes on
+    macOS). A high-water mark: compare it only within a fresh process (run_in_fresh_interpreter),
+    where no earlier test's peak can hide a scenario's growth."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def run_in_fresh_interpreter(script: str | Path, *args: str, timeout: float = 600) -> None:
+    """Run ``python script args`` in a new process: one measurement of memory each, in a process
+    that ran nothing else. The script's failure (its last stderr lines) fails the test."""
+    result = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+# -- subprocesses ---------------------------------------------------------------------------
+
+
+def run(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    timeout: float = APP_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` to completion; stdout and stderr apart."""
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
+
+
+def app_cmd(app: str, *args: str) -> list[str]:
+    """Our app as a command: ``python -m fastdimse <app> <args>``."""
+    return [sys.executable, "-m", "fastdimse", app, *args]
+
+
+def run_app(app: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run our app to completion."""
+    return run(app_cmd(app, *args))
+
+
+class Server:
+    """A server subprocess whose output goes to a file (no pipe to fill up)."""
+
+    def __init__(
+        self,
+        cmd: list[str],
+        port: int,
+        log: Path,
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.port = port
+        self.log = log
+        self._out = log.open("wb")
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._out, stderr=subprocess.STDOUT, cwd=cwd, env=env
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send ``sig`` and wait for the exit; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(APP_TIMEOUT)
+        finally:
+            self._out.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(APP_TIMEOUT)
+        self._out.close()
+
+
+# Stands for the port in a server's command line (see start_server).
+PORT = "{port}"
+
+
+def start_server(
+    argv: Sequence[str],
+    log: Path,
+    *,
+    host: str = LOCALHOST,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    attempts: int = 5,
+) -> Server:
+    """Start ``argv`` with ``PORT`` replaced by a free port, and wait until it listens.
+
+    The port is one the kernel just freed; on the rare clash (the server exits at once)
+    another is tried. Fails the test when the server never listens.
+    """
+    for _ in range(attempts):
+        port = free_port(host)
+        cmd = [str(port) if arg == PORT else arg for arg in argv]
+        server = Server(cmd, port, log, cwd=cwd, env=env)
+        if listening(server.proc, port, host):
+            return server
+        clash = server.proc.poll() is not None  # exited: perhaps the port was taken again
+        server.kill()
+        if not clash:
+            break
+    pytest.fail(f"{list(argv)!r} did not listen; its output:\n{log.read_text(errors='replace')}")
+
+
+# -- peers ---------------------------------------------------------------------------------
+
+# Set to 1, missing peers fail their tests instead of skipping them (CI does so by CI=true).
+REQUIRE_PEERS = "FASTDIMSE_REQUIRE_PEERS"
+
+
+def peers_required() -> bool:
+    """The real peers (DCMTK, Orthanc, pynetdicom, openssl) must be there: under CI (the
+    variable CI set, as CI runs ``CI=true bash .ci/run``; not "", "0" or "false") or with
+    FASTDIMSE_REQUIRE_PEERS=1. A green run must not hide interop tests that never ran."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false") or os.environ.get(REQUIRE_PEERS, "").strip() == "1"
+
+
+def missing_peer(reason: str) -> NoReturn:
+    """A peer the test needs is missing: fail where peers are required, else skip.
+
+    Works at module level too (a skipped module; a collection error where required).
+    """
+    if peers_required():
+        pytest.fail(f"{reason} (peers are required: CI or {REQUIRE_PEERS}=1 is set)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name: str) -> ModuleType:
+    """``import name`` (pynetdicom as a peer); missing, it is a missing peer."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        missing_peer(f"cannot import {name}: {error}")
+
+
+def pynetdicom_app(app: str, *args: str) -> list[str]:
+    """pynetdicom's app as a command, with the tests' own interpreter: never a console
+    script that PATH happens to find first."""
+    require_module("pynetdicom")
+    return [sys.executable, "-m", "pynetdicom", app, *args]
+
+
+# -- DCMTK ----------------------------------------------------------------------------------
+
+
+def dcmtk_env() -> dict[str, str]:
+    """The environment for DCMTK's tools: Debian's DCMTK writes each PDU in two calls, and
+    without TCP_NODELAY every message waits for a delayed ACK (about 40 ms)."""
+    return {**os.environ, "TCP_NODELAY": "1"}
+
+
+# Looked in after PATH: where Debian and a source build put DCMTK.
+DCMTK_FALLBACK_DIRS = ("/usr/bin", "/usr/local/bin")
+# The first line of every DCMTK tool's --version: "$dcmtk: echoscu v3.6.7 2022-04-22 $".
+_DCMTK_BANNER = re.compile(r"^\$dcmtk: (?P<tool>\S+) v\d", re.MULTILINE)
+
+
+def find_dcmtk(name: str) -> str | None:
+    """The path of DCMTK's tool ``name``, found by what it is, not by its name alone.
+
+    Other programs share DCMTK's tool names (pynetdicom installs echoscu, storescu and
+    storescp console scripts, first on PATH in an activated virtualenv): the first
+    executable called ``name`` in PATH, then in DCMTK_FALLBACK_DIRS, whose --version names
+    it as DCMTK's. Looked up once per tool and PATH in a session. None when there is none.
+    """
+    return _find_dcmtk(name, os.environ.get("PATH", os.defpath))
+
+
+@functools.cache
+def _find_dcmtk(name: str, search_path: str) -> str | None:
+    seen: set[str] = set()
+    for directory in [*search_path.split(os.pathsep), *DCMTK_FALLBACK_DIRS]:
+        candidate = os.path.join(directory, name)
+        if not directory or not os.path.isfile(candidate) or not os.access(candidate, os.X_OK):
+            continue
+        real = os.path.realpath(candidate)
+        if real not in seen:
+            seen.add(real)
+            if is_dcmtk(candidate, name):
+                return candidate
+    return None
+
+
+def is_dcmtk(path: str, name: str) -> bool:
+    """``path --version`` announces DCMTK's tool ``name``."""
+    try:
+        result = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    banner = _DCMTK_BANNER.search(result.stdout + result.stderr)
+    return banner is not None and banner["tool"] == name
+
+
+def dcmtk(name: str) -> str:
+    """The path of DCMTK's tool ``name`` (see find_dcmtk); a missing peer when there is none."""
+    path = find_dcmtk(name)
+    if path is None:
+        missing_peer(f"DCMTK's {name} is not installed (scripts/setup.sh installs Debian's dcmtk)")
+    return path
+
+
+def run_dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a DCMTK tool to completion; stdout and stderr are merged in ``.stdout``."""
+    return subprocess.run(
+        [dcmtk(tool), *args],
+        env=dcmtk_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
