@@ -8,6 +8,8 @@ the tests see is exactly what went over the wire.
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import socket
 import struct
@@ -221,12 +223,7 @@ def hostile_scp(
 ) -> Iterator[tuple[AE, Any, CloseTracker]]:
     """A Verification SCP on an ephemeral loopback port with short timers."""
     ae = AE("HOSTILE-SCP")
-    ae.add_supported_context(VERIFICATION, IMPLICIT)
-    ae.acse_timeout = acse_timeout  # also the ARTIM timeout
-    ae.network_timeout = network_timeout
-    ae.maximum_associations = maximum_associations
-    ae.maximum_pdu_size = maximum_pdu_size
-    tracker = CloseTracker()
+    tracker = _configure(ae, acse_timeout, network_timeout, maximum_associations, maximum_pdu_size)
     server = ae.start_server(
         ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_CONN_CLOSE, tracker.handler)]
     )
@@ -234,6 +231,50 @@ def hostile_scp(
         yield ae, server, tracker
     finally:
         ae.shutdown()
+
+
+@contextmanager
+def hostile_aio_scp(
+    *,
+    acse_timeout: float = 1.0,
+    network_timeout: float = 2.0,
+    maximum_associations: int = 1,
+    maximum_pdu_size: int = 16382,
+) -> Iterator[tuple[Any, Any, CloseTracker]]:
+    """``hostile_scp`` served by ``fastdimse.aio`` on an event loop of its own thread."""
+    from fastdimse import aio
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="hostile-aio-loop", daemon=True)
+    thread.start()
+    ae = aio.AE("HOSTILE-SCP")
+    tracker = _configure(ae, acse_timeout, network_timeout, maximum_associations, maximum_pdu_size)
+    starting = ae.start_server(
+        ("127.0.0.1", 0), evt_handlers=[(evt.EVT_CONN_CLOSE, tracker.handler)]
+    )
+    server = asyncio.run_coroutine_threadsafe(starting, loop).result(10)
+    try:
+        yield ae, server, tracker
+    finally:
+        asyncio.run_coroutine_threadsafe(ae.shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def _configure(
+    ae: Any,
+    acse_timeout: float,
+    network_timeout: float,
+    maximum_associations: int,
+    maximum_pdu_size: int,
+) -> CloseTracker:
+    ae.add_supported_context(VERIFICATION, IMPLICIT)
+    ae.acse_timeout = acse_timeout  # also the ARTIM timeout
+    ae.network_timeout = network_timeout
+    ae.maximum_associations = maximum_associations
+    ae.maximum_pdu_size = maximum_pdu_size
+    return CloseTracker()
 
 
 def echo_works(port: int, *, timeout: float = 10.0) -> int:
@@ -288,11 +329,14 @@ class CrashLog(logging.Handler):
 
 @contextmanager
 def crash_log() -> Iterator[CrashLog]:
-    """Attach a ``CrashLog`` to the "fastdimse" logger for the duration."""
+    """Attach a ``CrashLog`` to the "fastdimse" logger (and "asyncio"'s, where an
+    event loop reports a protocol callback that raised) for the duration."""
     handler = CrashLog()
-    logger = logging.getLogger("fastdimse")
-    logger.addHandler(handler)
+    loggers = [logging.getLogger("fastdimse"), logging.getLogger("asyncio")]
+    for logger in loggers:
+        logger.addHandler(handler)
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)

@@ -54,6 +54,7 @@ from hostile_peer import (
     describe,
     echo_rq,
     echo_works,
+    hostile_aio_scp,
     hostile_scp,
     pdu,
 )
@@ -111,10 +112,19 @@ def threaded_scp(**options: Any) -> Iterator[Scp]:
         yield Scp(ae, server, tracker, crashes, server.server_address[1])
 
 
-# The kinds of server every test here runs against, by name. Another kind (an asyncio
-# server, say) is one more entry: a context manager taking hostile_scp's options and
-# yielding an Scp.
-SERVERS: dict[str, Callable[..., AbstractContextManager[Scp]]] = {"threaded": threaded_scp}
+@contextmanager
+def asyncio_scp(**options: Any) -> Iterator[Scp]:
+    """The same SCP served by ``fastdimse.aio`` (one event loop, no thread per connection)."""
+    with crash_log() as crashes, hostile_aio_scp(**options) as (ae, server, tracker):
+        yield Scp(ae, server, tracker, crashes, server.server_address[1])
+
+
+# The kinds of server every test here runs against, by name: a context manager taking
+# hostile_scp's options and yielding an Scp.
+SERVERS: dict[str, Callable[..., AbstractContextManager[Scp]]] = {
+    "asyncio": asyncio_scp,
+    "threaded": threaded_scp,
+}
 
 
 def start_server(kind: str, **options: Any) -> AbstractContextManager[Scp]:
