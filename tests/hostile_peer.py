@@ -9,7 +9,6 @@ the tests see is exactly what went over the wire.
 from __future__ import annotations
 
 import asyncio
-
 import logging
 import socket
 import struct

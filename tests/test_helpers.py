@@ -26,6 +26,9 @@ from helpers import (
 )
 
 
+# The inner runs need neither the cache nor asyncio support.
+NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:asyncio")
+
 def fake_tool(directory: Path, name: str, output: str, status: int = 0) -> Path:
     """An executable ``name`` in ``directory`` that prints ``output`` whatever it is asked."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -134,13 +137,13 @@ def test_required_peers_fail_a_real_run(
         """,
     )
     set_env(monkeypatch, {})
-    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(skipped=2)
+    pytester.runpytest_inprocess(*NO_PLUGINS).assert_outcomes(skipped=2)
     set_env(monkeypatch, {"CI": "true"})
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "test_tool.py")
+    result = pytester.runpytest_inprocess(*NO_PLUGINS, "test_tool.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*DCMTK's {NO_TOOL} is not installed*peers are required*"])
     # A module that needs a missing peer is a collection error: the whole run stops.
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(*NO_PLUGINS)
     result.assert_outcomes(errors=1)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines([f"*cannot import {NO_MODULE}*peers are required*"])
