@@ -25,9 +25,9 @@ from helpers import (
     run,
 )
 
-
 # The inner runs need neither the cache nor asyncio support.
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:asyncio")
+
 
 def fake_tool(directory: Path, name: str, output: str, status: int = 0) -> Path:
     """An executable ``name`` in ``directory`` that prints ``output`` whatever it is asked."""

@@ -18,7 +18,7 @@ import concurrent.futures
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from fastdimse import _core
 from fastdimse._engine.signal import Signal
@@ -186,9 +186,8 @@ class AsyncUpperLayer(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if not isinstance(transport, asyncio.Transport):
-            raise TypeError("an association needs a stream transport")
-        self._transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses: any stream transport.
+        self._transport = cast(asyncio.Transport, transport)
         if not self.requestor:
             if self._on_accepted is not None:
                 self._on_accepted()
