@@ -52,7 +52,9 @@ class Association(AssociationCore):
         self.dul: AsyncUpperLayer
         self._window: asyncio.Semaphore | None = None
         self._file_sending = asyncio.Lock()
+        # Tasks performing the peer's requests, and tasks awaiting our responses.
         self._tasks: set[asyncio.Task[None]] = set()
+        self._exchanges: set[asyncio.Task[Any]] = set()
 
     # -- sending --------------------------------------------------------------
 
@@ -100,21 +102,30 @@ class Association(AssociationCore):
         """Send a request within the window and wait for its final response (or None)."""
         window = self._window_slots()
         await window.acquire()
+        task = asyncio.current_task()
+        if task is not None:
+            self._exchanges.add(task)
         try:
             responses = _AsyncResponses(self._loop)
             if not self.dimse.invoked.register(message_id, responses, 0):
                 return None
-            await send()
             try:
+                await send()
                 rsp = await asyncio.wait_for(responses.get(), self.dimse_timeout)
             except TimeoutError:
                 rsp = None
+            except asyncio.CancelledError:
+                # A message half sent cannot be taken back, and a response would
+                # find no one: the association ends here.
+                self.abort()
+                raise
             if rsp is None:
                 self.dimse.invoked.withdraw(message_id)
                 self._handle_no_response()
             return rsp
         finally:
             window.release()
+            self._exchanges.discard(task)
 
     async def _send_store(self, request: StoreRequest) -> None:
         if request.path is None:
@@ -159,11 +170,7 @@ class Association(AssociationCore):
         """Release the association (A-RELEASE), answering outstanding requests first."""
         if not self.is_established:
             return
-        while not (self.dimse.performed.idle() and self.dimse.invoked.outstanding == 0):
-            if self._ended.is_set():
-                return
-            await asyncio.sleep(0)  # let the outstanding answers go out
-            await self._settle()
+        await self._outstanding_done()
         if self.dul.state is State.STA6:
             LOGGER.info("Releasing Association")
             self.dul.request(Event.EVT11, _core.ReleaseRq())
@@ -204,9 +211,15 @@ class Association(AssociationCore):
         elif self.is_established:
             self.abort()
 
-    async def _settle(self) -> None:
-        """Wait a moment for the outstanding requests (woken by any response or end)."""
-        await asyncio.sleep(0.01)
+    async def _outstanding_done(self) -> None:
+        """Wait until our requests are answered and the peer's are (but the calling
+        handler's own): each task in flight, again while new ones start."""
+        current = asyncio.current_task()
+        while True:
+            waiting = [t for t in (*self._tasks, *self._exchanges) if t is not current]
+            if not waiting or self._ended.is_set():
+                return
+            await asyncio.wait(waiting, timeout=self.dimse_timeout)
 
     # -- establishing ----------------------------------------------------------
 
