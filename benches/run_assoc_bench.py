@@ -46,18 +46,44 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-VERIFICATION = "1.2.840.10008.1.1"
+from assoc_workers import CONCURRENT, client, concurrent_client, serve
+from pingpong import (
+    build_c_pingpong,
+    c_pingpong,
+    echo_pdus,
+    pingpong_client,
+    pingpong_server,
+    python_pingpong,
+)
+
 HOST = "127.0.0.1"
-IMPLS = ("ours", "pynetdicom", "dcmtk")
-LABEL = {"ours": "fastdimse", "pynetdicom": "pynetdicom", "dcmtk": "DCMTK"}
-WARMUP_ECHOES = 50
-MAX_ATTEMPTS = 5
+IMPLS = ("ours", "aio", "baseline", "pynetdicom", "dcmtk")
+LABEL = {
+    "ours": "fastdimse",
+    "aio": "fastdimse.aio",
+    "baseline": "fastdimse (baseline)",
+    "pynetdicom": "pynetdicom",
+    "dcmtk": "DCMTK",
+}
+# The pairs run by default: every SCU x SCP among the threaded API, pynetdicom and
+# DCMTK, the asyncio API against itself and DCMTK, and the baseline against itself.
+DEFAULT_PAIRS = (
+    *(
+        f"{scu}>{scp}"
+        for scu in ("ours", "pynetdicom", "dcmtk")
+        for scp in ("ours", "pynetdicom", "dcmtk")
+    ),
+    "aio>aio",
+    "aio>dcmtk",
+    "dcmtk>aio",
+    "baseline>baseline",
+)
 READY_TIMEOUT = 30.0
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
 THIS = Path(__file__).resolve()
@@ -97,6 +123,12 @@ def parse_args() -> argparse.Namespace:
         help="label for the fastdimse core build being measured",
     )
     parser.add_argument("--profile", metavar="DIR", help="also profile ours -> ours into DIR")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure fastdimse at git revision REV (a detached checkout, same core) "
+        "as 'baseline', for a no-regression check in the same run",
+    )
     args = parser.parse_args()
     quick = args.quick
     args.echoes = args.echoes or (2000 if quick else 10000)
@@ -123,11 +155,15 @@ class Pair:
         return f"{self.scu}>{self.scp}"
 
 
-def all_pairs(spec: str | None) -> list[Pair]:
-    if spec:
-        pairs = [Pair(*item.partition(">")[::2]) for item in spec.split(",")]
-    else:
-        pairs = [Pair(scu, scp) for scu in IMPLS for scp in IMPLS]
+# Where the baseline's fastdimse is imported from (set by --baseline).
+BASELINE_PATH: dict[str, str] = {}
+
+
+def all_pairs(spec: str | None, baseline: bool) -> list[Pair]:
+    items = spec.split(",") if spec else DEFAULT_PAIRS
+    pairs = [Pair(*item.partition(">")[::2]) for item in items]
+    if not baseline:
+        pairs = [p for p in pairs if "baseline" not in (p.scu, p.scp)]
     for pair in pairs:
         if pair.scu not in IMPLS or pair.scp not in IMPLS:
             raise SystemExit(f"unknown pair {pair.key}: use {', '.join(IMPLS)}")
@@ -135,10 +171,22 @@ def all_pairs(spec: str | None) -> list[Pair]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    with baseline_checkout(args.baseline):
+        return run_all(args)
+
+
+def run_all(args: argparse.Namespace) -> dict[str, Any]:
     have_dcmtk = bool(shutil.which("echoscu") and shutil.which("storescp"))
-    pairs = [p for p in all_pairs(args.pairs) if have_dcmtk or "dcmtk" not in (p.scu, p.scp)]
+    pairs = [
+        p
+        for p in all_pairs(args.pairs, bool(args.baseline))
+        if have_dcmtk or "dcmtk" not in (p.scu, p.scp)
+    ]
     rq, rsp = echo_pdus()
     floors: dict[str, list[float]] = {"python": [], "python-handoff": [], "c": []}
+    concurrent: dict[str, list[float]] = {
+        impl: [] for impl in ("ours", "aio", *(("baseline",) if args.baseline else ()))
+    }
     cc = shutil.which("cc") or shutil.which("gcc")
     with tempfile.TemporaryDirectory(prefix="assoc-bench-") as tmp:
         pingpong_c = build_c_pingpong(Path(tmp), cc) if cc else None
@@ -165,7 +213,68 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     file=sys.stderr,
                     flush=True,
                 )
-    return build_report(args, pairs, floors, rq, rsp, have_dcmtk)
+            for impl, samples in concurrent.items():
+                with server(impl, Path(tmp), handler=True) as port:
+                    samples.append(measure_concurrent(impl, port))
+                print(
+                    f"  {impl:22} {samples[-1]:9.3f} s for {CONCURRENT} concurrent",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    report = build_report(args, pairs, floors, rq, rsp, have_dcmtk)
+    report["concurrent"] = {
+        impl: {"seconds": samples, "median_s": statistics.median(samples)}
+        for impl, samples in concurrent.items()
+    }
+    return report
+
+
+@contextmanager
+def baseline_checkout(rev: str | None) -> Iterator[None]:
+    """A detached checkout of ``rev`` beside this one, with this tree's compiled core
+    (refused when the Rust core differs between the two)."""
+    if rev is None:
+        yield
+        return
+    repo = THIS.parent.parent
+    differs = subprocess.run(["git", "-C", str(repo), "diff", "--quiet", rev, "--", "rust"])
+    if differs.returncode != 0:
+        raise SystemExit(f"--baseline {rev}: the Rust core differs; build that revision instead")
+    with tempfile.TemporaryDirectory(prefix="fastdimse-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(repo), "worktree", "add", "--detach", "-q", str(tree), rev],
+            check=True,
+        )
+        try:
+            core = next((repo / "python" / "fastdimse").glob("_core*.so"))
+            shutil.copy2(core, tree / "python" / "fastdimse" / core.name)
+            BASELINE_PATH["python"] = str(tree / "python")
+            yield
+        finally:
+            BASELINE_PATH.clear()
+            subprocess.run(
+                ["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], check=False
+            )
+
+
+def worker_env(impl: str) -> dict[str, str] | None:
+    """The baseline's workers import fastdimse from its checkout."""
+    if impl != "baseline":
+        return None
+    return {**os.environ, "PYTHONPATH": BASELINE_PATH["python"]}
+
+
+def measure_concurrent(impl: str, port: int) -> float:
+    out = subprocess.run(
+        [sys.executable, str(THIS), "--worker", "concurrent", impl, str(port)],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=worker_env(impl),
+    ).stdout
+    seconds: float = json.loads(out.strip().splitlines()[-1])["seconds"]
+    return seconds
 
 
 def measure(scu: str, port: int, echoes: int, associations: int) -> tuple[float, float, int]:
@@ -186,13 +295,16 @@ def measure(scu: str, port: int, echoes: int, associations: int) -> tuple[float,
         check=True,
         stdout=subprocess.PIPE,
         text=True,
+        env=worker_env(scu),
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["echo_us"], result["assoc_per_s"], int(result["restarts"])
 
 
 @contextmanager
-def server(impl: str, tmp: Path, profile: Path | None = None) -> Iterator[int]:
+def server(
+    impl: str, tmp: Path, profile: Path | None = None, *, handler: bool = False
+) -> Iterator[int]:
     """A server process of `impl` listening on loopback; yields its port."""
     if impl == "dcmtk":
         port = free_port()
@@ -212,10 +324,12 @@ def server(impl: str, tmp: Path, profile: Path | None = None) -> Iterator[int]:
             storescp.terminate()
             storescp.wait()
         return
-    cmd = [sys.executable, str(THIS), "--worker", "server", impl]
+    cmd = [sys.executable, str(THIS), "--worker", "server", impl, str(int(handler))]
     if profile:
         cmd.append(str(profile))
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=worker_env(impl)
+    )
     try:
         line = piped(proc.stdout).readline()
         if not line:
@@ -317,151 +431,6 @@ def dcmtk_assoc_per_s(port: int, associations: int) -> float:
     return 1.0 / per_assoc
 
 
-# --- the floor: loopback ping-pong of one C-ECHO-RQ / RSP PDU -------------------------
-
-
-def echo_pdus() -> tuple[bytes, bytes]:
-    """The exact bytes of one C-ECHO-RQ and one C-ECHO-RSP P-DATA-TF PDU (ours encodes)."""
-    from fastdimse import _core
-    from fastdimse.dimse_primitives import C_ECHO, to_command_set
-
-    request = C_ECHO()
-    request.MessageID = 1
-    request.AffectedSOPClassUID = VERIFICATION
-    response = C_ECHO()
-    response.MessageIDBeingRespondedTo = 1
-    response.AffectedSOPClassUID = VERIFICATION
-    response.Status = 0x0000
-    rq = _core.fragment_message(16382, 1, to_command_set(request).encode(), None)
-    rsp = _core.fragment_message(16382, 1, to_command_set(response).encode(), None)
-    return rq, rsp
-
-
-def python_pingpong(round_trips: int, rq: bytes, rsp: bytes, handoff: bool = False) -> float:
-    """Microseconds per round trip between two Python processes.
-
-    With `handoff` the client reads on a second thread and passes each
-    response through a queue.Queue to the sending thread, as our SCU does.
-    """
-    proc = subprocess.Popen(
-        [sys.executable, str(THIS), "--worker", "pingpong-server", rq.hex(), rsp.hex()],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        port = int(piped(proc.stdout).readline())
-        out = subprocess.run(
-            [
-                sys.executable,
-                str(THIS),
-                "--worker",
-                "pingpong-client",
-                str(port),
-                str(round_trips),
-                rq.hex(),
-                rsp.hex(),
-                str(int(handoff)),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        return float(out)
-    finally:
-        proc.wait(timeout=30)
-
-
-C_PINGPONG = r"""
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-static int readn(int fd, char *buf, int n) {
-    int got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0) return -1;
-        got += (int)r;
-    }
-    return 0;
-}
-
-static int writen(int fd, const char *buf, int n) {
-    int put = 0;
-    while (put < n) {
-        ssize_t w = write(fd, buf + put, n - put);
-        if (w <= 0) return -1;
-        put += (int)w;
-    }
-    return 0;
-}
-
-int main(int argc, char **argv) {
-    if (argc != 4) return 2;
-    long n = atol(argv[1]);
-    int rq = atoi(argv[2]), rsp = atoi(argv[3]), one = 1;
-    char *buf = calloc(1, rq > rsp ? rq : rsp);
-    struct sockaddr_in addr = {0};
-    socklen_t len = sizeof addr;
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(ls, (struct sockaddr *)&addr, sizeof addr) || listen(ls, 1)) return 1;
-    getsockname(ls, (struct sockaddr *)&addr, &len);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct timespec t0, t1;
-        int c = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(c, (struct sockaddr *)&addr, sizeof addr)) return 1;
-        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        for (int i = 0; i < 100; i++)
-            if (writen(c, buf, rq) || readn(c, buf, rsp)) return 1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        for (long i = 0; i < n; i++)
-            if (writen(c, buf, rq) || readn(c, buf, rsp)) return 1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double us = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / n;
-        printf("%.3f\n", us);
-        return 0;
-    }
-    int s = accept(ls, NULL, NULL);
-    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    while (readn(s, buf, rq) == 0 && writen(s, buf, rsp) == 0) {
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WEXITSTATUS(status);
-}
-"""
-
-
-def build_c_pingpong(tmp: Path, cc: str) -> Path | None:
-    source = tmp / "pingpong.c"
-    binary = tmp / "pingpong"
-    source.write_text(C_PINGPONG)
-    done = subprocess.run([cc, "-O2", "-o", str(binary), str(source)], capture_output=True)
-    return binary if done.returncode == 0 else None
-
-
-def c_pingpong(binary: Path, round_trips: int, rq: int, rsp: int) -> float:
-    out = subprocess.run(
-        [str(binary), str(round_trips), str(rq), str(rsp)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return float(out)
-
-
-# --- profiling ours -> ours -----------------------------------------------------------
-
-
 def profile_ours(args: argparse.Namespace, out_dir: Path) -> str:
     """Run ours -> ours under cProfile on both ends; summarise fastdimse's share."""
     import pstats
@@ -547,6 +516,7 @@ def build_report(
             "fastdimse": str(Path(fastdimse.__file__).parent),
             "fastdimse_core": str(core),
             "fastdimse_build": args.build,
+            "baseline": args.baseline,
             "pynetdicom": pynetdicom.__version__,
             "dcmtk": dcmtk_version,
             "repeats": args.repeats,
@@ -571,6 +541,9 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("as SCP vs DCMTK SCU", "dcmtk>ours", "dcmtk>pynetdicom", "dcmtk>dcmtk"),
         ("as SCU vs our SCP", "ours>ours", "pynetdicom>ours", "dcmtk>ours"),
         ("as SCP vs our SCU", "ours>ours", "ours>pynetdicom", "ours>dcmtk"),
+        ("asyncio, both ends", "aio>aio", "pynetdicom>pynetdicom", "dcmtk>dcmtk"),
+        ("asyncio as SCU vs DCMTK SCP", "aio>dcmtk", "pynetdicom>dcmtk", "dcmtk>dcmtk"),
+        ("asyncio as SCP vs DCMTK SCU", "dcmtk>aio", "dcmtk>pynetdicom", "dcmtk>dcmtk"),
     ]
     rows = []
     for name, ours, pynd, dcmtk in comparisons:
@@ -644,7 +617,46 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {row['comparison']} ({_pretty(row['ours'])}) | " + " | ".join(cells) + " |"
         )
+    lines += engine_sections(report)
     return "\n".join(lines)
+
+
+def engine_sections(report: dict[str, Any]) -> list[str]:
+    """The threaded API against its baseline revision, and asyncio against threads."""
+    lines: list[str] = []
+    results = report["results"]
+    if "baseline>baseline" in results and "ours>ours" in results:
+        ours, base = results["ours>ours"], results["baseline>baseline"]
+        lines += [
+            "",
+            f"This tree against --baseline {report['meta'].get('baseline')} (same run; "
+            ">1: this tree is faster):",
+            "",
+            "| | echo RTT (us) | associations/s |",
+            "|---|---:|---:|",
+            f"| this tree | {ours['echo_us_median']:.1f} | {ours['assoc_per_s_median']:.0f} |",
+            f"| baseline | {base['echo_us_median']:.1f} | {base['assoc_per_s_median']:.0f} |",
+            f"| ratio | {base['echo_us_median'] / ours['echo_us_median']:.2f}x | "
+            f"{ours['assoc_per_s_median'] / base['assoc_per_s_median']:.2f}x |",
+        ]
+    concurrent = report.get("concurrent", {})
+    if concurrent:
+        lines += [
+            "",
+            f"{CONCURRENT} associations at once, each associate + C-ECHO (a handler bound: "
+            "async def under asyncio, a plain function with threads) + release; the client "
+            "is one event loop under asyncio, a thread per association otherwise:",
+            "",
+            "| API | total seconds (median) |",
+            "|---|---:|",
+        ]
+        lines += [
+            f"| {LABEL[impl]} | {value['median_s']:.3f} |" for impl, value in concurrent.items()
+        ]
+        if "aio" in concurrent and "ours" in concurrent:
+            ratio = concurrent["ours"]["median_s"] / concurrent["aio"]["median_s"]
+            lines.append(f"| asyncio vs threads | {ratio:.2f}x |")
+    return lines
 
 
 def _pretty(key: str) -> str:
@@ -658,15 +670,19 @@ def _pretty(key: str) -> str:
 def worker(argv: list[str]) -> None:
     kind, rest = argv[0], argv[1:]
     if kind == "server":
-        impl, profile = rest[0], (Path(rest[1]) if len(rest) > 1 else None)
+        impl, handler = rest[0], rest[1] == "1"
+        profile = Path(rest[2]) if len(rest) > 2 else None
         with profiled(profile):
-            serve(impl)
+            serve("ours" if impl == "baseline" else impl, handler)
     elif kind == "client":
         impl, port, echoes, associations = rest[0], int(rest[1]), int(rest[2]), int(rest[3])
         profile = Path(rest[4]) if len(rest) > 4 else None
         with profiled(profile):
-            result = client(impl, port, echoes, associations)
+            result = client("ours" if impl == "baseline" else impl, port, echoes, associations)
         print(json.dumps(result))
+    elif kind == "concurrent":
+        impl, port = rest[0], int(rest[1])
+        print(json.dumps(concurrent_client("ours" if impl == "baseline" else impl, port)))
     elif kind == "pingpong-server":
         pingpong_server(bytes.fromhex(rest[0]), bytes.fromhex(rest[1]))
     elif kind == "pingpong-client":
@@ -711,169 +727,6 @@ def profiled(path: Path | None) -> Iterator[None]:
             except TypeError:  # a thread still running has no stats yet
                 pass
         stats.dump_stats(str(path))
-
-
-def serve(impl: str) -> None:
-    """Run an SCP of `impl` on loopback until stdin closes; print the port first."""
-    if impl == "ours":
-        from fastdimse import AE as OursAE
-
-        ae: Any = OursAE("BENCH-SCP")
-    else:
-        from pynetdicom import AE as PynetdicomAE
-
-        ae = PynetdicomAE("BENCH-SCP")
-    ae.add_supported_context(VERIFICATION)
-    ae.maximum_associations = 10
-    srv = ae.start_server((HOST, 0), block=False)
-    port = srv.server_address[1]
-    # One association before the port is announced, so that lazy imports and
-    # first-use costs are not charged to the first measured client.
-    peer = type(ae)("WARM-UP")
-    peer.add_requested_context(VERIFICATION)
-    check_status(one_association(lambda: peer.associate(HOST, port)))
-    print(port, flush=True)
-    sys.stdin.read()  # blocks until the orchestrator closes our stdin
-    ae.shutdown()
-
-
-def client(impl: str, port: int, echoes: int, associations: int) -> dict[str, float]:
-    """Echo RTT and associations per second, timed inside this process.
-
-    pynetdicom 3.0.4's requestor has a race: its reactor thread polls the
-    DIMSE queue without pausing during send_c_echo() and sometimes takes the
-    response itself ("Received unexpected C-ECHO service message"); the
-    caller then waits out the DIMSE timeout and aborts. A fast SCP hits that
-    window often. Such a run is discarded and started again (at most
-    MAX_ATTEMPTS times), and the number of restarts is reported.
-    """
-    if impl == "ours":
-        from fastdimse import AE as OursAE
-
-        ae: Any = OursAE("BENCH-SCU")
-    else:
-        from pynetdicom import AE as PynetdicomAE
-
-        ae = PynetdicomAE("BENCH-SCU")
-        ae.dimse_timeout = 2  # a lost response costs 2 s, not 30
-    ae.add_requested_context(VERIFICATION)
-
-    def associate() -> Any:
-        assoc = ae.associate(HOST, port)
-        if not assoc.is_established:
-            raise RuntimeError(f"{impl}: association to port {port} failed")
-        return assoc
-
-    def echo_run() -> float:
-        assoc = associate()
-        try:
-            send: Callable[[], Any] = assoc.send_c_echo
-            for _ in range(WARMUP_ECHOES):
-                check_status(send())
-            start = time.perf_counter()
-            for _ in range(echoes):
-                status = send()
-            elapsed = time.perf_counter() - start
-            check_status(status)
-        finally:
-            if assoc.is_established:
-                assoc.release()
-        return elapsed / echoes * 1e6
-
-    def association_run() -> float:
-        check_status(one_association(associate))  # warm-up
-        start = time.perf_counter()
-        for _ in range(associations):
-            status = one_association(associate)
-        elapsed = time.perf_counter() - start
-        check_status(status)
-        return associations / elapsed
-
-    restarts = 0
-
-    def attempt(run: Callable[[], float]) -> float:
-        nonlocal restarts
-        for _ in range(MAX_ATTEMPTS - 1):
-            try:
-                return run()
-            except RuntimeError as error:
-                restarts += 1
-                print(f"{impl} client: run discarded: {error}", file=sys.stderr)
-        return run()
-
-    echo_us = attempt(echo_run)
-    assoc_per_s = attempt(association_run)
-    ae.shutdown()
-    return {"echo_us": echo_us, "assoc_per_s": assoc_per_s, "restarts": restarts}
-
-
-def one_association(associate: Callable[[], Any]) -> Any:
-    assoc = associate()
-    status = assoc.send_c_echo()
-    assoc.release()
-    return status
-
-
-def check_status(status: Any) -> None:
-    if status is None or getattr(status, "Status", None) != 0x0000:
-        raise RuntimeError(f"C-ECHO failed: {status!r}")
-
-
-def pingpong_server(rq: bytes, rsp: bytes) -> None:
-    with socket.socket() as listener:
-        listener.bind((HOST, 0))
-        listener.listen(1)
-        print(listener.getsockname()[1], flush=True)
-        conn, _ = listener.accept()
-        with conn:
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            buf = bytearray(len(rq))
-            while recv_exactly(conn, buf):
-                conn.sendall(rsp)
-
-
-def pingpong_client(port: int, round_trips: int, rq: bytes, rsp: bytes, handoff: bool) -> float:
-    with socket.create_connection((HOST, port)) as conn:
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buf = bytearray(len(rsp))
-        receive: Callable[[], object]
-        if handoff:
-            import queue
-            import threading
-
-            responses: queue.Queue[bytes] = queue.Queue()
-
-            def reader() -> None:
-                while recv_exactly(conn, buf):
-                    responses.put(bytes(buf))
-
-            threading.Thread(target=reader, daemon=True).start()
-            receive = responses.get
-        else:
-
-            def receive() -> object:
-                return recv_exactly(conn, buf)
-
-        for _ in range(WARMUP_ECHOES):
-            conn.sendall(rq)
-            receive()
-        start = time.perf_counter()
-        for _ in range(round_trips):
-            conn.sendall(rq)
-            receive()
-        elapsed = time.perf_counter() - start
-    return elapsed / round_trips * 1e6
-
-
-def recv_exactly(conn: socket.socket, buf: bytearray) -> bool:
-    view = memoryview(buf)
-    got = 0
-    while got < len(buf):
-        n = conn.recv_into(view[got:])
-        if n == 0:
-            return False
-        got += n
-    return True
 
 
 if __name__ == "__main__":
