@@ -263,19 +263,20 @@ class UpperLayer:
         connect = False
         with self._lock:
             for output in call(self._clock()):
-                if isinstance(output, Write):
-                    self._outbox.append(output.data)
-                elif isinstance(output, Deliver):
-                    deliveries.append(output)
-                elif isinstance(output, Disconnect):
-                    self._outbox.append(_CLOSE)
-                elif isinstance(output, Observe):
-                    if self._on_pdu is not None:
-                        self._on_pdu(output.data, output.sent)
-                elif isinstance(output, Transitioned):
+                kind = type(output)
+                if kind is Write:
+                    self._outbox.append(output.data)  # type: ignore[union-attr]
+                elif kind is Transitioned:
                     if self._on_transition is not None:
-                        self._on_transition(output.transition)
-                elif isinstance(output, Connect):
+                        self._on_transition(output.transition)  # type: ignore[union-attr]
+                elif kind is Deliver:
+                    deliveries.append(output)  # type: ignore[arg-type]
+                elif kind is Disconnect:
+                    self._outbox.append(_CLOSE)
+                elif kind is Observe:
+                    if self._on_pdu is not None:
+                        self._on_pdu(output.data, output.sent)  # type: ignore[union-attr]
+                elif kind is Connect:
                     connect = True
         self._flush()
         if connect:

@@ -562,13 +562,14 @@ class StateMachine:
         else:
             effects = self._actions[action](event, now, pdu)
         self._last = Transition(before, event, action, self._state)
-        LOGGER.debug(
-            "%s + %s -> %s -> %s",
-            before.label,
-            event.label,
-            action.value,
-            self._state.label,
-        )
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            LOGGER.debug(
+                "%s + %s -> %s -> %s",
+                before.label,
+                event.label,
+                action.value,
+                self._state.label,
+            )
         return effects
 
     def handle_timeout(self, now: float) -> list[Effect]:

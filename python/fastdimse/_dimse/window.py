@@ -118,7 +118,9 @@ class Invoked:
         with self._free:
             if message_id in self._waiters:
                 raise ValueError(f"Message ID {message_id} is already outstanding")
-            if not self._free.wait_for(self._has_room, timeout) or self._ended:
+            if not self._has_room() and not self._free.wait_for(self._has_room, timeout):
+                return False
+            if self._ended:
                 return False
             self._waiters[message_id] = waiter
             return True

@@ -149,6 +149,7 @@ class UpperLayerConnection:
         self._data_sets = data_sets
         self._local_max_pdu = local_max_pdu
         self._receiver = self._new_receiver()
+        self._report_pdata = True  # the receiver's, cached: a property of the core
         self._closed = False
         self._pending: deque[object] = deque()
         # A message being sent in parts, and the messages held until it is whole.
@@ -186,6 +187,7 @@ class UpperLayerConnection:
         """
         self._observe = True
         self._receiver = self._new_receiver()
+        self._report_pdata = True
 
     def route_data_sets(self, router: DataSetRouter) -> None:
         """Ask ``router`` where each data set goes when its command set arrives
@@ -246,11 +248,13 @@ class UpperLayerConnection:
             if isinstance(item, _core.DataSetStart):
                 self._pull(self._receiver.resume, self._destination(item))
                 continue
-            if isinstance(item, DecodeError):
-                out += self._malformed(item, now)
-            else:
-                out += self._dispatch(item, now)
-            if out and any(isinstance(output, Deliver) for output in out):
+            produced = (
+                self._malformed(item, now)
+                if isinstance(item, DecodeError)
+                else self._dispatch(item, now)
+            )
+            out += produced
+            if any(isinstance(output, Deliver) for output in produced):
                 break
         return out
 
@@ -410,19 +414,21 @@ class UpperLayerConnection:
             out.append(Transitioned(transition))
             self._track_acse(transition, now)
         report = self.state not in _DATA_TRANSFER
-        if self._receiver.report_pdata != report:
-            self._receiver.report_pdata = report
+        if self._report_pdata is not report:
+            self._report_pdata = self._receiver.report_pdata = report
         for effect in effects:
-            if isinstance(effect, Send):
-                data = effect.pdu if isinstance(effect.pdu, bytes) else _encode(effect.pdu)
+            kind = type(effect)
+            if kind is Send:
+                pdu = effect.pdu  # type: ignore[attr-defined]
+                data = pdu if type(pdu) is bytes else _encode(pdu)
                 if self._closed:
                     continue
                 if self._observe:
                     out.append(Observe(data, True))
                 out.append(Write(data))
-            elif isinstance(effect, Indicate):
-                out.append(Deliver(effect.kind, effect.pdu))
-            elif isinstance(effect, Close):
+            elif kind is Indicate:
+                out.append(Deliver(effect.kind, effect.pdu))  # type: ignore[attr-defined]
+            elif kind is Close:
                 if not self._closed:
                     self._closed = True
                     out.append(Disconnect())
