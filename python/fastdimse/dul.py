@@ -119,6 +119,14 @@ class UpperLayer:
             self._connection.acse_timeout = value
 
     @property
+    def report_transitions(self) -> bool:
+        return self._connection.report_transitions
+
+    @report_transitions.setter
+    def report_transitions(self, value: bool) -> None:
+        self._connection.report_transitions = value
+
+    @property
     def state(self) -> State:
         return self._connection.state
 
@@ -286,6 +294,8 @@ class UpperLayer:
 
     def _flush(self) -> None:
         """Write the outbox in order (whoever holds the write lock writes all of it)."""
+        if not self._outbox:
+            return
         with self._write_lock:
             while self._outbox:
                 data = self._outbox.popleft()

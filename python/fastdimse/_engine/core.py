@@ -91,6 +91,9 @@ class UpperLayerDriver(Protocol):
     network_timeout: float | None
     acse_timeout: float | None
 
+    # Whether the state machine's steps are reported (EVT_FSM_TRANSITION is bound).
+    report_transitions: bool
+
     def request(self, event: Event, pdu: object | None = None) -> bool: ...
 
     def send_message(
@@ -161,12 +164,13 @@ class AssociationCore:
         self._network_timeout = ae.network_timeout
         self.connection_timeout = ae.connection_timeout
         self._handlers: dict[Any, Any] = {}
-        # As pynetdicom: every intervention event starts bound to its default handler.
-        for event in evt._INTERVENTION_EVENTS:
-            self.bind(event, evt.get_default_handler(event))
         self.dimse = DIMSEServiceProvider(self)
         self.dul: UpperLayerDriver = self._make_upper_layer()
         self.dul.route_data_sets(self.dimse.data_set_destination)
+        self.dul.report_transitions = False  # until EVT_FSM_TRANSITION is bound
+        # As pynetdicom: every intervention event starts bound to its default handler.
+        for event in evt._INTERVENTION_EVENTS:
+            self.bind(event, evt.get_default_handler(event))
         self.server: Any = None
         # Set when the answer to the A-ASSOCIATE-RQ is known, when the release (or
         # the end) came, and when the connection is over.
@@ -245,9 +249,13 @@ class AssociationCore:
     def bind(self, event: Any, handler: Callable[..., Any], args: list[Any] | None = None) -> None:
         """Bind ``handler`` (with optional extra ``args``) to ``event``."""
         evt._add_handler(event, self._handlers, (handler, args))
+        if event is evt.EVT_FSM_TRANSITION:
+            self.dul.report_transitions = True
 
     def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
         evt._remove_handler(event, self._handlers, handler)
+        if event is evt.EVT_FSM_TRANSITION:
+            self.dul.report_transitions = self._is_bound(event)
 
     def get_handlers(self, event: Any) -> Any:
         if event not in self._handlers:

@@ -97,6 +97,14 @@ class AsyncUpperLayer(asyncio.Protocol):
         self._on_loop(lambda: self._set_timeout("acse_timeout", value))
 
     @property
+    def report_transitions(self) -> bool:
+        return self._connection.report_transitions
+
+    @report_transitions.setter
+    def report_transitions(self, value: bool) -> None:
+        self._connection.report_transitions = value
+
+    @property
     def state(self) -> State:
         return self._connection.state
 

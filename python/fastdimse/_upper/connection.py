@@ -143,6 +143,8 @@ class UpperLayerConnection:
             artim_timeout=artim_timeout if artim_timeout is not None else float("inf"),
         )
         self.requestor = requestor
+        # Whether to give ``Transitioned`` outputs (only EVT_FSM_TRANSITION wants them).
+        self.report_transitions = True
         self.acse_timeout = acse_timeout
         self.network_timeout = network_timeout
         self._observe = observe
@@ -411,7 +413,8 @@ class UpperLayerConnection:
         out: list[Output] = []
         transition = self._machine.last_transition
         if transition is not None:
-            out.append(Transitioned(transition))
+            if self.report_transitions:
+                out.append(Transitioned(transition))
             self._track_acse(transition, now)
         report = self.state not in _DATA_TRANSFER
         if self._report_pdata is not report:
