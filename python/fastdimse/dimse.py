@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import _core
 from fastdimse import dimse_primitives as dp
@@ -40,7 +40,6 @@ from fastdimse.events import (
     EVT_DIMSE_SENT,
     get_default_handler,
     implementation_ids,
-    trigger,
 )
 from fastdimse.spool import (
     KEEP_IN_MEMORY,
@@ -51,9 +50,9 @@ from fastdimse.spool import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
-    from fastdimse._engine.core import AssociationCore as Association
+    from fastdimse.presentation import PresentationContext
 
 __all__ = ["DIMSEServiceProvider"]
 
@@ -112,11 +111,53 @@ def _keep_small_data_set(primitive: Any, length: int | None) -> None:
     del primitive.__dict__["_spooled"]
 
 
+class MessageSink(Protocol):
+    """Where messages go: the upper layer's P-DATA request (``dul.UpperLayer``)."""
+
+    def send_message(
+        self, encoded: bytes, *, stream: object | None = None, last: bool = True
+    ) -> bool: ...
+
+
+class DimseUser(Protocol):
+    """What the provider needs of the association above it, and nothing more."""
+
+    @property
+    def dimse_timeout(self) -> float | None: ...
+
+    @property
+    def is_established(self) -> bool: ...
+
+    def get_handlers(self, event: Any) -> Any: ...
+
+    def notify(self, event: Any, message: Any) -> None:
+        """Tell EVT_DIMSE_RECV/SENT handlers, if any are bound, of ``message``."""
+
+    def serve_request(self, primitive: Any, context_id: int) -> None:
+        """Serve a request here, in this thread (its default answer: no user code)."""
+
+    def start_request(self, request: Request, done: Callable[[], None]) -> None:
+        """Perform a request off the reading thread, then call ``done()``."""
+
+    def abort(self) -> None: ...
+
+
 class DIMSEServiceProvider:
     """Sends and receives DIMSE messages for one association."""
 
-    def __init__(self, assoc: Association) -> None:
-        self.assoc = assoc
+    def __init__(
+        self,
+        user: DimseUser,
+        sink: MessageSink,
+        contexts: Mapping[int, PresentationContext],
+    ) -> None:
+        # The association above, the upper layer below, the accepted contexts by ID
+        # (filled in when the association is negotiated); the peer's maximum PDU
+        # length is set then too.
+        self.user = user
+        self.sink = sink
+        self.contexts = contexts
+        self.peer_max_pdu = 16382
         # Our requests awaiting responses, and the peer's requests we perform;
         # both windows are 1 until negotiation says otherwise.
         self.invoked = Invoked()
@@ -133,7 +174,7 @@ class DIMSEServiceProvider:
 
     @property
     def dimse_timeout(self) -> float | None:
-        return self.assoc.dimse_timeout
+        return self.user.dimse_timeout
 
     def send_msg(self, primitive: Any, context_id: int, data_set: bytes | None = None) -> None:
         """Send ``primitive`` (with its encoded data set, if any) on ``context_id``."""
@@ -146,17 +187,16 @@ class DIMSEServiceProvider:
             stream = data_set_of(primitive, command.command_field)
             data_set = None if stream is None else stream.getvalue()
         payload = _core.fragment_message(
-            self.assoc._peer_max_pdu, context_id, command.encode(), data_set
+            self.peer_max_pdu, context_id, command.encode(), data_set
         )
         self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
-        if not self.assoc.dul.send_message(payload):
+        if not self.sink.send_message(payload):
             LOGGER.warning(
                 "The association ended before %s could be sent", type(primitive).__name__
             )
             return
-        if self.assoc._is_bound(EVT_DIMSE_SENT):
-            trigger(self.assoc, EVT_DIMSE_SENT, {"message": primitive})
+        self.user.notify(EVT_DIMSE_SENT, primitive)
 
     def send_file_msg(
         self,
@@ -175,11 +215,10 @@ class DIMSEServiceProvider:
             for chunk, last, stream in self.file_message(
                 primitive, context_id, path, offset, length, pad_odd_length=pad_odd_length
             ):
-                if not self.assoc.dul.send_message(chunk, stream=stream, last=last):
+                if not self.sink.send_message(chunk, stream=stream, last=last):
                     LOGGER.error("The association ended while sending %s", path)
                     return
-        if self.assoc._is_bound(EVT_DIMSE_SENT):
-            trigger(self.assoc, EVT_DIMSE_SENT, {"message": primitive})
+        self.user.notify(EVT_DIMSE_SENT, primitive)
 
     def file_message(
         self,
@@ -203,7 +242,7 @@ class DIMSEServiceProvider:
             with open(path, "rb") as file:
                 chunks = iter(
                     _core.FileDataSetSender(
-                        self.assoc._peer_max_pdu,
+                        self.peer_max_pdu,
                         context_id,
                         command,
                         file.fileno(),
@@ -221,9 +260,9 @@ class DIMSEServiceProvider:
                 finished = True
                 yield chunk, True, stream
         finally:
-            if not finished and self.assoc.is_established:
+            if not finished and self.user.is_established:
                 LOGGER.error("A message could not be sent whole: aborting the association")
-                self.assoc.abort()
+                self.user.abort()
 
     def expect(self, message_id: int) -> ThreadResponses | None:
         """Register request ``message_id`` before it is sent, waiting for a slot of
@@ -250,12 +289,12 @@ class DIMSEServiceProvider:
         command = start.command
         if command.command_field != _C_STORE_RQ:
             return None
-        context = self.assoc._accepted_cx.get(start.context_id)
+        context = self.contexts.get(start.context_id)
         if context is None:
             # Refused (aborted) when complete; meanwhile it must not grow in memory.
             self._spool = discarding_spool()
             return self._spool.fd
-        handler = self.assoc.get_handlers(EVT_C_STORE)[0]
+        handler = self.user.get_handlers(EVT_C_STORE)[0]
         self._spool = open_spool(
             spool_directory_of(handler),
             command.affected_sop_class_uid or "",
@@ -287,8 +326,7 @@ class DIMSEServiceProvider:
         if cancel:  # in effect from the moment it is read
             self.performed.cancel(int(command.message_id_being_responded_to or 0))
         log_dimse(LOGGER, primitive, sent=False)
-        if self.assoc._is_bound(EVT_DIMSE_RECV):
-            trigger(self.assoc, EVT_DIMSE_RECV, {"message": primitive})
+        self.user.notify(EVT_DIMSE_RECV, primitive)
         if command.command_field & 0x8000:
             self._route_response(primitive)
         elif not cancel:
@@ -335,7 +373,7 @@ class DIMSEServiceProvider:
                 "The peer has more requests outstanding than its window of %d allows: aborting",
                 self.performed.window,
             )
-            self.assoc.abort()
+            self.user.abort()
 
     def _answered_inline(self, primitive: Any, context_id: int) -> bool:
         """A request with no user handler bound gets its default answer on the
@@ -346,9 +384,9 @@ class DIMSEServiceProvider:
         event = _SERVICE_EVENT.get(type(primitive))
         if event is None or self.performed.busy:
             return False
-        if self.assoc.get_handlers(event)[0] is not get_default_handler(event):
+        if self.user.get_handlers(event)[0] is not get_default_handler(event):
             return False
-        self.assoc._serve_request(primitive, context_id)
+        self.user.serve_request(primitive, context_id)
         return True
 
     def finish_request(self, request: Request) -> None:
@@ -362,7 +400,7 @@ class DIMSEServiceProvider:
             finish()
 
     def _start(self, request: Request, done: Callable[[], None]) -> None:
-        self.assoc._start_request(request, done)
+        self.user.start_request(request, done)
 
     def end(self) -> None:
         """The association is over: wake everyone waiting for a response, forget

@@ -16,16 +16,18 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import _config
 from fastdimse._part10 import read_file_meta
 from fastdimse.dimse_primitives import C_STORE
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydicom.dataset import Dataset
 
-    from fastdimse._engine.core import AssociationCore as Association
+    from fastdimse.presentation import PresentationContext
 
 __all__ = ["StoreRequest", "prepare_c_store"]
 
@@ -33,6 +35,22 @@ LOGGER = logging.getLogger("fastdimse.assoc")
 
 # Deflated Explicit VR Little Endian and JPIP Referenced Deflate.
 _DEFLATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"})
+
+
+class Contexts(Protocol):
+    """The accepted presentation contexts, and the association's choice among them."""
+
+    @property
+    def accepted_by_id(self) -> Mapping[int, PresentationContext]: ...
+
+    def valid_context(
+        self,
+        ab_syntax: str,
+        tr_syntax: str,
+        role: str | None = None,
+        context_id: int | None = None,
+        allow_conversion: bool = True,
+    ) -> PresentationContext: ...
 
 
 @dataclass
@@ -51,7 +69,7 @@ class StoreRequest:
 
 
 def prepare_c_store(
-    assoc: Association,
+    contexts: Contexts,
     dataset: str | os.PathLike[str] | Dataset,
     msg_id: int,
     priority: int,
@@ -69,16 +87,16 @@ def prepare_c_store(
     req.MoveOriginatorApplicationEntityTitle = originator_aet
     req.MoveOriginatorMessageID = originator_id
     if isinstance(dataset, str | os.PathLike):
-        streamed = _prepare_file(assoc, req, Path(dataset))
+        streamed = _prepare_file(contexts, req, Path(dataset))
         if streamed is not None:
             return streamed
         from pydicom import dcmread
 
         dataset = dcmread(os.fspath(dataset))
-    return _prepare_dataset(assoc, req, dataset)
+    return _prepare_dataset(contexts, req, dataset)
 
 
-def _prepare_file(assoc: Association, req: C_STORE, path: Path) -> StoreRequest | None:
+def _prepare_file(contexts: Contexts, req: C_STORE, path: Path) -> StoreRequest | None:
     """The request streaming ``path`` unchanged, or None when it must be converted."""
     try:
         meta = read_file_meta(path)
@@ -88,11 +106,11 @@ def _prepare_file(assoc: Association, req: C_STORE, path: Path) -> StoreRequest 
                 f"Unable to send the dataset from the file at {os.fspath(path)} as {error}"
             ) from None
         return None  # not a file with a meta header: let pydicom try
-    context_id = _exact_context(assoc, meta.sop_class_uid, meta.transfer_syntax_uid)
+    context_id = _exact_context(contexts, meta.sop_class_uid, meta.transfer_syntax_uid)
     if context_id is None:
         if _config.STORE_SEND_CHUNKED_DATASET:
             # pynetdicom's error (and log line) for a file that cannot go as it is
-            assoc._get_valid_context(
+            contexts.valid_context(
                 meta.sop_class_uid, meta.transfer_syntax_uid, "scu", allow_conversion=False
             )
         return None
@@ -109,9 +127,9 @@ def _prepare_file(assoc: Association, req: C_STORE, path: Path) -> StoreRequest 
     )
 
 
-def _exact_context(assoc: Association, sop_class: str, transfer_syntax: str) -> int | None:
+def _exact_context(contexts: Contexts, sop_class: str, transfer_syntax: str) -> int | None:
     """The ID of an accepted SCU context for exactly this SOP class and transfer syntax."""
-    for context_id, context in assoc._accepted_cx.items():
+    for context_id, context in contexts.accepted_by_id.items():
         if (
             context.abstract_syntax == sop_class
             and context.transfer_syntax[0] == transfer_syntax
@@ -121,7 +139,7 @@ def _exact_context(assoc: Association, sop_class: str, transfer_syntax: str) -> 
     return None
 
 
-def _prepare_dataset(assoc: Association, req: C_STORE, dataset: Dataset) -> StoreRequest:
+def _prepare_dataset(contexts: Contexts, req: C_STORE, dataset: Dataset) -> StoreRequest:
     from pydicom.uid import UID
 
     missing = [kw for kw in ("SOPClassUID", "SOPInstanceUID") if kw not in dataset]
@@ -138,7 +156,7 @@ def _prepare_dataset(assoc: Association, req: C_STORE, dataset: Dataset) -> Stor
             "contains no '(0002,0010) Transfer Syntax UID' file meta information element"
         ) from None
     syntax = _syntax_matching_encoding(dataset, syntax)
-    context = assoc._get_valid_context(dataset.SOPClassUID, syntax, "scu")
+    context = contexts.valid_context(dataset.SOPClassUID, syntax, "scu")
     target = UID(context.transfer_syntax[0])
     req.AffectedSOPClassUID = dataset.SOPClassUID
     req.AffectedSOPInstanceUID = dataset.SOPInstanceUID

@@ -164,8 +164,8 @@ class AssociationCore:
         self._network_timeout = ae.network_timeout
         self.connection_timeout = ae.connection_timeout
         self._handlers: dict[Any, Any] = {}
-        self.dimse = DIMSEServiceProvider(self)
         self.dul: UpperLayerDriver = self._make_upper_layer()
+        self.dimse = DIMSEServiceProvider(self, self.dul, self._accepted_cx)
         self.dul.route_data_sets(self.dimse.data_set_destination)
         self.dul.report_transitions = False  # until EVT_FSM_TRANSITION is bound
         # As pynetdicom: every intervention event starts bound to its default handler.
@@ -178,7 +178,6 @@ class AssociationCore:
         self._released = Signal()
         self._ended = Signal()
         self._lock = threading.Lock()
-        self._peer_max_pdu = 16382
         self._over_limit = False
         self._rq: _core.AssociateRq | None = None
 
@@ -266,6 +265,19 @@ class AssociationCore:
     def get_events(self) -> list[Any]:
         return sorted(self._handlers, key=lambda e: e.name)
 
+    def notify(self, event: Any, message: Any) -> None:
+        """EVT_DIMSE_RECV/SENT for ``message``, when a handler is bound."""
+        if self._is_bound(event):
+            evt.trigger(self, event, {"message": message})
+
+    def serve_request(self, primitive: Any, context_id: int) -> None:
+        """Serve a request in this thread (handlers called here) and answer it."""
+        self._serve_request(primitive, context_id)
+
+    def start_request(self, request: Request, done: Callable[[], None]) -> None:
+        """Perform a request from the peer off the reading thread, then ``done()``."""
+        self._start_request(request, done)
+
     def _is_bound(self, event: Any) -> bool:
         return bool(self._handlers.get(event))
 
@@ -298,6 +310,22 @@ class AssociationCore:
             return
         LOGGER.error("DIMSE timeout reached while waiting for message response")
         self.abort()
+
+    @property
+    def accepted_by_id(self) -> dict[int, PresentationContext]:
+        """The accepted presentation contexts by ID (for ``store_scu``)."""
+        return self._accepted_cx
+
+    def valid_context(
+        self,
+        ab_syntax: str,
+        tr_syntax: str,
+        role: str | None = None,
+        context_id: int | None = None,
+        allow_conversion: bool = True,
+    ) -> PresentationContext:
+        """An accepted context for ``ab_syntax`` (see ``_get_valid_context``)."""
+        return self._get_valid_context(ab_syntax, tr_syntax, role, context_id, allow_conversion)
 
     def _get_valid_context(
         self,
@@ -420,11 +448,11 @@ class AssociationCore:
             evt.trigger(self, evt.EVT_REJECTED, {})
             self._negotiated.set()
             return
-        self._accepted_cx = {
-            int(cx.context_id or 0): cx for cx in acceptance.contexts if cx.result == 0
-        }
+        self._accepted_cx.update(
+            (int(cx.context_id or 0), cx) for cx in acceptance.contexts if cx.result == 0
+        )
         self._rejected_cx = [cx for cx in acceptance.contexts if cx.result != 0]
-        self._peer_max_pdu = self.requestor.maximum_length
+        self.dimse.peer_max_pdu = self.requestor.maximum_length
         # The requestor may invoke what the reply grants it, which we perform.
         invoked, performed = self.acceptor.asynchronous_operations
         self.dimse.performed.window, self.dimse.invoked.window = invoked, performed
@@ -445,9 +473,11 @@ class AssociationCore:
         log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
         self._acse_event(pdu, sent=False)
         contexts = read_associate_ac(self, pdu)
-        self._accepted_cx = {int(cx.context_id or 0): cx for cx in contexts if cx.result == 0}
+        self._accepted_cx.update(
+            (int(cx.context_id or 0), cx) for cx in contexts if cx.result == 0
+        )
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
-        self._peer_max_pdu = self.acceptor.maximum_length
+        self.dimse.peer_max_pdu = self.acceptor.maximum_length
         # The acceptor's reply item (or none: 1, 1) is the window both ways.
         invoked, performed = self.acceptor.asynchronous_operations
         self.dimse.invoked.window, self.dimse.performed.window = invoked, performed
