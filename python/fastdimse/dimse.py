@@ -186,9 +186,7 @@ class DIMSEServiceProvider:
         if data_set is None:
             stream = data_set_of(primitive, command.command_field)
             data_set = None if stream is None else stream.getvalue()
-        payload = _core.fragment_message(
-            self.peer_max_pdu, context_id, command.encode(), data_set
-        )
+        payload = _core.fragment_message(self.peer_max_pdu, context_id, command.encode(), data_set)
         self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
         if not self.sink.send_message(payload):

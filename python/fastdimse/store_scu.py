@@ -44,12 +44,7 @@ class Contexts(Protocol):
     def accepted_by_id(self) -> Mapping[int, PresentationContext]: ...
 
     def valid_context(
-        self,
-        ab_syntax: str,
-        tr_syntax: str,
-        role: str | None = None,
-        context_id: int | None = None,
-        allow_conversion: bool = True,
+        self, ab_syntax: str, tr_syntax: str, role: str, *, allow_conversion: bool = ...
     ) -> PresentationContext: ...
 
 

@@ -324,17 +324,6 @@ class AssociationCore:
         context_id: int | None = None,
         allow_conversion: bool = True,
     ) -> PresentationContext:
-        """An accepted context for ``ab_syntax`` (see ``_get_valid_context``)."""
-        return self._get_valid_context(ab_syntax, tr_syntax, role, context_id, allow_conversion)
-
-    def _get_valid_context(
-        self,
-        ab_syntax: str,
-        tr_syntax: str,
-        role: str | None = None,
-        context_id: int | None = None,
-        allow_conversion: bool = True,
-    ) -> PresentationContext:
         """An accepted context for ``ab_syntax`` (and ``tr_syntax`` if given) in ``role``."""
         from pydicom.uid import UID
 
@@ -368,6 +357,8 @@ class AssociationCore:
         msg += f" for the {(role or 'scu').upper()} role"
         LOGGER.error(msg)
         raise ValueError(msg)
+
+    _get_valid_context = valid_context  # pynetdicom's name
 
     def _on_ended(self) -> None:
         if self._ended.is_set():
@@ -473,9 +464,7 @@ class AssociationCore:
         log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
         self._acse_event(pdu, sent=False)
         contexts = read_associate_ac(self, pdu)
-        self._accepted_cx.update(
-            (int(cx.context_id or 0), cx) for cx in contexts if cx.result == 0
-        )
+        self._accepted_cx.update((int(cx.context_id or 0), cx) for cx in contexts if cx.result == 0)
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
         self.dimse.peer_max_pdu = self.acceptor.maximum_length
         # The acceptor's reply item (or none: 1, 1) is the window both ways.
