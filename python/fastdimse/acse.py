@@ -9,8 +9,9 @@ where it has them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import _core
 from fastdimse import pdu_primitives as prim
@@ -20,7 +21,6 @@ from fastdimse.events import (
     EVT_SOP_COMMON,
     EVT_SOP_EXTENDED,
     EVT_USER_ID,
-    trigger,
 )
 from fastdimse.presentation import (
     PresentationContext,
@@ -34,7 +34,6 @@ from fastdimse.presentation import (
 )
 
 if TYPE_CHECKING:
-    from fastdimse._engine.core import AssociationCore as Association
     from fastdimse.service_user import ServiceUser
 
 __all__ = [
@@ -61,6 +60,26 @@ REJECT_PROTOCOL_VERSION = (0x01, 0x02, 0x02)
 REJECT_LOCAL_LIMIT = (0x02, 0x03, 0x02)
 
 
+class AcceptorPolicy(Protocol):
+    """What the acceptor's AE decides negotiation with (``AE`` has all of it)."""
+
+    @property
+    def require_calling_aet(self) -> list[str]: ...
+
+    @property
+    def require_called_aet(self) -> bool: ...
+
+    @property
+    def maximum_operations_invoked(self) -> int: ...
+
+    @property
+    def maximum_operations_performed(self) -> int: ...
+
+
+# Calls the handler bound to a negotiation event with the event's attributes.
+Ask = Callable[[Any, dict[str, Any]], Any]
+
+
 @dataclass
 class Acceptance:
     """The acceptor's decision: an AC to send (with the negotiated contexts) or an RJ."""
@@ -84,11 +103,11 @@ def build_associate_rq(requestor: ServiceUser, acceptor: ServiceUser) -> _core.A
     )
 
 
-def read_associate_ac(assoc: Association, ac: _core.AssociateAc) -> list[PresentationContext]:
+def read_associate_ac(
+    requestor: ServiceUser, acceptor: ServiceUser, ac: _core.AssociateAc
+) -> list[PresentationContext]:
     """Record the acceptor's answer and return the negotiated contexts (requestor side)."""
-    acceptor = assoc.acceptor
     read_user_information(acceptor, ac.user_information)
-    requestor = assoc.requestor
     rq_roles: dict[Any, tuple[bool | None, bool | None]] = {
         uid: (item.scu_role, item.scp_role) for uid, item in requestor.role_selection.items()
     }
@@ -108,12 +127,19 @@ def read_associate_ac(assoc: Association, ac: _core.AssociateAc) -> list[Present
 
 
 def evaluate_associate_rq(
-    assoc: Association, rq: _core.AssociateRq, *, over_limit: bool
+    requestor: ServiceUser,
+    acceptor: ServiceUser,
+    policy: AcceptorPolicy,
+    ask: Ask,
+    rq: _core.AssociateRq,
+    *,
+    over_limit: bool,
 ) -> Acceptance:
-    """Decide how to answer ``rq``: the checks of pynetdicom's acceptor, in its order."""
-    ae = assoc.ae
-    requestor = assoc.requestor
-    acceptor = assoc.acceptor
+    """Decide how to answer ``rq``: the checks of pynetdicom's acceptor, in its order.
+
+    ``policy`` is the acceptor's settings (the AE), ``ask`` calls the handler
+    bound to a negotiation event (EVT_USER_ID, EVT_SOP_EXTENDED, ...).
+    """
     calling = rq.calling_ae_title.strip(" \x00")
     if calling:
         requestor.ae_title = calling
@@ -124,12 +150,12 @@ def evaluate_associate_rq(
     if not rq.protocol_version & 1:
         # PS3.8 9.3.2: bit 0 is version 1, the only one; without it we cannot talk.
         reject = REJECT_PROTOCOL_VERSION
-    allowed = [aet.strip() for aet in ae.require_calling_aet]
+    allowed = [aet.strip() for aet in policy.require_calling_aet]
     if not calling or (allowed and calling not in allowed):
         # An empty (all-space) title is not a title (PS3.8 9.3.2).
         reject = REJECT_CALLING_AE
     called = rq.called_ae_title.strip(" \x00")
-    if not called or (ae.require_called_aet and called != acceptor.ae_title.strip()):
+    if not called or (policy.require_called_aet and called != acceptor.ae_title.strip()):
         reject = REJECT_CALLED_AE
     if rq.application_context != APPLICATION_CONTEXT_NAME:
         reject = REJECT_APPLICATION_CONTEXT
@@ -138,7 +164,7 @@ def evaluate_associate_rq(
         reject = REJECT_NO_REASON
 
     if requestor.user_identity is not None:
-        verified, response = _check_user_identity(assoc, requestor.user_identity)
+        verified, response = _check_user_identity(ask, requestor.user_identity)
         if not verified:
             LOGGER.info("User identity failed verification")
             reject = REJECT_USER_IDENTITY
@@ -152,11 +178,11 @@ def evaluate_associate_rq(
             reply.server_response = b"" if identity_type in (1, 2) else (response or b"")
             acceptor.add_negotiation_item(reply)
 
-    for item in _check_sop_class_extended(assoc):
+    for item in _check_sop_class_extended(ask, requestor):
         acceptor.add_negotiation_item(item)
-    acceptor._common_ext = _check_sop_class_common_extended(assoc)
+    acceptor._common_ext = _check_sop_class_common_extended(ask, requestor)
     if requestor.asynchronous_operations != (1, 1):
-        window = _check_async_ops(assoc)
+        window = _check_async_ops(ask, requestor, policy)
         if window is not None:
             acceptor.add_negotiation_item(window)
 
@@ -235,12 +261,9 @@ def read_user_information(user: ServiceUser, items: list[Any]) -> None:
 # -- intervention handlers of negotiation ------------------------------------
 
 
-def _check_user_identity(
-    assoc: Association, item: prim.UserIdentityNegotiation
-) -> tuple[bool, bytes | None]:
+def _check_user_identity(ask: Ask, item: prim.UserIdentityNegotiation) -> tuple[bool, bytes | None]:
     try:
-        verified, response = trigger(
-            assoc,
+        verified, response = ask(
             EVT_USER_ID,
             {
                 "user_id_type": item.user_identity_type,
@@ -256,12 +279,14 @@ def _check_user_identity(
     return bool(verified), response
 
 
-def _check_sop_class_extended(assoc: Association) -> list[prim.SOPClassExtendedNegotiation]:
-    requested = assoc.requestor.sop_class_extended
+def _check_sop_class_extended(
+    ask: Ask, requestor: ServiceUser
+) -> list[prim.SOPClassExtendedNegotiation]:
+    requested = requestor.sop_class_extended
     if not requested:
         return []
     try:
-        answer = trigger(assoc, EVT_SOP_EXTENDED, {"app_info": requested})
+        answer = ask(EVT_SOP_EXTENDED, {"app_info": requested})
     except Exception:
         LOGGER.exception("Exception in handler bound to 'evt.EVT_SOP_EXTENDED'")
         return []
@@ -277,13 +302,13 @@ def _check_sop_class_extended(assoc: Association) -> list[prim.SOPClassExtendedN
 
 
 def _check_sop_class_common_extended(
-    assoc: Association,
+    ask: Ask, requestor: ServiceUser
 ) -> dict[str, prim.SOPClassCommonExtendedNegotiation]:
-    requested = assoc.requestor.sop_class_common_extended
+    requested = requestor.sop_class_common_extended
     if not requested:
         return {}
     try:
-        answer = trigger(assoc, EVT_SOP_COMMON, {"items": requested})
+        answer = ask(EVT_SOP_COMMON, {"items": requested})
     except Exception:
         LOGGER.exception("Exception in handler bound to 'evt.EVT_SOP_COMMON'")
         return {}
@@ -294,7 +319,9 @@ def _check_sop_class_common_extended(
     }
 
 
-def _check_async_ops(assoc: Association) -> prim.AsynchronousOperationsWindowNegotiation | None:
+def _check_async_ops(
+    ask: Ask, requestor: ServiceUser, policy: AcceptorPolicy
+) -> prim.AsynchronousOperationsWindowNegotiation | None:
     """The acceptor's reply to a requested window (PS3.7 D.3.3.3), or None for no reply.
 
     At the AE's default limits (1, 1) this is pynetdicom's behaviour: a reply
@@ -302,14 +329,12 @@ def _check_async_ops(assoc: Association) -> prim.AsynchronousOperationsWindowNeg
     requested values capped by our limits (``window.negotiate_window``) and by
     the handler's answer, if it gives one.
     """
-    requested = assoc.requestor.asynchronous_operations
-    limits = (assoc.ae.maximum_operations_invoked, assoc.ae.maximum_operations_performed)
+    requested = requestor.asynchronous_operations
+    limits = (policy.maximum_operations_invoked, policy.maximum_operations_performed)
     bound = True
     answer: Any = None
     try:
-        answer = trigger(
-            assoc, EVT_ASYNC_OPS, {"nr_invoked": requested[0], "nr_performed": requested[1]}
-        )
+        answer = ask(EVT_ASYNC_OPS, {"nr_invoked": requested[0], "nr_performed": requested[1]})
     except NotImplementedError:
         bound = False  # the default handler: nothing bound
     except Exception:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from fastdimse import _config, _core
@@ -427,7 +428,14 @@ class AssociationCore:
         evt.trigger(self, evt.EVT_REQUESTED, {})
         self.requestor.primitive = primitive_of(pdu)
         self._over_limit = self._ae._over_limit(self)
-        acceptance = evaluate_associate_rq(self, pdu, over_limit=self._over_limit)
+        acceptance = evaluate_associate_rq(
+            self.requestor,
+            self.acceptor,
+            self._ae,
+            partial(evt.trigger, self),
+            pdu,
+            over_limit=self._over_limit,
+        )
         if acceptance.reject is not None or acceptance.ac is None:
             result, source, reason = acceptance.reject or (1, 1, 1)
             rj = _core.AssociateRj(result, source, reason)
@@ -463,7 +471,7 @@ class AssociationCore:
             return
         log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
         self._acse_event(pdu, sent=False)
-        contexts = read_associate_ac(self, pdu)
+        contexts = read_associate_ac(self.requestor, self.acceptor, pdu)
         self._accepted_cx.update((int(cx.context_id or 0), cx) for cx in contexts if cx.result == 0)
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
         self.dimse.peer_max_pdu = self.acceptor.maximum_length
