@@ -19,6 +19,7 @@ from fastdimse._engine.ae_base import (
     IMPLEMENTATION_VERSION_NAME,
     AEBase,
 )
+from fastdimse._engine.setup import plan_requestor, server_settings
 from fastdimse.association import Association
 from fastdimse.presentation import PresentationContext
 from fastdimse.transport import AssociationServer, ThreadedAssociationServer, connect
@@ -58,8 +59,17 @@ class ApplicationEntity(AEBase):
         ``is_established`` before sending anything.
         """
         assoc = Association(self, "requestor")
-        plan = self._plan_requestor(
-            assoc, addr, port, contexts, ae_title, max_pdu, ext_neg, bind_address, evt_handlers
+        plan = plan_requestor(
+            self,
+            assoc,
+            addr,
+            port,
+            contexts,
+            ae_title,
+            max_pdu,
+            ext_neg,
+            bind_address,
+            evt_handlers,
         )
         self._add_association(assoc)
         opener = partial(
@@ -85,7 +95,7 @@ class ApplicationEntity(AEBase):
         **kwargs: Any,
     ) -> AssociationServer:
         """A server listening on ``address`` (not yet serving)."""
-        title, contexts = self._server_settings(ae_title, contexts)
+        title, contexts = server_settings(self, ae_title, contexts)
         server_class = server_class or AssociationServer
         return server_class(
             self, address, title, contexts, ssl_context, evt_handlers=evt_handlers or [], **kwargs

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias
 
 from fastdimse import status as _status
 from fastdimse._dimse.answers import status_response
@@ -26,7 +26,6 @@ from fastdimse.dimse_primitives import C_ECHO, C_STORE
 from fastdimse.events import EVT_C_ECHO, EVT_C_STORE, InterventionEvent, trigger
 
 if TYPE_CHECKING:
-    from fastdimse._engine.core import AssociationCore as Association
     from fastdimse.dimse import DIMSEServiceProvider
     from fastdimse.presentation import PresentationContext
 
@@ -90,13 +89,29 @@ def run_serve(serve: Serve, call: Callable[[HandlerCall], Any]) -> Any:
         return stop.value
 
 
+class Served(Protocol):
+    """The association a service class answers for, as far as the service looks:
+    its AE, its DIMSE provider, whether it still stands, and its handlers."""
+
+    @property
+    def ae(self) -> Any: ...
+
+    @property
+    def dimse(self) -> DIMSEServiceProvider: ...
+
+    @property
+    def is_established(self) -> bool: ...
+
+    def get_handlers(self, event: Any) -> Any: ...
+
+
 class ServiceClass:
     """The base of every service class: an SCP bound to one association."""
 
     uid: ClassVar[str | None] = None
     statuses: ClassVar[dict[int, tuple[str, str]]] = _status.GENERAL_STATUS
 
-    def __init__(self, assoc: Association) -> None:
+    def __init__(self, assoc: Served) -> None:
         self.assoc = assoc
 
     @property

@@ -7,13 +7,12 @@ user-information negotiation items (PS3.7 Annex D.3.3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import pdu_primitives as prim
 from fastdimse.utils import set_ae
 
 if TYPE_CHECKING:
-    from fastdimse._engine.core import AssociationCore as Association
     from fastdimse.presentation import PresentationContext
 
 __all__ = ["MODE_ACCEPTOR", "MODE_REQUESTOR", "ServiceUser"]
@@ -24,10 +23,17 @@ MODE_ACCEPTOR = "acceptor"
 DEFAULT_MAX_LENGTH = 16382
 
 
+class Owner(Protocol):
+    """The association a service user belongs to, as far as the service user looks."""
+
+    @property
+    def ae(self) -> Any: ...
+
+
 class ServiceUser:
     """The requestor or acceptor of an association, as the local AE sees it."""
 
-    def __init__(self, assoc: Association, mode: str) -> None:
+    def __init__(self, assoc: Owner, mode: str) -> None:
         mode = mode.lower()
         if mode not in (MODE_REQUESTOR, MODE_ACCEPTOR):
             raise ValueError("The 'mode' must be either 'requestor' or 'acceptor'")

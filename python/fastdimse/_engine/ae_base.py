@@ -13,25 +13,39 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from copy import deepcopy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from fastdimse import _config
 from fastdimse._io.workers import DEFAULT_MAXIMUM_WORKERS, WorkerPool
 from fastdimse.fsm import State
 from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
-from fastdimse.transport import AddressInformation
 from fastdimse.utils import set_ae, set_uid
 
 if TYPE_CHECKING:
-    from fastdimse._engine.core import AssociationCore
+    from fastdimse.fsm import State as _State
+
+
+class Tracked(Protocol):
+    """What the AE needs of an association it counts (threaded or asyncio)."""
+
+    @property
+    def is_acceptor(self) -> bool: ...
+
+    @property
+    def dul(self) -> _HasState: ...
+
+
+class _HasState(Protocol):
+    @property
+    def state(self) -> _State: ...
+
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
     "AEBase",
-    "RequestorPlan",
+    "check_bind_address",
+    "text_title",
 ]
 
 LOGGER = logging.getLogger("fastdimse")
@@ -46,14 +60,6 @@ DEFAULT_MAX_LENGTH = 16382
 # waiting for the RQ, or over and waiting for the peer to close.
 _IDLE_STATES = frozenset({State.STA1, State.STA2, State.STA13})
 _MAX_REQUESTED_CONTEXTS = 128
-
-
-class RequestorPlan:
-    """Where a requestor connects: the peer's address tuple and our bind address."""
-
-    def __init__(self, remote: tuple[Any, ...], bind_address: tuple[Any, ...]) -> None:
-        self.remote = remote
-        self.bind_address = bind_address
 
 
 class AEBase:
@@ -88,11 +94,11 @@ class AEBase:
         with self._lock:
             return list(self._associations)
 
-    def _add_association(self, assoc: AssociationCore) -> None:
+    def _add_association(self, assoc: Tracked) -> None:
         with self._lock:
             self._associations.append(assoc)
 
-    def _over_limit(self, assoc: AssociationCore) -> bool:
+    def _over_limit(self, assoc: Tracked) -> bool:
         """Whether accepting ``assoc`` now would exceed ``maximum_associations``.
 
         Decided when its A-ASSOCIATE-RQ arrives, counting only the acceptors
@@ -108,7 +114,7 @@ class AEBase:
             ]
             return len(busy) >= self._maximum_associations
 
-    def _remove_association(self, assoc: AssociationCore) -> None:
+    def _remove_association(self, assoc: Tracked) -> None:
         with self._lock:
             if assoc in self._associations:
                 self._associations.remove(assoc)
@@ -257,7 +263,7 @@ class AEBase:
 
     @ae_title.setter
     def ae_title(self, value: str) -> None:
-        self._ae_title = set_ae(_text_title(value, "ae_title"), "ae_title", False, False) or ""
+        self._ae_title = set_ae(text_title(value, "ae_title"), "ae_title", False, False) or ""
 
     @property
     def implementation_class_uid(self) -> str:
@@ -455,98 +461,8 @@ class AEBase:
             lines.append(f"\tPeer: {remote['ae_title']} on {remote['address']}:{remote['port']}")
         return "\n".join(lines)
 
-    # -- setting up associations (for the drivers) -------------------------------
 
-    def _plan_requestor(
-        self,
-        assoc: AssociationCore,
-        addr: str | tuple[str, int, int],
-        port: int,
-        contexts: list[PresentationContext] | None,
-        ae_title: str,
-        max_pdu: int,
-        ext_neg: list[Any] | None,
-        bind_address: tuple[Any, ...] | None,
-        evt_handlers: list[Any] | None,
-    ) -> RequestorPlan:
-        """Check ``associate``'s arguments (pynetdicom's errors) and set up ``assoc``
-        as the requestor; where to connect."""
-        if not isinstance(addr, (str, tuple)):
-            raise TypeError("'addr' must be str or tuple[str, int, int]")
-        if isinstance(addr, tuple) and (
-            len(addr) != 3
-            or not isinstance(addr[0], str)
-            or not isinstance(addr[1], int)
-            or not isinstance(addr[2], int)
-        ):
-            raise TypeError("'addr' must be str or tuple[str, int, int]")
-        if not isinstance(port, int):
-            raise TypeError("'port' must be int")
-        remote_info = AddressInformation.from_addr_port(addr, port)
-        if bind_address is None:
-            bind_address = ("::0", 0) if remote_info.is_ipv6 else ("", 0)
-        _check_bind_address(bind_address)
-        ae_title = _text_title(ae_title, "ae_title")
-
-        assoc.acceptor.ae_title = ae_title
-        assoc.acceptor.address, assoc.acceptor.port = remote_info.address, port
-        assoc.requestor.address, assoc.requestor.port = bind_address[0], bind_address[1]
-        assoc.requestor.ae_title = self.ae_title
-        assoc.requestor.maximum_length = max_pdu
-        assoc.requestor.implementation_class_uid = self.implementation_class_uid
-        assoc.requestor.implementation_version_name = self.implementation_version_name
-        for item in ext_neg or []:
-            assoc.requestor.add_negotiation_item(item)
-
-        contexts = contexts or self.requested_contexts
-        self._validate_requested_contexts(contexts)
-        if not contexts:
-            raise RuntimeError(
-                "At least one requested presentation context is required "
-                "before associating with a peer"
-            )
-        contexts = deepcopy(contexts)
-        for index, context in enumerate(contexts):
-            context.context_id = 2 * index + 1
-        assoc.requestor.requested_contexts = contexts
-        for item in evt_handlers or []:
-            assoc.bind(*item)
-        return RequestorPlan(remote_info.as_tuple, bind_address)
-
-    def _server_settings(
-        self, ae_title: str | None, contexts: list[PresentationContext] | None
-    ) -> tuple[str, list[PresentationContext]]:
-        """A server's AE title and contexts, checked as pynetdicom checks them."""
-        unrestricted = getattr(_config, "UNRESTRICTED_STORAGE_SERVICE", False)
-        if not unrestricted and not contexts and not self.supported_contexts:
-            msg = "No supported Presentation Contexts have been defined"
-            LOGGER.error(msg)
-            raise ValueError(msg)
-        title = (
-            set_ae(
-                _text_title(ae_title, "ae_title") if ae_title else self.ae_title,
-                "ae_title",
-                False,
-                False,
-            )
-            or ""
-        )
-        contexts = contexts or self.supported_contexts
-        bad = [
-            cx.abstract_syntax
-            for cx in contexts
-            if None in (cx.scu_role, cx.scp_role) and (cx.scu_role, cx.scp_role) != (None, None)
-        ]
-        if bad:
-            raise ValueError(
-                "The following presentation contexts have inconsistent "
-                "scu_role/scp_role values (if one is None, both must be):\n  "
-                + "\n  ".join(str(uid) for uid in bad)
-            )
-        return title, contexts
-
-
-def _text_title(value: Any, name: str) -> Any:
+def text_title(value: Any, name: str) -> Any:
     """pynetdicom 2.x took AE titles as bytes: still accepted, with its warning."""
     if isinstance(value, bytes):
         import warnings
@@ -565,7 +481,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _check_bind_address(bind_address: Any) -> None:
+def check_bind_address(bind_address: Any) -> None:
     message = "'bind_address' must be tuple[str, int] or tuple[str, int, int, int]"
     if not isinstance(bind_address, (tuple, list)):
         raise TypeError(message)

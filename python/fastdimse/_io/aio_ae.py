@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse._engine.ae_base import DEFAULT_MAX_LENGTH, AEBase
 from fastdimse._engine.server_base import ServerBase
+from fastdimse._engine.setup import plan_requestor, server_settings
 from fastdimse._io.aio_association import Association
 from fastdimse.transport import AddressInformation
 
@@ -58,8 +59,17 @@ class ApplicationEntity(AEBase):
         raised at once."""
         loop = asyncio.get_running_loop()
         assoc = Association(self, "requestor", loop)
-        plan = self._plan_requestor(
-            assoc, addr, port, contexts, ae_title, max_pdu, ext_neg, bind_address, evt_handlers
+        plan = plan_requestor(
+            self,
+            assoc,
+            addr,
+            port,
+            contexts,
+            ae_title,
+            max_pdu,
+            ext_neg,
+            bind_address,
+            evt_handlers,
         )
         host, remote_port = plan.remote[0], plan.remote[1]
         local: tuple[Any, ...] | None = plan.bind_address if plan.bind_address[1] else None
@@ -102,7 +112,7 @@ class ApplicationEntity(AEBase):
         Returns once listening; ``await server.serve_forever()`` to keep serving,
         ``server.close()`` to stop.
         """
-        title, contexts = self._server_settings(ae_title, contexts)
+        title, contexts = server_settings(self, ae_title, contexts)
         server = AssociationServer(self, title, contexts, ssl_context, evt_handlers)
         await server._listen(address)
         self._servers.append(server)

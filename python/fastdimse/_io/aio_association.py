@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from pydicom.dataset import Dataset
 
-    from fastdimse._io.aio_ae import AE
+    from fastdimse._engine.ae_base import AEBase
 
 __all__ = ["Association"]
 
@@ -46,7 +46,7 @@ _USER_ABORT = (0, 0)
 class Association(AssociationCore):
     """One association under asyncio, as requestor (``await ae.associate``) or acceptor."""
 
-    def __init__(self, ae: AE, mode: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, ae: AEBase, mode: str, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         AssociationCore.__init__(self, ae, mode)
         self.dul: AsyncUpperLayer
