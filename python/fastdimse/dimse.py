@@ -176,12 +176,31 @@ class DIMSEServiceProvider:
     def dimse_timeout(self) -> float | None:
         return self.user.dimse_timeout
 
-    def send_msg(self, primitive: Any, context_id: int, data_set: bytes | None = None) -> None:
-        """Send ``primitive`` (with its encoded data set, if any) on ``context_id``."""
+    def send_msg(
+        self,
+        primitive: Any,
+        context_id: int,
+        data_set: bytes | None = None,
+        *,
+        answers_request: bool = True,
+    ) -> None:
+        """Send ``primitive`` (with its encoded data set, if any) on ``context_id``.
+
+        A final response ends its request (``answers_request``: not for a
+        0x0210 that refuses a duplicate while the original still runs).
+        """
         primitive._context_id = context_id
         responding_to = getattr(primitive, "MessageIDBeingRespondedTo", None)
-        if responding_to is not None and self._before_response:
-            self._finish_request(int(responding_to))
+        final = responding_to is not None and int(primitive.Status or 0) not in _PENDING
+        if final:
+            # The final answer: done with the request before the peer can see it,
+            # so that it finds no spool file of ours, and its Message ID is free
+            # again for its next request.
+            answered = int(responding_to or 0)
+            if self._before_response:
+                self._finish_request(answered)
+            if answers_request:
+                self.performed.answered(answered)
         command = to_command_set(primitive)
         if data_set is None:
             stream = data_set_of(primitive, command.command_field)
@@ -189,7 +208,10 @@ class DIMSEServiceProvider:
         payload = _core.fragment_message(self.peer_max_pdu, context_id, command.encode(), data_set)
         self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
-        if not self.sink.send_message(payload):
+        sent = self.sink.send_message(payload)
+        if final and answers_request:
+            self.performed.start_next()  # after this response: answers keep their order
+        if not sent:
             LOGGER.warning(
                 "The association ended before %s could be sent", type(primitive).__name__
             )
@@ -364,7 +386,8 @@ class DIMSEServiceProvider:
                 primitive.MessageID,
                 _DUPLICATE_INVOCATION,
             )
-            self.send_msg(status_response(primitive, _DUPLICATE_INVOCATION), context_id)
+            refusal = status_response(primitive, _DUPLICATE_INVOCATION)
+            self.send_msg(refusal, context_id, answers_request=False)
         elif verdict is Verdict.OVERFLOW:
             drop()
             LOGGER.error(

@@ -210,8 +210,8 @@ class Performed:
                 self.window + HELD_BEYOND_WINDOW
             ):
                 return Verdict.OVERFLOW
-            if self.window and len(self._running) >= self.window:
-                self._held.append((message_id, request, drop))
+            if self._held or (self.window and len(self._running) >= self.window):
+                self._held.append((message_id, request, drop))  # after those held before
                 return Verdict.HELD
             self._running.add(message_id)
         self._start(request, partial(self._finished, message_id))
@@ -259,13 +259,31 @@ class Performed:
     def _outstanding(self, message_id: int) -> bool:
         return message_id in self._running or any(m == message_id for m, _, _ in self._held)
 
+    def answered(self, message_id: int) -> None:
+        """The final response to ``message_id`` is about to leave: the request is no
+        longer outstanding, so its Message ID may come again at once, even if its
+        handler's thread or task has not returned yet. Call ``start_next`` once the
+        response is sent."""
+        with self._lock:
+            self._release(message_id)
+
+    def start_next(self) -> None:
+        """Start the held requests the window now has room for, in arrival order."""
+        while True:
+            with self._lock:
+                if not self._held or (self.window and len(self._running) >= self.window):
+                    return
+                next_id, request, _ = self._held.popleft()
+                self._running.add(next_id)
+            self._start(request, partial(self._finished, next_id))
+
     def _finished(self, message_id: int) -> None:
         with self._lock:
-            self._running.discard(message_id)
-            self._cancelled.discard(message_id)
-            self._lock.notify_all()
-            if not self._held or (self.window and len(self._running) >= self.window):
-                return
-            next_id, request, _ = self._held.popleft()
-            self._running.add(next_id)
-        self._start(request, partial(self._finished, next_id))
+            self._release(message_id)
+        self.start_next()
+
+    def _release(self, message_id: int) -> None:
+        """(Under the lock.) ``message_id`` is no longer performed."""
+        self._running.discard(message_id)
+        self._cancelled.discard(message_id)
+        self._lock.notify_all()
