@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import importlib
 import logging
-import unicodedata
 from typing import Any, NoReturn, TypeAlias
 
 from pydicom.uid import UID
 
 from fastdimse import _core
-from fastdimse.presentation import PresentationContext, _set_uid, _uid, _uid_is_acceptable
+from fastdimse._validation import as_uid, is_conformant_uid
+from fastdimse.presentation import PresentationContext
+from fastdimse.utils import decode_bytes, set_ae, set_uid, validate_uid
 
 __all__ = [
     "A_ABORT",
@@ -132,7 +133,7 @@ class ImplementationClassUIDNotification(ServiceParameter):
 
     @implementation_class_uid.setter
     def implementation_class_uid(self, value: str | bytes | UID | None) -> None:
-        self._implementation_class_uid = _set_uid(value, "Implementation Class UID")
+        self._implementation_class_uid = set_uid(value, "Implementation Class UID")
 
     def to_core(self) -> _core.ImplementationClassUid:
         if self._implementation_class_uid is None:
@@ -161,17 +162,7 @@ class ImplementationVersionNameNotification(ServiceParameter):
 
     @implementation_version_name.setter
     def implementation_version_name(self, value: str | None) -> None:
-        if value is not None and not isinstance(value, str):
-            raise TypeError(
-                f"'Implementation Version Name' must be str or None, not '{type(value).__name__}'"
-            )
-        if value:
-            reason = _ae_problem(value)
-            if reason:
-                _fail(
-                    ValueError, f"Invalid 'Implementation Version Name' value '{value}' - {reason}"
-                )
-        self._implementation_version_name = value
+        self._implementation_version_name = set_ae(value, "Implementation Version Name")
 
     def to_core(self) -> _core.ImplementationVersionName:
         if self._implementation_version_name is None:
@@ -248,7 +239,7 @@ class SCP_SCU_RoleSelectionNegotiation(ServiceParameter):
 
     @sop_class_uid.setter
     def sop_class_uid(self, value: str | bytes | UID | None) -> None:
-        self._sop_class_uid = _set_uid(value, "SOP Class UID")
+        self._sop_class_uid = set_uid(value, "SOP Class UID")
 
     @property
     def scu_role(self) -> bool | None:
@@ -304,7 +295,7 @@ class SOPClassExtendedNegotiation(ServiceParameter):
 
     @sop_class_uid.setter
     def sop_class_uid(self, value: str | bytes | UID | None) -> None:
-        self._sop_class_uid = _set_uid(value, "SOP Class UID")
+        self._sop_class_uid = set_uid(value, "SOP Class UID")
 
     @property
     def service_class_application_information(self) -> bytes | None:
@@ -350,7 +341,7 @@ class SOPClassCommonExtendedNegotiation(ServiceParameter):
 
     @sop_class_uid.setter
     def sop_class_uid(self, value: str | bytes | UID | None) -> None:
-        self._sop_class_uid = _set_uid(value, "SOP Class UID")
+        self._sop_class_uid = set_uid(value, "SOP Class UID")
 
     @property
     def service_class_uid(self) -> UID | None:
@@ -358,7 +349,7 @@ class SOPClassCommonExtendedNegotiation(ServiceParameter):
 
     @service_class_uid.setter
     def service_class_uid(self, value: str | bytes | UID | None) -> None:
-        self._service_class_uid = _set_uid(value, "Service Class UID")
+        self._service_class_uid = set_uid(value, "Service Class UID")
 
     @property
     def related_general_sop_class_identification(self) -> list[UID]:
@@ -375,15 +366,15 @@ class SOPClassCommonExtendedNegotiation(ServiceParameter):
         checked: list[UID] = []
         for value in uids:
             if isinstance(value, bytes):
-                value = value.decode("ascii")
+                value = decode_bytes(value)
             if not isinstance(value, str):
                 _fail(TypeError, wrong_type)
-            uid = _uid(value)
-            if not _uid_is_acceptable(uid):
+            uid = as_uid(value)
+            if not validate_uid(uid):
                 _fail(
                     ValueError, "Related General SOP Class Identification contains an invalid UID"
                 )
-            if not uid.is_valid:
+            if uid and not is_conformant_uid(uid):
                 LOGGER.warning(f"The Related General SOP Class UID '{uid}' is non-conformant")
             checked.append(uid)
         self._related_general_sop_class_identification = checked
@@ -534,7 +525,7 @@ def from_core(item: CoreUserItem) -> UserInformationItem | None:
         return max_length
     if isinstance(item, _core.ImplementationClassUid):
         class_uid = ImplementationClassUIDNotification()
-        class_uid._implementation_class_uid = _uid(item.uid)  # the core has checked it
+        class_uid._implementation_class_uid = as_uid(item.uid)  # the core has checked it
         return class_uid
     if isinstance(item, _core.ImplementationVersionName):
         version = ImplementationVersionNameNotification()
@@ -547,21 +538,21 @@ def from_core(item: CoreUserItem) -> UserInformationItem | None:
         return window
     if isinstance(item, _core.RoleSelection):
         role = SCP_SCU_RoleSelectionNegotiation()
-        role._sop_class_uid = _uid(item.sop_class_uid)
+        role._sop_class_uid = as_uid(item.sop_class_uid)
         role.scu_role = bool(item.scu_role)
         role.scp_role = bool(item.scp_role)
         return role
     if isinstance(item, _core.SopClassExtended):
         extended = SOPClassExtendedNegotiation()
-        extended._sop_class_uid = _uid(item.sop_class_uid)
+        extended._sop_class_uid = as_uid(item.sop_class_uid)
         extended.service_class_application_information = item.service_class_application_information
         return extended
     if isinstance(item, _core.SopClassCommonExtended):
         common = SOPClassCommonExtendedNegotiation()
-        common._sop_class_uid = _uid(item.sop_class_uid)
-        common._service_class_uid = _uid(item.service_class_uid)
+        common._sop_class_uid = as_uid(item.sop_class_uid)
+        common._service_class_uid = as_uid(item.service_class_uid)
         common._related_general_sop_class_identification = [
-            _uid(uid) for uid in item.related_general_sop_classes
+            as_uid(uid) for uid in item.related_general_sop_classes
         ]
         return common
     if isinstance(item, _core.UserIdentityRq):
@@ -628,7 +619,7 @@ class A_ASSOCIATE:
 
     @application_context_name.setter
     def application_context_name(self, value: str | bytes | UID | None) -> None:
-        self._application_context_name = _set_uid(value, "Application Context Name")
+        self._application_context_name = set_uid(value, "Application Context Name")
 
     @property
     def calling_ae_title(self) -> str:
@@ -636,7 +627,7 @@ class A_ASSOCIATE:
 
     @calling_ae_title.setter
     def calling_ae_title(self, value: str) -> None:
-        self._calling_ae_title = _set_ae_title(value, "Calling AE Title")
+        self._calling_ae_title = set_ae(value, "Calling AE Title", False, False)
 
     @property
     def called_ae_title(self) -> str:
@@ -644,7 +635,7 @@ class A_ASSOCIATE:
 
     @called_ae_title.setter
     def called_ae_title(self, value: str) -> None:
-        self._called_ae_title = _set_ae_title(value, "Called AE Title")
+        self._called_ae_title = set_ae(value, "Called AE Title", False, False)
 
     @property
     def responding_ae_title(self) -> str:
@@ -951,29 +942,6 @@ def _fail(kind: type[Exception], message: str) -> NoReturn:
     """Log and raise, as pynetdicom's setters do (its tests look for both)."""
     LOGGER.error(message)
     raise kind(message)
-
-
-def _ae_problem(value: str) -> str:
-    """Why `value` is not a valid AE-like string, or '' if it is."""
-    if len(value) > 16:
-        return "must not exceed 16 characters"
-    if not value.isascii():
-        return "must only contain ASCII characters"
-    if "\\" in value or any(unicodedata.category(c).startswith("C") for c in value):
-        return "must not contain control characters or backslashes"
-    return ""
-
-
-def _set_ae_title(value: str, name: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"'{name}' must be str, not '{type(value).__name__}'")
-    if not value.strip():
-        what = "must not consist entirely of spaces" if value else "must not be an empty str"
-        _fail(ValueError, f"Invalid '{name}' value - {what}")
-    reason = _ae_problem(value)
-    if reason:
-        _fail(ValueError, f"Invalid '{name}' value '{value}' - {reason}")
-    return value
 
 
 def _is_address(value: Any) -> bool:
