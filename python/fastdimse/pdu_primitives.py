@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeAlias
 from pydicom.uid import UID
 
 from fastdimse import _core
+from fastdimse._upper.codes import DEFAULT_MAX_LENGTH, REJECT_REASON_TEXT, RESULT_TEXT, SOURCE_TEXT
 from fastdimse._validation import as_uid, is_conformant_uid
 from fastdimse.presentation import PresentationContext
 from fastdimse.utils import decode_bytes, set_ae, set_uid, validate_uid
@@ -43,8 +44,6 @@ __all__ = [
 ]
 
 LOGGER = logging.getLogger("fastdimse.pdu_primitives")
-
-DEFAULT_MAX_LENGTH = 16382
 
 CoreUserItem: TypeAlias = (
     _core.MaximumLength
@@ -709,7 +708,7 @@ class A_ASSOCIATE:
 
     @property
     def result_str(self) -> str:
-        text = _RESULT_TEXT.get(self._result) if self._result is not None else None
+        text = RESULT_TEXT.get(self._result) if self._result is not None else None
         if text is None:
             LOGGER.warning(f"Invalid A-ASSOCIATE 'Result' {self._result}")
             return "(no value available)"
@@ -717,7 +716,7 @@ class A_ASSOCIATE:
 
     @property
     def source_str(self) -> str:
-        text = _SOURCE_TEXT.get(self._result_source) if self._result_source is not None else None
+        text = SOURCE_TEXT.get(self._result_source) if self._result_source is not None else None
         if text is None:
             LOGGER.warning(f"Invalid A-ASSOCIATE 'Result Source' {self._result_source}")
             return "(no value available)"
@@ -725,7 +724,9 @@ class A_ASSOCIATE:
 
     @property
     def reason_str(self) -> str:
-        text = _REASON_TEXT.get((self._result_source, self._diagnostic))
+        text = None
+        if self._result_source is not None and self._diagnostic is not None:
+            text = REJECT_REASON_TEXT.get(self._result_source, {}).get(self._diagnostic)
         if text is None:
             LOGGER.warning(
                 f"Invalid A-ASSOCIATE 'Result Source' {self._result_source} and/or "
@@ -916,26 +917,6 @@ class P_DATA:
 
 
 # Helpers ---------------------------------------------------------------------
-
-_RESULT_TEXT = {0: "Accepted", 1: "Rejected Permanent", 2: "Rejected Transient"}
-_SOURCE_TEXT = {
-    1: "Service User",
-    2: "Service Provider (ACSE)",
-    3: "Service Provider (Presentation)",
-}
-# (result source, diagnostic) -> reason, PS3.8 Table 9-21
-_REASON_TEXT: dict[tuple[int | None, int | None], str] = {
-    **{(1, n): "Reserved" for n in range(1, 11)},
-    (1, 1): "No reason given",
-    (1, 2): "Application context name not supported",
-    (1, 3): "Calling AE title not recognised",
-    (1, 7): "Called AE title not recognised",
-    (2, 1): "No reason given",
-    (2, 2): "Protocol version not supported",
-    **{(3, n): "Reserved" for n in range(8)},
-    (3, 1): "Temporary congestion",
-    (3, 2): "Local limit exceeded",
-}
 
 
 def _fail(kind: type[Exception], message: str) -> NoReturn:
