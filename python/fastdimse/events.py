@@ -29,6 +29,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, cast
 
+from fastdimse._part10 import encode_file_meta
+
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.tag import BaseTag
@@ -399,7 +401,7 @@ class Event:
             ) from None
         if not include_meta:
             return raw
-        return b"".join((b"\x00" * 128, b"DICM", _encode_file_meta(self.file_meta), raw))
+        return encode_file_header(self) + raw
 
     @property
     def file_meta(self) -> FileMetaDataset:
@@ -651,15 +653,16 @@ def _decode(raw: bytes, transfer_syntax: str) -> Dataset:
     return ds
 
 
-def _encode_file_meta(meta: FileMetaDataset) -> bytes:
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_file_meta_info
-
-    buffer = DicomBytesIO()
-    buffer.is_little_endian = True
-    buffer.is_implicit_VR = False
-    write_file_meta_info(buffer, meta, enforce_standard=True)
-    return buffer.getvalue()
+def encode_file_header(event: Event) -> bytes:
+    """Preamble, ``DICM`` and the C-STORE request event's :attr:`Event.file_meta`,
+    encoded without pydicom: what a DICOM file of its data set starts with."""
+    request = event.request
+    return encode_file_meta(
+        str(request.AffectedSOPClassUID or ""),
+        str(request.AffectedSOPInstanceUID or ""),
+        str(event.context.transfer_syntax),
+        *implementation_ids(),
+    )
 
 
 def implementation_ids() -> tuple[str, str]:
