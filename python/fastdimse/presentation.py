@@ -31,12 +31,9 @@ from pydicom.uid import UID
 from fastdimse import _core
 from fastdimse import sop_class as _sop
 from fastdimse._sop_class_table import STORAGE_SELECTION as _STORAGE_SELECTION
+from fastdimse._upper.negotiation_items import SCP_SCU_RoleSelectionNegotiation
 from fastdimse._validation import as_uid, is_conformant_uid
 from fastdimse.utils import set_uid, validate_uid
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
 
 __all__ = [
     "ALL_TRANSFER_SYNTAXES",
@@ -395,8 +392,6 @@ def build_role(
     uid: str | UID, scu_role: bool = False, scp_role: bool = False
 ) -> SCP_SCU_RoleSelectionNegotiation:
     """An SCP/SCU Role Selection item proposing these roles for the requestor."""
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-
     role = SCP_SCU_RoleSelectionNegotiation()
     role.sop_class_uid = as_uid(uid)
     role.scu_role = scu_role
@@ -406,7 +401,7 @@ def build_role(
 
 RoleType = dict[UID, tuple[bool | None, bool | None]] | None
 ListCXType = list[PresentationContext]
-CXNegotiationReturn = tuple[list[PresentationContext], list["SCP_SCU_RoleSelectionNegotiation"]]
+CXNegotiationReturn = tuple[list[PresentationContext], list[SCP_SCU_RoleSelectionNegotiation]]
 
 
 def negotiate_as_acceptor(
@@ -428,8 +423,6 @@ def negotiate_as_acceptor(
     returned (sorted by UID), never granting a role that was not proposed.
     ``as_scu``/``as_scp`` of the results are the acceptor's own roles.
     """
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-
     roles = roles or {}
     results: list[PresentationContext] = []
     replies: dict[UID, SCP_SCU_RoleSelectionNegotiation] = {}
@@ -534,8 +527,6 @@ def negotiate_unrestricted(
     syntax and both roles; the rest are negotiated by
     ``negotiate_as_acceptor`` against `ac_contexts`.
     """
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-
     roles = roles or {}
     storage_uids = set(_sop._STORAGE_CLASSES.values())
     storage_like: list[PresentationContext] = []
