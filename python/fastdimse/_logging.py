@@ -220,14 +220,13 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
     """
     if not logger.isEnabledFor(_INFO):
         return
-    from fastdimse.dimse_primitives import C_CANCEL, command_field_of
+    from fastdimse.dimse_primitives import C_CANCEL, C_ECHO, C_STORE, command_field_of
 
     field = command_field_of(primitive)
     is_rsp = bool(field & 0x8000)
     debug = logger.isEnabledFor(_DEBUG)
     context_id = getattr(primitive, "_context_id", None)
     cmd: Any = primitive
-    base = field & 0x7FFF
 
     if isinstance(primitive, C_CANCEL):
         if sent:
@@ -242,7 +241,7 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
             _emit(logger, _DEBUG, lines)
         return
 
-    if base == 0x0030:  # C-ECHO
+    if isinstance(primitive, C_ECHO):
         if sent and not is_rsp:
             logger.info(f"Sending Echo Request: MsgID {cmd.MessageID}")
         elif not sent and not is_rsp:
@@ -266,7 +265,7 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
             logger.info(f"Received Echo Response (Status: {_hex(status)} - {meaning})")
         return
 
-    if base == 0x0001:  # C-STORE
+    if isinstance(primitive, C_STORE):
         _log_store(logger, cmd, sent, is_rsp, context_id, debug)
         return
 
