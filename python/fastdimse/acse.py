@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fastdimse import _core
+from fastdimse import _config, _core
 from fastdimse import pdu_primitives as prim
 from fastdimse._dimse.window import negotiate_window
 from fastdimse._upper.codes import (
@@ -168,12 +168,8 @@ def evaluate_associate_rq(
     rq_roles: dict[Any, tuple[bool | None, bool | None]] = {
         uid: (i.scu_role, i.scp_role) for uid, i in requestor.role_selection.items()
     }
-    from fastdimse import _config
-
     negotiate = (
-        negotiate_unrestricted
-        if getattr(_config, "UNRESTRICTED_STORAGE_SERVICE", False)
-        else negotiate_as_acceptor
+        negotiate_unrestricted if _config.UNRESTRICTED_STORAGE_SERVICE else negotiate_as_acceptor
     )
     contexts, ac_roles = negotiate(
         requestor.requested_contexts, acceptor.supported_contexts, rq_roles

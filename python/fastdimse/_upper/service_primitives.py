@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from pydicom.uid import UID
@@ -18,6 +17,7 @@ from fastdimse._upper.negotiation_items import (
 )
 from fastdimse._upper.primitive_errors import LOGGER, fail
 from fastdimse.presentation import PresentationContext
+from fastdimse.transport import AddressInformation
 from fastdimse.utils import set_ae, set_uid
 
 __all__ = [
@@ -373,17 +373,7 @@ class P_DATA:
 
 
 def _is_address(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        transport = importlib.import_module("fastdimse.transport")
-    except ImportError:
-        transport = None
-    address_type = getattr(transport, "AddressInformation", None)
-    if isinstance(address_type, type):
-        return isinstance(value, address_type)
-    # No transport module yet: anything that looks like an address
-    return hasattr(value, "address") and hasattr(value, "port")
+    return value is None or isinstance(value, AddressInformation)
 
 
 def _contexts_only(value: Any, name: str, complaint: str) -> list[PresentationContext]:
