@@ -16,6 +16,7 @@ from pydicom.uid import UID
 
 from fastdimse import _config, _core
 from fastdimse import dimse_primitives as dp
+from fastdimse._dimse.primitives.command_set import DATA_SET_KEYWORDS, ELEMENTS
 from helpers import require_module
 
 pd_prims = require_module("pynetdicom.dimse_primitives")
@@ -280,10 +281,10 @@ def test_round_trip_through_the_core(name: str, is_response: bool, values: dict[
     assert type(back) is type(ours)
     assert back._context_id == 3
     field = dp.command_field_of(ours)
-    for keyword, _arg in dp._ELEMENTS[field]:
+    for keyword, _arg in ELEMENTS[field]:
         assert getattr(back, keyword) == getattr(ours, keyword), keyword
     if data is not None:
-        keyword = dp._DATA_SET_KEYWORDS[field]
+        keyword = DATA_SET_KEYWORDS[field]
         assert getattr(back, keyword).getvalue() == DATA
     assert cmd.has_data_set == (data is not None)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import types
 
 import pytest
 from pydicom.uid import UID
 
-from fastdimse import _core
+from fastdimse import _config, _core
 from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
 from fastdimse.presentation import (
     ALL_TRANSFER_SYNTAXES,
@@ -54,11 +53,9 @@ def supported(uid: str, *ts: str, scu: bool | None = None, scp: bool | None = No
 
 @pytest.fixture
 def config(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """A stand-in fastdimse._config (the real one belongs to another module)."""
-    module = types.ModuleType("fastdimse._config")
-    module.ENFORCE_UID_CONFORMANCE = False  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fastdimse._config", module)
-    return module
+    """fastdimse._config with ENFORCE_UID_CONFORMANCE off, restored afterwards."""
+    monkeypatch.setattr(_config, "ENFORCE_UID_CONFORMANCE", False)
+    return _config
 
 
 class TestPresentationContext:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastdimse.utils import validate_ae, validate_ui
+from fastdimse._validation import check_ui, validate_ae
 
 __all__ = [
     "CODECS",
@@ -79,6 +79,14 @@ CODECS: tuple[str, ...] = ("ascii",)
 implementation version names). The standard allows only ASCII; a value decoded
 by a fallback codec is reduced to its ASCII characters. Default
 ``("ascii",)``."""
+
+
+def validate_ui(value: Any) -> tuple[bool, str]:
+    """The default ``"UI"`` validator: ``_validation.check_ui`` under the
+    ``ENFORCE_UID_CONFORMANCE`` in force when it is called. It lives here, with
+    the option it reads, so that this module imports no module that reads it."""
+    return check_ui(value, ENFORCE_UID_CONFORMANCE)
+
 
 VALIDATORS: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "AE": validate_ae,

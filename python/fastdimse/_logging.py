@@ -16,6 +16,14 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from fastdimse._upper.codes import (
+    ABORT_REASON_TEXT,
+    ABORT_SOURCE_PROVIDER,
+    ABORT_SOURCE_TEXT,
+    REJECT_REASON_TEXT,
+    RJ_PDU_RESULT_TEXT,
+    RJ_PDU_SOURCE_TEXT,
+)
 from fastdimse.utils import pretty_bytes
 
 if TYPE_CHECKING:
@@ -161,12 +169,12 @@ def log_associate_rj(logger: logging.Logger, rj: AssociateRj, sent: bool) -> Non
     if not logger.isEnabledFor(_DEBUG):
         return
     direction = "OUTGOING" if sent else "INCOMING"
-    reasons = _REJECT_REASONS.get(rj.source, {})
+    reasons = REJECT_REASON_TEXT.get(rj.source, {})
     lines = [
         "Reject Parameters:",
         _banner(f" {direction} A-ASSOCIATE-RJ PDU "),
-        f"Result:    {_REJECT_RESULTS.get(rj.result, '(no value available)')}",
-        f"Source:    {_REJECT_SOURCES.get(rj.source, '(no value available)')}",
+        f"Result:    {RJ_PDU_RESULT_TEXT.get(rj.result, '(no value available)')}",
+        f"Source:    {RJ_PDU_SOURCE_TEXT.get(rj.source, '(no value available)')}",
         f"Reason:    {reasons.get(rj.reason, 'Reserved' if reasons else '(no value available)')}",
         _banner(" END A-ASSOCIATE-RJ PDU "),
     ]
@@ -179,12 +187,12 @@ def log_abort(logger: logging.Logger, source: int, reason: int, sent: bool) -> N
         return
     direction = "OUTGOING" if sent else "INCOMING"
     reason_str = "(no value available)"
-    if source == 2:
-        reason_str = _ABORT_REASONS.get(reason, reason_str)
+    if source == ABORT_SOURCE_PROVIDER:
+        reason_str = ABORT_REASON_TEXT.get(reason, reason_str)
     lines = [
         "Abort Parameters:",
         _banner(f" {direction} A-ABORT PDU "),
-        f"Abort Source: {_ABORT_SOURCES.get(source, '(no value available)')}",
+        f"Abort Source: {ABORT_SOURCE_TEXT.get(source, '(no value available)')}",
         f"Abort Reason: {reason_str}",
         _banner(" END A-ABORT PDU "),
     ]
@@ -212,14 +220,13 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
     """
     if not logger.isEnabledFor(_INFO):
         return
-    from fastdimse.dimse_primitives import C_CANCEL, command_field_of
+    from fastdimse.dimse_primitives import C_CANCEL, C_ECHO, C_STORE, command_field_of
 
     field = command_field_of(primitive)
     is_rsp = bool(field & 0x8000)
     debug = logger.isEnabledFor(_DEBUG)
     context_id = getattr(primitive, "_context_id", None)
     cmd: Any = primitive
-    base = field & 0x7FFF
 
     if isinstance(primitive, C_CANCEL):
         if sent:
@@ -234,7 +241,7 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
             _emit(logger, _DEBUG, lines)
         return
 
-    if base == 0x0030:  # C-ECHO
+    if isinstance(primitive, C_ECHO):
         if sent and not is_rsp:
             logger.info(f"Sending Echo Request: MsgID {cmd.MessageID}")
         elif not sent and not is_rsp:
@@ -258,7 +265,7 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
             logger.info(f"Received Echo Response (Status: {_hex(status)} - {meaning})")
         return
 
-    if base == 0x0001:  # C-STORE
+    if isinstance(primitive, C_STORE):
         _log_store(logger, cmd, sent, is_rsp, context_id, debug)
         return
 
@@ -474,32 +481,6 @@ _CONTEXT_RESULTS = {
     2: "Provider Rejection",
     3: "Rejected - Abstract Syntax Not Supported",
     4: "Rejected - Transfer Syntax Not Supported",
-}
-_REJECT_RESULTS = {1: "Rejected (Permanent)", 2: "Rejected (Transient)"}
-_REJECT_SOURCES = {
-    1: "DUL service-user",
-    2: "DUL service-provider (ACSE related)",
-    3: "DUL service-provider (presentation related)",
-}
-_REJECT_REASONS: dict[int, dict[int, str]] = {
-    1: {
-        1: "No reason given",
-        2: "Application context name not supported",
-        3: "Calling AE title not recognised",
-        7: "Called AE title not recognised",
-    },
-    2: {1: "No reason given", 2: "Protocol version not supported"},
-    3: {1: "Temporary congestion", 2: "Local limit exceeded"},
-}
-_ABORT_SOURCES = {0: "DUL service-user", 1: "Reserved", 2: "DUL service-provider"}
-_ABORT_REASONS = {
-    0: "No reason given",
-    1: "Unrecognised PDU",
-    2: "Unexpected PDU",
-    3: "Reserved",
-    4: "Unrecognised PDU parameter",
-    5: "Unexpected PDU parameter",
-    6: "Invalid PDU parameter value",
 }
 _IDENTITY_TYPES = {
     1: "Username",

@@ -1,5 +1,7 @@
-"""pynetdicom keeps its validators here; ours live in ``fastdimse.utils``."""
+"""pynetdicom keeps its validators here; ours are ``_validation.validate_ae`` and
+``_config.validate_ui`` (the UID rule under ``ENFORCE_UID_CONFORMANCE``)."""
 
-from fastdimse.utils import validate_ae, validate_ui
+from fastdimse._config import validate_ui
+from fastdimse._validation import validate_ae
 
 __all__ = ["validate_ae", "validate_ui"]

@@ -13,9 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fastdimse import _core
+from fastdimse import _config, _core
 from fastdimse import pdu_primitives as prim
 from fastdimse._dimse.window import negotiate_window
+from fastdimse._upper.codes import (
+    REJECT_APPLICATION_CONTEXT,
+    REJECT_CALLED_AE,
+    REJECT_CALLING_AE,
+    REJECT_LOCAL_LIMIT,
+    REJECT_NO_REASON,
+    REJECT_PROTOCOL_VERSION,
+    REJECT_USER_IDENTITY,
+)
 from fastdimse.events import (
     EVT_ASYNC_OPS,
     EVT_SOP_COMMON,
@@ -49,15 +58,6 @@ __all__ = [
 LOGGER = logging.getLogger("fastdimse.acse")
 
 APPLICATION_CONTEXT_NAME = "1.2.840.10008.3.1.1.1"
-
-# A-ASSOCIATE-RJ (result, source, reason), PS3.8 9.3.4.
-REJECT_CALLING_AE = (0x01, 0x01, 0x03)
-REJECT_CALLED_AE = (0x01, 0x01, 0x07)
-REJECT_APPLICATION_CONTEXT = (0x01, 0x01, 0x02)
-REJECT_NO_REASON = (0x01, 0x01, 0x01)
-REJECT_USER_IDENTITY = (0x02, 0x02, 0x01)
-REJECT_PROTOCOL_VERSION = (0x01, 0x02, 0x02)
-REJECT_LOCAL_LIMIT = (0x02, 0x03, 0x02)
 
 
 class AcceptorPolicy(Protocol):
@@ -194,12 +194,8 @@ def evaluate_associate_rq(
     rq_roles: dict[Any, tuple[bool | None, bool | None]] = {
         uid: (i.scu_role, i.scp_role) for uid, i in requestor.role_selection.items()
     }
-    from fastdimse import _config
-
     negotiate = (
-        negotiate_unrestricted
-        if getattr(_config, "UNRESTRICTED_STORAGE_SERVICE", False)
-        else negotiate_as_acceptor
+        negotiate_unrestricted if _config.UNRESTRICTED_STORAGE_SERVICE else negotiate_as_acceptor
     )
     contexts, ac_roles = negotiate(
         requestor.requested_contexts, acceptor.supported_contexts, rq_roles

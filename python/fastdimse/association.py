@@ -24,6 +24,7 @@ from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.pending import PendingResponse
 from fastdimse._engine.core import AssociationCore
+from fastdimse._upper.codes import USER_ABORT as _USER_ABORT
 from fastdimse.dimse import Request
 from fastdimse.dimse_primitives import C_ECHO
 from fastdimse.dul import UpperLayer
@@ -44,9 +45,6 @@ __all__ = ["Association", "ServiceUser"]
 LOGGER = logging.getLogger("fastdimse.assoc")
 
 VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
-
-# A-ABORT (source, reason): user abort.
-_USER_ABORT = (0, 0)
 
 # send_c_store_many with an unlimited window: answers kept before the first is taken.
 _UNLIMITED_IN_FLIGHT = 512

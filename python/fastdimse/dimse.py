@@ -28,6 +28,7 @@ from fastdimse._dimse.answers import status_response
 from fastdimse._dimse.window import Invoked, Performed, Verdict
 from fastdimse._io.responses import ThreadResponses
 from fastdimse._logging import log_dimse
+from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
 from fastdimse.dimse_primitives import (
     C_STORE,
     data_set_of,
@@ -157,7 +158,7 @@ class DIMSEServiceProvider:
         self.user = user
         self.sink = sink
         self.contexts = contexts
-        self.peer_max_pdu = 16382
+        self.peer_max_pdu = DEFAULT_MAX_LENGTH
         # Our requests awaiting responses, and the peer's requests we perform;
         # both windows are 1 until negotiation says otherwise.
         self.invoked = Invoked()

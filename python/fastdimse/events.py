@@ -29,6 +29,10 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, cast
 
+from fastdimse import _config
+from fastdimse._implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from fastdimse._part10 import encode_file_meta
+
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.tag import BaseTag
@@ -343,7 +347,6 @@ class Event:
             if self._decoded is None or self._hash != id(spooled):
                 from pydicom import dcmread
 
-                from fastdimse import _config
                 from fastdimse.spool import KEEP_IN_MEMORY
 
                 path, offset = spooled
@@ -364,8 +367,6 @@ class Event:
         """The DICOM file (preamble, file meta, data set) holding a received C-STORE
         request's data set, when ``_config.STORE_RECV_CHUNKED_DATASET`` is set
         (the file exists in every case; pynetdicom shows it only then)."""
-        from fastdimse import _config
-
         path = getattr(self.request, "_dataset_path", None)
         if not isinstance(path, Path) or not _config.STORE_RECV_CHUNKED_DATASET:
             raise AttributeError(
@@ -399,7 +400,7 @@ class Event:
             ) from None
         if not include_meta:
             return raw
-        return b"".join((b"\x00" * 128, b"DICM", _encode_file_meta(self.file_meta), raw))
+        return encode_file_header(self) + raw
 
     @property
     def file_meta(self) -> FileMetaDataset:
@@ -651,28 +652,19 @@ def _decode(raw: bytes, transfer_syntax: str) -> Dataset:
     return ds
 
 
-def _encode_file_meta(meta: FileMetaDataset) -> bytes:
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_file_meta_info
-
-    buffer = DicomBytesIO()
-    buffer.is_little_endian = True
-    buffer.is_implicit_VR = False
-    write_file_meta_info(buffer, meta, enforce_standard=True)
-    return buffer.getvalue()
+def encode_file_header(event: Event) -> bytes:
+    """Preamble, ``DICM`` and the C-STORE request event's :attr:`Event.file_meta`,
+    encoded without pydicom: what a DICOM file of its data set starts with."""
+    request = event.request
+    return encode_file_meta(
+        str(request.AffectedSOPClassUID or ""),
+        str(request.AffectedSOPInstanceUID or ""),
+        str(event.context.transfer_syntax),
+        *implementation_ids(),
+    )
 
 
 def implementation_ids() -> tuple[str, str]:
-    """Our implementation class UID and version name, as the package
-    exports them (pynetdicom's names); pydicom's UID until it does."""
-    import fastdimse
-
-    uid = getattr(fastdimse, "PYNETDICOM_IMPLEMENTATION_UID", None)
-    version = getattr(fastdimse, "PYNETDICOM_IMPLEMENTATION_VERSION", None)
-    if uid is None:
-        from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
-
-        uid = PYDICOM_IMPLEMENTATION_UID
-    if version is None:
-        version = "FASTDIMSE"
-    return str(uid), str(version)
+    """Our implementation class UID and version name (the package exports them
+    under pynetdicom's names, ``PYNETDICOM_IMPLEMENTATION_UID`` and ``_VERSION``)."""
+    return IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME

@@ -58,6 +58,12 @@ from fastdimse._core import (
     ReleaseRp,
     ReleaseRq,
 )
+from fastdimse._upper.codes import (
+    ABORT_SOURCE_USER,
+    PROVIDER_ABORT,
+    UNEXPECTED_PDU_ABORT,
+    USER_ABORT,
+)
 
 __all__ = [
     "TABLE",
@@ -692,7 +698,7 @@ class StateMachine:
         if event is Event.EVT15 and pdu is not None:
             abort = pdu
         else:
-            abort = Abort(_SOURCE_USER, 0)
+            abort = Abort(*USER_ABORT)
         self._start_artim(now)
         self._state = State.STA13
         return [Send(abort)]
@@ -701,7 +707,7 @@ class StateMachine:
         return self._to_idle()
 
     def _aa3(self, event: Event, now: float, pdu: object | None) -> list[Effect]:
-        by_user = isinstance(pdu, Abort) and pdu.source == _SOURCE_USER
+        by_user = isinstance(pdu, Abort) and pdu.source == ABORT_SOURCE_USER
         kind = Indication.ABORT if by_user else Indication.P_ABORT
         return [Indicate(kind, pdu), *self._to_idle()]
 
@@ -724,12 +730,6 @@ class StateMachine:
         return [Send(abort), Indicate(Indication.P_ABORT, abort)]
 
 
-# A-ABORT source and provider reasons, PS3.8 9.3.8
-_SOURCE_USER = 0
-_SOURCE_PROVIDER = 2
-_REASON_NOT_SPECIFIED = 0
-_REASON_UNEXPECTED_PDU = 2
-
 # Local primitives that only make sense with the PDU they send.
 _PDU_REQUIRED = frozenset({Event.EVT1, Event.EVT7, Event.EVT8, Event.EVT9})
 
@@ -738,5 +738,5 @@ def _provider_abort(event: Event, pdu: object | None) -> object:
     """The A-ABORT (service-provider source) answering a PDU in AA-7 or AA-8."""
     if event is Event.EVT19:
         # The caller's Abort is the core's diagnosis of the invalid PDU.
-        return Abort(_SOURCE_PROVIDER, _REASON_NOT_SPECIFIED) if pdu is None else pdu
-    return Abort(_SOURCE_PROVIDER, _REASON_UNEXPECTED_PDU)
+        return Abort(*PROVIDER_ABORT) if pdu is None else pdu
+    return Abort(*UNEXPECTED_PDU_ABORT)

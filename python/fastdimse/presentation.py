@@ -22,22 +22,18 @@ Conversions to and from the protocol core's items:
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from pydicom import config as pydicom_config
 from pydicom._uid_dict import UID_dictionary
 from pydicom.uid import UID
 
 from fastdimse import _core
 from fastdimse import sop_class as _sop
 from fastdimse._sop_class_table import STORAGE_SELECTION as _STORAGE_SELECTION
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
+from fastdimse._upper.negotiation_items import SCP_SCU_RoleSelectionNegotiation
+from fastdimse._validation import as_uid, is_conformant_uid
+from fastdimse.utils import set_uid, validate_uid
 
 __all__ = [
     "ALL_TRANSFER_SYNTAXES",
@@ -234,7 +230,7 @@ class PresentationContext:
 
     @abstract_syntax.setter
     def abstract_syntax(self, value: str | bytes | UID | None) -> None:
-        self._abstract_syntax = _set_uid(value, "abstract_syntax", allow_none=False)
+        self._abstract_syntax = set_uid(value, "abstract_syntax", True, False)
 
     @property
     def transfer_syntax(self) -> list[UID]:
@@ -254,18 +250,18 @@ class PresentationContext:
         if syntax is None:
             return
         if isinstance(syntax, bytes):
-            uid = _uid(syntax.decode("ascii"))
+            uid = as_uid(syntax.decode("ascii"))
         elif isinstance(syntax, str):
-            uid = _uid(syntax)
+            uid = as_uid(syntax)
         else:
             LOGGER.error("Attempted to add an invalid transfer syntax")
             return
-        if not _uid_is_acceptable(uid):
+        if not validate_uid(uid):
             LOGGER.error("'transfer_syntax' contains an invalid UID")
             raise ValueError("'transfer_syntax' contains an invalid UID")
         if uid in self._transfer_syntax or uid == "":
             return
-        if not uid.is_valid:
+        if not is_conformant_uid(uid):
             LOGGER.warning("A non-conformant UID has been added to 'transfer_syntax'")
         elif not uid.is_private and not uid.is_transfer_syntax:
             LOGGER.warning(
@@ -387,7 +383,7 @@ def build_context(
     if isinstance(transfer_syntax, str):
         transfer_syntax = [transfer_syntax]
     context = PresentationContext()
-    context.abstract_syntax = _uid(abstract_syntax)
+    context.abstract_syntax = as_uid(abstract_syntax)
     context.transfer_syntax = list(transfer_syntax)
     return context
 
@@ -396,10 +392,8 @@ def build_role(
     uid: str | UID, scu_role: bool = False, scp_role: bool = False
 ) -> SCP_SCU_RoleSelectionNegotiation:
     """An SCP/SCU Role Selection item proposing these roles for the requestor."""
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-
     role = SCP_SCU_RoleSelectionNegotiation()
-    role.sop_class_uid = _uid(uid)
+    role.sop_class_uid = as_uid(uid)
     role.scu_role = scu_role
     role.scp_role = scp_role
     return role
@@ -407,7 +401,7 @@ def build_role(
 
 RoleType = dict[UID, tuple[bool | None, bool | None]] | None
 ListCXType = list[PresentationContext]
-CXNegotiationReturn = tuple[list[PresentationContext], list["SCP_SCU_RoleSelectionNegotiation"]]
+CXNegotiationReturn = tuple[list[PresentationContext], list[SCP_SCU_RoleSelectionNegotiation]]
 
 
 def negotiate_as_acceptor(
@@ -429,8 +423,6 @@ def negotiate_as_acceptor(
     returned (sorted by UID), never granting a role that was not proposed.
     ``as_scu``/``as_scp`` of the results are the acceptor's own roles.
     """
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-
     roles = roles or {}
     results: list[PresentationContext] = []
     replies: dict[UID, SCP_SCU_RoleSelectionNegotiation] = {}
@@ -535,8 +527,6 @@ def negotiate_unrestricted(
     syntax and both roles; the rest are negotiated by
     ``negotiate_as_acceptor`` against `ac_contexts`.
     """
-    from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-
     roles = roles or {}
     storage_uids = set(_sop._STORAGE_CLASSES.values())
     storage_like: list[PresentationContext] = []
@@ -644,11 +634,6 @@ _ROLE_TEXT = {
 }
 
 
-def _uid(value: str) -> UID:
-    """`value` as a UID, without pydicom's own check: ours logs and raises as needed."""
-    return value if isinstance(value, UID) else UID(value, validation_mode=pydicom_config.IGNORE)
-
-
 def _reject(out: PresentationContext, proposal: PresentationContext, result: int) -> None:
     out.result = result
     if proposal.transfer_syntax:
@@ -657,72 +642,6 @@ def _reject(out: PresentationContext, proposal: PresentationContext, result: int
 
 def _context_id_key(cx: PresentationContext) -> int:
     return cx.context_id if cx.context_id is not None else 0
-
-
-def _config_option(name: str, default: Any) -> Any:
-    """A fastdimse._config option, read at call time (the module may not exist yet)."""
-    try:
-        config = importlib.import_module("fastdimse._config")
-    except ImportError:
-        return default
-    return getattr(config, name, default)
-
-
-def _uid_is_acceptable(uid: UID) -> bool:
-    """A UID fits on the wire: conformant if ENFORCE_UID_CONFORMANCE, else 1 to 64 chars."""
-    if _config_option("ENFORCE_UID_CONFORMANCE", False):
-        return bool(uid.is_valid)
-    return 0 < len(uid) < 65
-
-
-def _validate_ui(value: Any) -> tuple[bool, str]:
-    if not isinstance(value, str):
-        return False, "must be pydicom.uid.UID"
-    uid = _uid(value)
-    if _config_option("ENFORCE_UID_CONFORMANCE", False):
-        return (True, "") if uid.is_valid else (False, "UID is non-conformant")
-    if not uid:
-        return False, "must not be an empty str"
-    if len(uid) > 64:
-        return False, "must not exceed 64 characters"
-    return True, ""
-
-
-def _validator(vr: str, default: Callable[[Any], tuple[bool, str]]) -> Callable[[Any], Any]:
-    validators = _config_option("VALIDATORS", None)
-    if isinstance(validators, dict) and callable(validators.get(vr)):
-        found: Callable[[Any], Any] = validators[vr]
-        return found
-    return default
-
-
-def _set_uid(
-    value: str | bytes | UID | None,
-    name: str,
-    *,
-    allow_empty: bool = True,
-    allow_none: bool = True,
-) -> UID | None:
-    """`value` as a UID, validated the way pynetdicom's setters do."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("ascii")
-    if not isinstance(value, str):
-        kinds = "str, bytes, UID or None" if allow_none else "str, bytes or UID"
-        raise TypeError(f"'{name}' must be {kinds}, not '{type(value).__name__}'")
-    uid = _uid(value)
-    if not uid and not allow_empty:
-        raise ValueError(f"Invalid '{name}' value - must not be an empty str")
-    if uid:
-        ok, reason = _validator("UI", _validate_ui)(uid)
-        if not ok:
-            msg = f"Invalid '{name}' value '{uid}' - {reason}"
-            LOGGER.error(msg)
-            raise ValueError(msg)
-        if not uid.is_valid:
-            LOGGER.warning(f"Non-conformant '{name}' value '{uid}'")
-    return uid
 
 
 # Pre-built contexts per service ----------------------------------------------

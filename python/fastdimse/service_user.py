@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import pdu_primitives as prim
+from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
 from fastdimse.utils import set_ae
 
 if TYPE_CHECKING:
@@ -19,8 +20,6 @@ __all__ = ["MODE_ACCEPTOR", "MODE_REQUESTOR", "ServiceUser"]
 
 MODE_REQUESTOR = "requestor"
 MODE_ACCEPTOR = "acceptor"
-
-DEFAULT_MAX_LENGTH = 16382
 
 
 class Owner(Protocol):

@@ -5,11 +5,10 @@ keyword and with the same UID: ``from fastdimse.sop_class import CTImageStorage`
 Each is a :class:`SOPClass`, a :class:`pydicom.uid.UID` whose ``service_class``
 is the class that implements its service.
 
-Service classes live in :mod:`fastdimse.service_class` (and, if it exists,
-``fastdimse.service_class_n``); they are looked up there by name, lazily, so
-this module can be imported first and a service class that is not written yet
-falls back to ``ServiceClass``, as pynetdicom does for services it does not
-implement.
+Service classes live in :mod:`fastdimse.service_class`; they are looked up
+there by name, lazily, so this module can be imported first and a service
+class that is not written yet falls back to ``ServiceClass``, as pynetdicom
+does for services it does not implement.
 """
 
 from __future__ import annotations
@@ -212,20 +211,16 @@ SERVICE_CLASS_NAMES: tuple[str, ...] = (
 
 
 def _service_class(name: str) -> type[Any]:
-    """The service class called `name`, from whichever module defines it."""
-    for module_name in ("fastdimse.service_class", "fastdimse.service_class_n"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found = getattr(module, name, None)
-        if isinstance(found, type):
-            return found
-    if name == "ServiceClass":
-        raise ImportError("fastdimse.service_class does not define ServiceClass")
-    return _service_class("ServiceClass")
+    """The service class called `name` in ``fastdimse.service_class`` (or
+    ``ServiceClass`` if it has none by that name).
+
+    The module is looked up when a class is asked for, not imported with this
+    one: it imports the DIMSE and event machinery, which needs none of this.
+    """
+    module = importlib.import_module("fastdimse.service_class")
+    found = getattr(module, name, None)
+    service_class: type[Any] = found if isinstance(found, type) else module.ServiceClass
+    return service_class
 
 
 def _group_of(service_class: type[Any]) -> dict[str, str]:

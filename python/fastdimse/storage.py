@@ -45,12 +45,10 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastdimse._dataset_scan import DataSetError, ScanResult, scan_bytes, scan_file
-
-if TYPE_CHECKING:
-    from fastdimse.events import Event
+from fastdimse.events import Event, encode_file_header
 
 __all__ = [
     "CANNOT_UNDERSTAND",
@@ -243,11 +241,11 @@ class FileStore:
         path = Path(name)
         try:
             if spool is None:
-                _write_all(fd, _file_header(event))
+                _write_all(fd, encode_file_header(event))
                 _write_all(fd, event.encoded_dataset(include_meta=False))
             else:
                 if offset is not None:
-                    _write_all(fd, _file_header(event))
+                    _write_all(fd, encode_file_header(event))
                 with open(spool, "rb") as source:
                     _copy(source.fileno(), fd, offset or 0)
             if self.fsync:
@@ -318,19 +316,6 @@ def _scan(event: Event, spool: Path | None, offset: int | None) -> ScanResult:
     if offset is None:
         return scan_file(spool)
     return scan_file(spool, offset, str(event.context.transfer_syntax))
-
-
-def _file_header(event: Event) -> bytes:
-    """Preamble, ``DICM`` and the encoded File Meta Information."""
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_file_meta_info
-
-    buffer = DicomBytesIO()
-    buffer.is_little_endian = True
-    buffer.is_implicit_VR = False
-    buffer.write(b"\0" * 128 + b"DICM")
-    write_file_meta_info(buffer, event.file_meta, enforce_standard=True)
-    return buffer.getvalue()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -8,13 +8,16 @@ only by the functions that return a pydicom ``UID``.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import copy_context
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
+
+from fastdimse import _config
+from fastdimse._config import validate_ui
+from fastdimse._validation import as_uid, is_acceptable_uid, is_conformant_uid, validate_ae
 
 if TYPE_CHECKING:
     from pydicom.uid import UID
@@ -35,50 +38,7 @@ LOGGER = logging.getLogger("fastdimse.utils")
 
 _T = TypeVar("_T")
 
-# PS3.5 9.1: components are 0 or start with a non-zero digit, joined by dots
-_CONFORMANT_UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 _ASCII_CODEC_NAMES = frozenset(("ascii", "646", "us-ascii"))
-
-
-def validate_ae(value: Any) -> tuple[bool, str]:
-    """Check an AE title against PS3.5 6.2: ``(ok, reason)``.
-
-    At most 16 characters, ASCII only, no backslash and no control
-    characters. Spaces are allowed anywhere (leading and trailing ones are
-    not significant); the empty string passes here, callers that need a
-    title refuse it themselves.
-    """
-    if not isinstance(value, str):
-        return False, "must be str"
-    if len(value) > 16:
-        return False, "must not exceed 16 characters"
-    if not value.isascii():
-        return False, "must only contain ASCII characters"
-    # ASCII control characters are 0x00-0x1F and 0x7F
-    if "\\" in value or any(c < " " or c == "\x7f" for c in value):
-        return False, "must not contain control characters or backslashes"
-    return True, ""
-
-
-def validate_ui(value: Any) -> tuple[bool, str]:
-    """Check a UID: ``(ok, reason)``.
-
-    With ``_config.ENFORCE_UID_CONFORMANCE`` the UID must conform to PS3.5
-    9.1; otherwise it only has to be 1 to 64 characters (surrounding spaces
-    are ignored, as pydicom's ``UID`` strips them).
-    """
-    if not isinstance(value, str):
-        return False, "must be pydicom.uid.UID"
-    value = value.strip()
-    if _config.ENFORCE_UID_CONFORMANCE:
-        if _is_conformant_uid(value):
-            return True, ""
-        return False, "UID is non-conformant"
-    if not value:
-        return False, "must not be an empty str"
-    if len(value) > 64:
-        return False, "must not exceed 64 characters"
-    return True, ""
 
 
 def validate_uid(uid: str) -> bool:
@@ -87,11 +47,15 @@ def validate_uid(uid: str) -> bool:
     Conformance enforced: PS3.5 9.1 (digits and dots, no leading zeros, 1-64
     characters). Not enforced: 1 to 64 characters.
     """
-    if _config.ENFORCE_UID_CONFORMANCE:
-        return _is_conformant_uid(uid)
-    return 0 < len(uid) < 65
+    return is_acceptable_uid(uid, _config.ENFORCE_UID_CONFORMANCE)
 
 
+@overload
+def set_ae(value: str | None, name: str, allow_empty: bool, allow_none: Literal[False]) -> str: ...
+@overload
+def set_ae(
+    value: str | None, name: str, allow_empty: bool = True, allow_none: bool = True
+) -> str | None: ...
 def set_ae(
     value: str | None, name: str, allow_empty: bool = True, allow_none: bool = True
 ) -> str | None:
@@ -143,9 +107,7 @@ def set_uid(
         expected = "str, bytes, UID or None" if allow_none else "str, bytes or UID"
         raise TypeError(f"'{name}' must be {expected}, not '{type(value).__name__}'")
 
-    from pydicom.uid import UID
-
-    uid = value if type(value) is UID else UID(value)
+    uid = as_uid(value)
     if not uid and not allow_empty:
         raise ValueError(f"Invalid '{name}' value - must not be an empty str")
     if not validate or not uid:
@@ -155,7 +117,7 @@ def set_uid(
         msg = f"Invalid '{name}' value '{uid}' - {reason}"
         LOGGER.error(msg)
         raise ValueError(msg)
-    if not _is_conformant_uid(uid):
+    if not is_conformant_uid(uid):
         LOGGER.warning(f"Non-conformant '{name}' value '{uid}'")
     return uid
 
@@ -254,11 +216,3 @@ def set_timer_resolution(resolution: float | None) -> Iterator[None]:
         yield None
     finally:
         ntdll.NtSetTimerResolution(original, 1, ctypes.byref(current))
-
-
-def _is_conformant_uid(uid: str) -> bool:
-    return len(uid) <= 64 and _CONFORMANT_UID.fullmatch(uid) is not None
-
-
-# At the end: _config imports the validators above from this module.
-from fastdimse import _config  # noqa: E402

@@ -15,7 +15,9 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fastdimse._implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from fastdimse._io.workers import DEFAULT_MAXIMUM_WORKERS, WorkerPool
+from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
 from fastdimse.fsm import State
 from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
 from fastdimse.utils import set_ae, set_uid
@@ -49,12 +51,6 @@ __all__ = [
 ]
 
 LOGGER = logging.getLogger("fastdimse")
-
-# A UUID-derived UID (ISO/IEC 9834-8, PS3.5 B.2): needs no registered root.
-IMPLEMENTATION_CLASS_UID = "2.25.179253336719679128056925758795906334732"
-IMPLEMENTATION_VERSION_NAME = "FASTDIMSE_010"
-
-DEFAULT_MAX_LENGTH = 16382
 
 # Upper-layer states in which an association holds no slot: no connection yet,
 # waiting for the RQ, or over and waiting for the peer to close.

@@ -24,6 +24,10 @@ from fastdimse import _config, _core
 from fastdimse import events as evt
 from fastdimse._engine.signal import Signal
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
+from fastdimse._upper.codes import PROVIDER_ABORT as _PROVIDER_ABORT
+from fastdimse._upper.codes import REJECT_REASON_TEXT as _REJECT_REASONS
+from fastdimse._upper.codes import RESULT_TEXT as _REJECT_RESULTS
+from fastdimse._upper.codes import SOURCE_TEXT as _REJECT_SOURCES
 from fastdimse.acse import (
     associate_primitive,
     build_associate_rq,
@@ -51,9 +55,6 @@ LOGGER = logging.getLogger("fastdimse.assoc")
 # a C-STORE of whatever SOP class, under UNRESTRICTED_STORAGE_SERVICE (as pynetdicom).
 _ANY_STORAGE_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1"
 
-# A-ABORT (source, reason): provider abort with reason not specified.
-_PROVIDER_ABORT = (2, 0)
-
 # Events whose handlers need every PDU's bytes.
 _WIRE_EVENTS = (
     evt.EVT_DATA_RECV,
@@ -61,23 +62,6 @@ _WIRE_EVENTS = (
     evt.EVT_PDU_RECV,
     evt.EVT_PDU_SENT,
 )
-
-_REJECT_RESULTS = {1: "Rejected Permanent", 2: "Rejected Transient"}
-_REJECT_SOURCES = {
-    1: "Service User",
-    2: "Service Provider (ACSE)",
-    3: "Service Provider (Presentation)",
-}
-_REJECT_REASONS = {
-    1: {
-        1: "No reason given",
-        2: "Application context name not supported",
-        3: "Calling AE title not recognised",
-        7: "Called AE title not recognised",
-    },
-    2: {1: "No reason given", 2: "Protocol version not supported"},
-    3: {1: "Temporary congestion", 2: "Local limit exceeded"},
-}
 
 
 class UpperLayerDriver(Protocol):

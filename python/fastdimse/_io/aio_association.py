@@ -22,6 +22,7 @@ from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
+from fastdimse._upper.codes import USER_ABORT as _USER_ABORT
 from fastdimse.dimse import Request
 from fastdimse.dimse_primitives import C_ECHO
 from fastdimse.fsm import Event, State
@@ -40,7 +41,6 @@ __all__ = ["Association"]
 LOGGER = logging.getLogger("fastdimse.assoc")
 
 VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
-_USER_ABORT = (0, 0)
 
 
 class Association(AssociationCore):

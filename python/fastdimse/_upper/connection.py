@@ -31,6 +31,14 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from fastdimse import _core
+
+# A-ABORT (source, reason) of PS3.8 9.3.8 for what the connection itself aborts:
+# a provider abort, reason not specified, when the peer goes quiet; a user abort
+# when the ACSE timeout passes (the ACSE user gave up waiting); a provider abort
+# for "unexpected PDU" when the core diagnosed nothing better.
+from fastdimse._upper.codes import PROVIDER_ABORT as _NETWORK_TIMEOUT_ABORT
+from fastdimse._upper.codes import UNEXPECTED_PDU_ABORT as _UNDIAGNOSED_ABORT
+from fastdimse._upper.codes import USER_ABORT as _ACSE_TIMEOUT_ABORT
 from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer
 from fastdimse.fsm import (
     TABLE,
@@ -104,14 +112,6 @@ Output: TypeAlias = Write | Deliver | Connect | Disconnect | Observe | Transitio
 # writes it to as it arrives, or None for memory. Called when its command set
 # has arrived, before any byte of the data set is taken.
 DataSetRouter = Callable[[_core.DataSetStart], "int | None"]
-
-# A-ABORT (source, reason) of PS3.8 9.3.8 for what the connection itself aborts:
-# a provider abort, reason not specified, when the peer goes quiet; a user abort
-# when the ACSE timeout passes (the ACSE user gave up waiting); a provider abort
-# for "unexpected PDU" when the core diagnosed nothing better.
-_NETWORK_TIMEOUT_ABORT = (2, 0)
-_ACSE_TIMEOUT_ABORT = (0, 0)
-_UNDIAGNOSED_ABORT = (2, 2)
 
 # The states in which P-DATA carries DIMSE messages: a whole message is one
 # event there; elsewhere every P-DATA-TF is an event (and refused).

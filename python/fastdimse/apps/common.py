@@ -1,6 +1,7 @@
 """What the command-line apps share: option groups, logging set-up, the early listening socket.
 
-This module imports only the standard library: a server app parses its arguments and starts
+This module imports only the standard library and ``fastdimse._upper.codes`` (constants, with
+no import of its own beyond ``fastdimse.errors``): a server app parses its arguments and starts
 listening before the library (and pydicom behind it) is imported, so that a peer can connect
 within a fraction of a second of the process starting.
 """
@@ -14,9 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# The library's default maximum PDU (pynetdicom's DEFAULT_MAX_LENGTH); repeated here so that
-# building the help text does not import the library.
-DEFAULT_MAX_LENGTH = 16382
+# The library's default maximum PDU, from a module that imports nothing heavy.
+from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
 
 # Transfer syntax UIDs the apps name, as plain strings (the library accepts str UIDs).
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
