@@ -16,7 +16,8 @@ from tests.hostile_peer import Peer, associate_rq, describe
 
 from fastdimse import AE, build_role, evt
 from fastdimse._core import CommandSet, Message, encode_command_set, fragment_message
-from fastdimse._dimse.window import HELD_BEYOND_WINDOW, negotiate_window
+from fastdimse._dimse.window import HELD_BEYOND_WINDOW
+from fastdimse._upper.negotiation import negotiate_window
 from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
 from fastdimse.sop_class import Verification
 

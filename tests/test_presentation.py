@@ -8,8 +8,7 @@ import pytest
 from pydicom.uid import UID
 
 from fastdimse import _config, _core
-from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
-from fastdimse.presentation import (
+from fastdimse._upper.contexts import (
     ALL_TRANSFER_SYNTAXES,
     DEFAULT_TRANSFER_SYNTAXES,
     AllStoragePresentationContexts,
@@ -29,6 +28,7 @@ from fastdimse.presentation import (
     to_core_ac,
     to_core_rq,
 )
+from fastdimse.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
 
 IMPLICIT = "1.2.840.10008.1.2"
 EXPLICIT = "1.2.840.10008.1.2.1"

@@ -46,10 +46,10 @@ from pydicom.uid import (
 )
 
 from fastdimse import evt
-from fastdimse._dataset_scan import DataSetError, scan_bytes, scan_file
+from fastdimse._files.scan import DataSetError, scan_bytes, scan_file
+from fastdimse._files.store import MAX_NAME_BYTES, FileStore, StoreError, sanitise_name
 from fastdimse.dimse_primitives import C_STORE
 from fastdimse.events import Event
-from fastdimse.storage import MAX_NAME_BYTES, FileStore, StoreError, sanitise_name
 
 UNCOMPRESSED = [
     ImplicitVRLittleEndian,

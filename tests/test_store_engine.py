@@ -23,7 +23,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from fastdimse import AE, _config, evt
-from fastdimse._part10 import read_file_meta
+from fastdimse._files.part10 import read_file_meta
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 MR = "1.2.840.10008.5.1.4.1.1.4"
@@ -263,7 +263,7 @@ class TestUnwritable:
         self, scps: list[Scp], ct_file: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """The core's writes fail (ENOSPC from /dev/full): 0xA700 and nothing left behind."""
-        from fastdimse import spool as spool_module
+        from fastdimse._files import spool as spool_module
 
         opened: list[spool_module.Spool] = []
         real_open = spool_module.open_spool
@@ -274,7 +274,7 @@ class TestUnwritable:
             opened.append(made)
             return made
 
-        monkeypatch.setattr("fastdimse.dimse.open_spool", open_on_full_disk)
+        monkeypatch.setattr("fastdimse._dimse.provider.open_spool", open_on_full_disk)
         calls: list[Any] = []
         assoc = serve(scps, lambda event: calls.append(event) or 0).associate()
         assert assoc.send_c_store(ct_file, status_only=True) == 0xA700
@@ -409,7 +409,7 @@ def test_odd_deflated_file_is_sent_with_its_pad_byte(scps: list[Scp], tmp_path: 
         if len(stream) % 2:
             break
     assert len(stream) % 2 == 1, "no odd-length deflate stream found"
-    from fastdimse._part10 import encode_file_meta
+    from fastdimse._files.part10 import encode_file_meta
 
     odd = tmp_path / "odd.dcm"
     odd.write_bytes(

@@ -27,7 +27,7 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 
 from fastdimse import AE, _core, evt
-from fastdimse._part10 import read_file_meta
+from fastdimse._files.part10 import read_file_meta
 from fastdimse.storage import FileStore
 from helpers import DEADLINE, dcmtk_env, find_dcmtk, wait_until
 from hostile_peer import Peer, associate_rq

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fastdimse._part10 import read_file_meta
+from fastdimse._files.part10 import read_file_meta
 
 LIMIT_KB = 150 * 1024
 REPO = Path(__file__).resolve().parent.parent

@@ -27,14 +27,18 @@ from fastdimse.errors import (
 
 if TYPE_CHECKING:
     from fastdimse import events as evt
+    from fastdimse._io.thread_ae import AE, ApplicationEntity
+    from fastdimse._io.thread_ae import IMPLEMENTATION_CLASS_UID as FASTDIMSE_IMPLEMENTATION_UID
+    from fastdimse._io.thread_ae import IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID
+    from fastdimse._io.thread_ae import (
+        IMPLEMENTATION_VERSION_NAME as FASTDIMSE_IMPLEMENTATION_VERSION,
+    )
+    from fastdimse._io.thread_ae import (
+        IMPLEMENTATION_VERSION_NAME as PYNETDICOM_IMPLEMENTATION_VERSION,
+    )
+    from fastdimse._io.thread_association import Association
     from fastdimse._logging import debug_logger
-    from fastdimse.ae import AE, ApplicationEntity
-    from fastdimse.ae import IMPLEMENTATION_CLASS_UID as FASTDIMSE_IMPLEMENTATION_UID
-    from fastdimse.ae import IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID
-    from fastdimse.ae import IMPLEMENTATION_VERSION_NAME as FASTDIMSE_IMPLEMENTATION_VERSION
-    from fastdimse.ae import IMPLEMENTATION_VERSION_NAME as PYNETDICOM_IMPLEMENTATION_VERSION
-    from fastdimse.association import Association
-    from fastdimse.presentation import (
+    from fastdimse._upper.contexts import (
         ALL_TRANSFER_SYNTAXES,
         DEFAULT_TRANSFER_SYNTAXES,
         build_context,
@@ -72,20 +76,20 @@ __all__ = [
 
 # name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
-    "AE": ("fastdimse.ae", "AE"),
-    "ApplicationEntity": ("fastdimse.ae", "ApplicationEntity"),
-    "Association": ("fastdimse.association", "Association"),
+    "AE": ("fastdimse._io.thread_ae", "AE"),
+    "ApplicationEntity": ("fastdimse._io.thread_ae", "ApplicationEntity"),
+    "Association": ("fastdimse._io.thread_association", "Association"),
     "evt": ("fastdimse.events", None),
     "debug_logger": ("fastdimse._logging", "debug_logger"),
     "register_uid": ("fastdimse.sop_class", "register_uid"),
-    "FASTDIMSE_IMPLEMENTATION_UID": ("fastdimse.ae", "IMPLEMENTATION_CLASS_UID"),
-    "FASTDIMSE_IMPLEMENTATION_VERSION": ("fastdimse.ae", "IMPLEMENTATION_VERSION_NAME"),
+    "FASTDIMSE_IMPLEMENTATION_UID": ("fastdimse._io.thread_ae", "IMPLEMENTATION_CLASS_UID"),
+    "FASTDIMSE_IMPLEMENTATION_VERSION": ("fastdimse._io.thread_ae", "IMPLEMENTATION_VERSION_NAME"),
     # pynetdicom's names for them, so that code written for it keeps working.
-    "PYNETDICOM_IMPLEMENTATION_UID": ("fastdimse.ae", "IMPLEMENTATION_CLASS_UID"),
-    "PYNETDICOM_IMPLEMENTATION_VERSION": ("fastdimse.ae", "IMPLEMENTATION_VERSION_NAME"),
+    "PYNETDICOM_IMPLEMENTATION_UID": ("fastdimse._io.thread_ae", "IMPLEMENTATION_CLASS_UID"),
+    "PYNETDICOM_IMPLEMENTATION_VERSION": ("fastdimse._io.thread_ae", "IMPLEMENTATION_VERSION_NAME"),
 }
 # build_context, build_role, the transfer-syntax lists and every
-# *PresentationContexts list come from fastdimse.presentation.
+# *PresentationContexts list come from fastdimse._upper.contexts.
 _FROM_PRESENTATION = (
     "build_context",
     "build_role",
@@ -100,7 +104,7 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(module_name)
         value = module if attribute is None else getattr(module, attribute)
     elif name in _FROM_PRESENTATION or name.endswith("PresentationContexts"):
-        value = getattr(importlib.import_module("fastdimse.presentation"), name)
+        value = getattr(importlib.import_module("fastdimse._upper.contexts"), name)
     else:
         raise AttributeError(f"module 'fastdimse' has no attribute '{name}'")
     globals()[name] = value  # later lookups skip __getattr__

@@ -1,6 +1,6 @@
 """Who this library says it is: the Implementation Class UID and Version Name it
 sends when negotiating (PS3.7 D.3.3.2) and writes in the File Meta Information
-of the files it makes (PS3.10 7.1). ``fastdimse.ae`` exports them under
+of the files it makes (PS3.10 7.1). ``fastdimse._io.thread_ae`` exports them under
 pynetdicom's names as well."""
 
 __all__ = ["IMPLEMENTATION_CLASS_UID", "IMPLEMENTATION_VERSION_NAME"]

@@ -28,7 +28,7 @@ from fastdimse.utils import pretty_bytes
 
 if TYPE_CHECKING:
     from fastdimse._core import AssociateAc, AssociateRj, AssociateRq, PresentationContextRq
-    from fastdimse.dimse_primitives import DimsePrimitiveType
+    from fastdimse._dimse.primitives.command_set import DimsePrimitiveType
 
 __all__ = [
     "debug_logger",
@@ -220,7 +220,8 @@ def log_dimse(logger: logging.Logger, primitive: DimsePrimitiveType, sent: bool)
     """
     if not logger.isEnabledFor(_INFO):
         return
-    from fastdimse.dimse_primitives import C_CANCEL, C_ECHO, C_STORE, command_field_of
+    from fastdimse._dimse.primitives.c_services import C_CANCEL, C_ECHO, C_STORE
+    from fastdimse._dimse.primitives.command_set import command_field_of
 
     field = command_field_of(primitive)
     is_rsp = bool(field & 0x8000)

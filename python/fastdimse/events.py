@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, cast
 
 from fastdimse import _config
+from fastdimse._files.part10 import encode_file_meta
 from fastdimse._implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from fastdimse._part10 import encode_file_meta
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset, FileMetaDataset
@@ -347,7 +347,7 @@ class Event:
             if self._decoded is None or self._hash != id(spooled):
                 from pydicom import dcmread
 
-                from fastdimse.spool import KEEP_IN_MEMORY
+                from fastdimse._files.spool import KEEP_IN_MEMORY
 
                 path, offset = spooled
                 large = path.stat().st_size - offset > KEEP_IN_MEMORY

@@ -272,3 +272,32 @@ def test_tls_handshake_with_silent_peer_times_out(
     worker.join(DEADLINE)
     assert done, "associate() hung in the TLS handshake"
     assert not done[0].is_established
+
+
+def test_handlers_on_workers_and_a_window_over_tls(
+    certificates: Certificates, serve: Callable[..., Served], our_aes: Callable[[str], Any]
+) -> None:
+    """Responses written by handler workers while the reader reads, several requests in
+    flight each way: an SSL connection is still used by one thread at a time."""
+    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+    seen = Seen()
+    ae = scp(fastdimse.AE)
+    ae.maximum_operations_invoked = ae.maximum_operations_performed = 4
+    served = serve(
+        ae, ssl_context=certificates.server_context(), evt_handlers=seen.handlers(fastdimse)
+    )
+    window = AsynchronousOperationsWindowNegotiation()
+    window.maximum_number_operations_invoked = window.maximum_number_operations_performed = 4
+    assoc = scu(our_aes).associate(
+        LOCALHOST,
+        served.port,
+        ext_neg=[window],
+        tls_args=(certificates.client_context(), "localhost"),
+    )
+    assert assoc.is_established
+    pending = [assoc.submit_c_echo() for _ in range(200)]
+    assert [p.status() for p in pending] == [0x0000] * 200
+    assert seen.echoes == 200
+    assoc.release()
+    assert assoc.is_released

@@ -34,7 +34,6 @@ __all__ = [
     "Performed",
     "ResponseWaiter",
     "Verdict",
-    "negotiate_window",
 ]
 
 # Requests a peer may have waiting beyond its negotiated window before it is
@@ -44,36 +43,6 @@ HELD_BEYOND_WINDOW = 16
 
 # Message IDs are 16-bit (PS3.7 E.1); 0 is avoided, some peers treat it as unset.
 _FIRST_ID, _LAST_ID = 1, 0xFFFF
-
-
-def negotiate_window(
-    requested: tuple[int, int],
-    limits: tuple[int, int],
-    handler_cap: tuple[int, int] | None = None,
-) -> tuple[int, int]:
-    """The acceptor's answer to a requested window: (invoked, performed).
-
-    The standard crosses the fields over: what the requestor may *invoke* is
-    what we are willing to *perform*, and what it may *perform* is what we
-    will *invoke*. ``limits`` is our (invoked, performed); 0 is unlimited on
-    either side. ``handler_cap``, an EVT_ASYNC_OPS handler's answer, caps it
-    further.
-    """
-    our_invoked, our_performed = limits
-    invoked = _cap(requested[0], our_performed)
-    performed = _cap(requested[1], our_invoked)
-    if handler_cap is not None:
-        invoked = _cap(invoked, handler_cap[0])
-        performed = _cap(performed, handler_cap[1])
-    return invoked, performed
-
-
-def _cap(value: int, limit: int) -> int:
-    if value == 0:
-        return limit
-    if limit == 0:
-        return value
-    return min(value, limit)
 
 
 class ResponseWaiter(Protocol):

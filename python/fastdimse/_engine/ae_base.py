@@ -15,15 +15,15 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fastdimse._engine.workers import DEFAULT_MAXIMUM_WORKERS, WorkerPool
 from fastdimse._implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from fastdimse._io.workers import DEFAULT_MAXIMUM_WORKERS, WorkerPool
 from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
-from fastdimse.fsm import State
-from fastdimse.presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
+from fastdimse._upper.contexts import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
+from fastdimse._upper.state_table import State
 from fastdimse.utils import set_ae, set_uid
 
 if TYPE_CHECKING:
-    from fastdimse.fsm import State as _State
+    from fastdimse._upper.state_table import State as _State
 
 
 class Tracked(Protocol):

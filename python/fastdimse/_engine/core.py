@@ -22,30 +22,30 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from fastdimse import _config, _core
 from fastdimse import events as evt
+from fastdimse._dimse.primitives.c_services import C_STORE
+from fastdimse._dimse.provider import DIMSEServiceProvider, Request
 from fastdimse._engine.signal import Signal
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
 from fastdimse._upper.codes import PROVIDER_ABORT as _PROVIDER_ABORT
 from fastdimse._upper.codes import REJECT_REASON_TEXT as _REJECT_REASONS
 from fastdimse._upper.codes import RESULT_TEXT as _REJECT_RESULTS
 from fastdimse._upper.codes import SOURCE_TEXT as _REJECT_SOURCES
-from fastdimse.acse import (
+from fastdimse._upper.negotiation import (
     associate_primitive,
     build_associate_rq,
     evaluate_associate_rq,
     read_associate_ac,
 )
-from fastdimse.dimse import DIMSEServiceProvider, Request
-from fastdimse.dimse_primitives import C_STORE
-from fastdimse.fsm import Event, Indication, State, Transition
-from fastdimse.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
+from fastdimse._upper.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
+from fastdimse._upper.state_table import Event, Indication, State, Transition
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from fastdimse._engine.ae_base import AEBase as ApplicationEntity
+    from fastdimse._services.classes import ServiceClass
     from fastdimse._upper.connection import DataSetRouter
-    from fastdimse.presentation import PresentationContext
-    from fastdimse.service_class import ServiceClass
+    from fastdimse._upper.contexts import PresentationContext
 
 __all__ = ["AssociationCore", "UpperLayerDriver"]
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from fastdimse._engine.ae_base import AEBase
     from fastdimse._engine.core import AssociationCore
-    from fastdimse.presentation import PresentationContext
+    from fastdimse._upper.contexts import PresentationContext
 
 __all__ = ["ServerBase"]
 

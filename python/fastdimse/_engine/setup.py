@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse import _config
 from fastdimse._engine.ae_base import AEBase, check_bind_address, text_title
-from fastdimse.transport import AddressInformation
+from fastdimse._upper.addresses import AddressInformation
 from fastdimse.utils import set_ae
 
 if TYPE_CHECKING:
     from fastdimse._engine.core import AssociationCore
-    from fastdimse.presentation import PresentationContext
+    from fastdimse._upper.contexts import PresentationContext
 
 __all__ = ["RequestorPlan", "plan_requestor", "server_settings"]
 

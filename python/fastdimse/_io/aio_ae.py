@@ -18,12 +18,12 @@ from fastdimse._engine.ae_base import DEFAULT_MAX_LENGTH, AEBase
 from fastdimse._engine.server_base import ServerBase
 from fastdimse._engine.setup import plan_requestor, server_settings
 from fastdimse._io.aio_association import Association
-from fastdimse.transport import AddressInformation
+from fastdimse._upper.addresses import AddressInformation
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from fastdimse.presentation import PresentationContext
+    from fastdimse._upper.contexts import PresentationContext
 
 __all__ = ["AE", "ApplicationEntity", "AssociationServer"]
 

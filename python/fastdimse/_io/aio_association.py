@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse import _core
 from fastdimse import events as evt
+from fastdimse._dimse.primitives.c_services import C_ECHO
+from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
+from fastdimse._services.classes import HandlerCall, Serve
+from fastdimse._services.store_scu import StoreRequest, prepare_c_store
 from fastdimse._upper.codes import USER_ABORT as _USER_ABORT
-from fastdimse.dimse import Request
-from fastdimse.dimse_primitives import C_ECHO
-from fastdimse.fsm import Event, State
-from fastdimse.service_class import HandlerCall, Serve
-from fastdimse.store_scu import StoreRequest, prepare_c_store
+from fastdimse._upper.state_table import Event, State
 
 if TYPE_CHECKING:
     from types import TracebackType

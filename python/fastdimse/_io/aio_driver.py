@@ -33,7 +33,7 @@ from fastdimse._upper.connection import (
     UpperLayerConnection,
     Write,
 )
-from fastdimse.fsm import Event, Indication, InvalidEventError, State, Transition
+from fastdimse._upper.state_table import Event, Indication, InvalidEventError, State, Transition
 
 __all__ = ["AsyncUpperLayer"]
 

@@ -39,8 +39,7 @@ from fastdimse import _core
 from fastdimse._upper.codes import PROVIDER_ABORT as _NETWORK_TIMEOUT_ABORT
 from fastdimse._upper.codes import UNEXPECTED_PDU_ABORT as _UNDIAGNOSED_ABORT
 from fastdimse._upper.codes import USER_ABORT as _ACSE_TIMEOUT_ABORT
-from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer
-from fastdimse.fsm import (
+from fastdimse._upper.state_table import (
     TABLE,
     Action,
     Close,
@@ -55,6 +54,7 @@ from fastdimse.fsm import (
     Transition,
     classify_pdu,
 )
+from fastdimse.errors import AbortAnswer, DecodeError, RejectAnswer
 
 __all__ = [
     "Connect",

@@ -10,14 +10,14 @@ from typing import Any
 
 from pydicom.uid import UID
 
+from fastdimse._upper.addresses import AddressInformation
 from fastdimse._upper.codes import REJECT_REASON_TEXT, RESULT_TEXT, SOURCE_TEXT
+from fastdimse._upper.contexts import PresentationContext
 from fastdimse._upper.negotiation_items import (
     ImplementationClassUIDNotification,
     MaximumLengthNotification,
 )
 from fastdimse._upper.primitive_errors import LOGGER, fail
-from fastdimse.presentation import PresentationContext
-from fastdimse.transport import AddressInformation
 from fastdimse.utils import set_ae, set_uid
 
 __all__ = [

@@ -88,7 +88,7 @@ def main(args: list[str] | None = None) -> None:
             sys.exit(1)
 
     from fastdimse import AE, ALL_TRANSFER_SYNTAXES, evt
-    from fastdimse.presentation import AllStoragePresentationContexts
+    from fastdimse._upper.contexts import AllStoragePresentationContexts
     from fastdimse.sop_class import Verification
 
     syntaxes = accepted_syntaxes(ns, ALL_TRANSFER_SYNTAXES)
@@ -129,7 +129,7 @@ class StoreToDirectory:
     """The EVT_C_STORE handler: a `FileStore` naming files like pynetdicom, plus its log lines."""
 
     def __init__(self, directory: Path, *, fsync: bool, logger: logging.Logger) -> None:
-        from fastdimse.storage import FileStore
+        from fastdimse._files.store import FileStore
 
         self._store = FileStore(directory, fsync=fsync, name=file_name)
         self._logger = logger
@@ -140,7 +140,7 @@ class StoreToDirectory:
         return self._store.spool_directory
 
     def __call__(self, event: Any) -> int:
-        from fastdimse.storage import StoreError
+        from fastdimse._files.store import StoreError
 
         path = self._store.path_for(event)
         self._logger.info(f"Storing DICOM file: {path.name}")

@@ -121,7 +121,7 @@ def main(args: list[str] | None = None) -> None:
 
     # Imported only now: --help, --version and bad arguments stay fast.
     from fastdimse import AE
-    from fastdimse.presentation import StoragePresentationContexts
+    from fastdimse._upper.contexts import StoragePresentationContexts
 
     try:
         contexts = plan_contexts(
@@ -234,7 +234,7 @@ def scan_file(path: Path) -> DicomFile:
     meta group lacks the SOP class or instance. Raises ValueError saying why the file cannot be
     sent.
     """
-    from fastdimse._part10 import read_file_meta
+    from fastdimse._files.part10 import read_file_meta
 
     try:
         # The byte-level reader first (a few µs); pydicom's for what it does not take.

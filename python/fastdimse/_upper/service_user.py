@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fastdimse import pdu_primitives as prim
+from fastdimse._upper import negotiation_items as prim
 from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
 from fastdimse.utils import set_ae
 
 if TYPE_CHECKING:
-    from fastdimse.presentation import PresentationContext
+    from fastdimse._upper.contexts import PresentationContext
 
 __all__ = ["MODE_ACCEPTOR", "MODE_REQUESTOR", "ServiceUser"]
 

@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import _config
-from fastdimse._part10 import read_file_meta
-from fastdimse.dimse_primitives import C_STORE
+from fastdimse._dimse.primitives.c_services import C_STORE
+from fastdimse._files.part10 import read_file_meta
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pydicom.dataset import Dataset
 
-    from fastdimse.presentation import PresentationContext
+    from fastdimse._upper.contexts import PresentationContext
 
 __all__ = ["StoreRequest", "prepare_c_store"]
 

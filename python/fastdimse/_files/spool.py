@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastdimse._part10 import encode_file_meta
+from fastdimse._files.part10 import encode_file_meta
 
 __all__ = [
     "KEEP_IN_MEMORY",
