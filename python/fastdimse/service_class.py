@@ -1,9 +1,12 @@
 """pynetdicom's ``fastdimse.service_class``: the service classes.
 
-A thin re-export: the code lives in ``fastdimse._services.classes``.
+A thin re-export: the code lives in ``fastdimse._services`` (one module a service).
 """
 
-from fastdimse._services.classes import (
+from fastdimse._services.base import (
+    ServiceClass,
+)
+from fastdimse._services.not_yet import (
     ApplicationEventLoggingServiceClass,
     BasicWorklistManagementServiceClass,
     ColorPaletteQueryRetrieveServiceClass,
@@ -14,19 +17,22 @@ from fastdimse._services.classes import (
     InstanceAvailabilityNotificationServiceClass,
     InventoryQueryRetrieveServiceClass,
     MediaCreationManagementServiceClass,
-    NonPatientObjectStorageServiceClass,
     PrintManagementServiceClass,
     ProcedureStepServiceClass,
     ProtocolApprovalQueryRetrieveServiceClass,
     QueryRetrieveServiceClass,
     RelevantPatientInformationQueryServiceClass,
     RTMachineVerificationServiceClass,
-    ServiceClass,
     StorageCommitmentServiceClass,
     StorageManagementServiceClass,
-    StorageServiceClass,
     SubstanceAdministrationQueryServiceClass,
     UnifiedProcedureStepServiceClass,
+)
+from fastdimse._services.storage import (
+    NonPatientObjectStorageServiceClass,
+    StorageServiceClass,
+)
+from fastdimse._services.verification import (
     VerificationServiceClass,
 )
 

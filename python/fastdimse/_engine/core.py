@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from fastdimse._engine.ae_base import AEBase as ApplicationEntity
-    from fastdimse._services.classes import ServiceClass
+    from fastdimse._services.base import ServiceClass
     from fastdimse._upper.connection import DataSetRouter
     from fastdimse._upper.contexts import PresentationContext
 

@@ -24,7 +24,7 @@ from fastdimse._dimse.primitives.c_services import C_ECHO
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
-from fastdimse._services.classes import HandlerCall, Serve
+from fastdimse._services.base import HandlerCall, Serve
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store
 from fastdimse._upper.codes import USER_ABORT as _USER_ABORT
 from fastdimse._upper.state_table import Event, State
