@@ -9,6 +9,7 @@ pydicom is imported only by :func:`as_uid`.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +86,15 @@ def as_uid(value: str) -> UID:
     for a subclass, as pynetdicom's ``set_uid`` gives), without pydicom's own
     check of the value: the callers check it with the rules above, and log and
     raise as pynetdicom does."""
+    uid_class, ignore = _pydicom_uid()
+    return value if type(value) is uid_class else uid_class(value, validation_mode=ignore)
+
+
+@functools.cache
+def _pydicom_uid() -> tuple[type[UID], int]:
+    """pydicom's ``UID`` and its "ignore" validation mode, imported once, when first
+    needed (``import fastdimse`` does not load pydicom)."""
     from pydicom import config
     from pydicom.uid import UID
 
-    return value if type(value) is UID else UID(value, validation_mode=config.IGNORE)
+    return UID, config.IGNORE

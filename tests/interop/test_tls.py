@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import fastdimse
+import fastdimse.aio
 from helpers import DEADLINE, LOCALHOST, require_module, wait_until
 
 from .conftest import VERIFICATION, Certificates, Served
@@ -26,6 +27,10 @@ pynetdicom = require_module("pynetdicom")
 
 def tls_version(assoc: Any) -> str | None:
     """The TLS version of an association's connection, None when it is plain TCP."""
+    if isinstance(assoc, fastdimse.aio.Association):
+        transport = assoc.dul.transport
+        ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+        return None if ssl_object is None else str(ssl_object.version())
     if isinstance(assoc, fastdimse.Association):
         sock = assoc.dul.transport_socket
     else:
@@ -301,3 +306,56 @@ def test_handlers_on_workers_and_a_window_over_tls(
     assert seen.echoes == 200
     assoc.release()
     assert assoc.is_released
+
+
+def test_aio_both_ways_over_tls(
+    certificates: Certificates, serve: Callable[..., Served], our_aes: Callable[[str], Any]
+) -> None:
+    """fastdimse.aio with TLS as the threaded API has it: its SCU to a threaded SCP, and a
+    threaded SCU to its SCP, both over TLS with client certificates."""
+    from .test_aio import Loop
+
+    aio = fastdimse.aio
+    seen = Seen()
+    threaded = serve(
+        scp(fastdimse.AE),
+        ssl_context=certificates.server_context(),
+        evt_handlers=seen.handlers(fastdimse),
+    )
+    loop = Loop("asyncio")
+    try:
+
+        async def aio_scu() -> tuple[int, bool, str | None]:
+            ae = aio.AE("TLSSCU")
+            ae.add_requested_context(VERIFICATION)
+            tls = (certificates.client_context(), "localhost")
+            async with ae.associate(LOCALHOST, threaded.port, tls_args=tls) as assoc:
+                version = tls_version(assoc)
+                status = int((await assoc.send_c_echo()).Status)
+            return status, assoc.is_released, version
+
+        status, released, version = loop.run(aio_scu())
+        assert (status, released) == (0x0000, True)
+        assert version is not None
+        assert seen.echoes == 1
+
+        async def aio_scp() -> Any:
+            ae = aio.AE("TLSSCP")
+            ae.add_supported_context(VERIFICATION)
+            return await ae.start_server(
+                (LOCALHOST, 0),
+                ssl_context=certificates.server_context(),
+                evt_handlers=seen.handlers(fastdimse),
+            )
+
+        server = loop.run(aio_scp())
+        assoc = scu(our_aes).associate(
+            LOCALHOST,
+            server.server_address[1],
+            tls_args=(certificates.client_context(), "localhost"),
+        )
+        echo_and_release(assoc)
+        assert seen.echoes == 2
+        loop.run(server.ae.shutdown())
+    finally:
+        loop.close()

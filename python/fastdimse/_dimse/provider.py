@@ -203,7 +203,7 @@ class DIMSEServiceProvider:
             answered = int(responding_to or 0)
             if self._before_response:
                 self._finish_request(answered)
-            if answers_request:
+            if answers_request and self.performed.busy:
                 self.performed.answered(answered)
         command = to_command_set(primitive)
         if data_set is None:
@@ -213,7 +213,7 @@ class DIMSEServiceProvider:
         self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
         sent = self.sink.send_message(payload)
-        if final and answers_request:
+        if final and answers_request and self.performed.busy:
             self.performed.start_next()  # after this response: answers keep their order
         if not sent:
             LOGGER.warning(

@@ -38,6 +38,7 @@ from fastdimse._upper.negotiation import (
 )
 from fastdimse._upper.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
 from fastdimse._upper.state_table import Event, Indication, State, Transition
+from fastdimse.sop_class import uid_to_service_class
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -165,6 +166,7 @@ class AssociationCore:
         self._lock = threading.Lock()
         self._over_limit = False
         self._rq: _core.AssociateRq | None = None
+        self._services: dict[tuple[int, type], ServiceClass] = {}
 
     @property
     def ae(self) -> ApplicationEntity:
@@ -561,10 +563,14 @@ class AssociationCore:
             LOGGER.error("Received a message on an unaccepted presentation context %d", context_id)
             self.abort()
             return None
-        from fastdimse.sop_class import uid_to_service_class
-
-        service_class = uid_to_service_class(self._service_class_uid(primitive, context))
-        return service_class(self), context
+        key = (context_id, type(primitive))
+        service = self._services.get(key)
+        if service is None:
+            # One instance per context and service for the association's life: the
+            # lookup (and pynetdicom's constructor) is not repeated per message.
+            service_class = uid_to_service_class(self._service_class_uid(primitive, context))
+            service = self._services[key] = service_class(self)
+        return service, context
 
     def _service_class_uid(self, primitive: Any, context: PresentationContext) -> str:
         """The UID that picks the service class: the context's SOP class, its

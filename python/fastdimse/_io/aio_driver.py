@@ -114,6 +114,11 @@ class AsyncUpperLayer(asyncio.Protocol):
         return self._closed
 
     @property
+    def transport(self) -> asyncio.Transport | None:
+        """The connection's transport (``get_extra_info`` tells its TLS state)."""
+        return self._transport
+
+    @property
     def transport_socket(self) -> socket.socket | None:
         if self._transport is None:
             return None
