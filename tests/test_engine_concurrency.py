@@ -15,7 +15,14 @@ import pytest
 from tests.hostile_peer import Peer, associate_rq, describe
 
 from fastdimse import AE, build_role, evt
-from fastdimse._core import CommandSet, Message, encode_command_set, fragment_message
+from fastdimse._core import (
+    AsyncOpsWindow,
+    CommandSet,
+    MaximumLength,
+    Message,
+    encode_command_set,
+    fragment_message,
+)
 from fastdimse._dimse.window import HELD_BEYOND_WINDOW
 from fastdimse._upper.negotiation import negotiate_window
 from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
@@ -416,3 +423,55 @@ def test_a_c_cancel_is_read_while_its_request_is_performed(scp: AE) -> None:
         got = responses(peer, 1)
     assert [describe(p) for p in got] == ["P-DATA(C-ECHO-RSP)"]
     assert seen_cancelled == [True]
+
+
+def test_at_the_worker_limit_requests_wait_and_the_reader_reads_on(scp: AE) -> None:
+    """One worker for the whole AE: the second request waits for it, while the reader
+    still reads the C-CANCEL that lets the first handler finish."""
+    scp.maximum_workers = 1
+    scp.maximum_operations_performed = 2
+    order: list[int] = []
+
+    cancel_read = threading.Event()
+    cancelled: list[bool] = []
+    waiting: list[int] = []
+
+    def handler(event: Any) -> int:
+        order.append(event.request.MessageID)
+        if event.request.MessageID == 1:
+            # The only worker is busy here: the C-CANCEL can only come through the reader.
+            assert cancel_read.wait(DEADLINE), "the C-CANCEL was not read"
+            cancelled.append(event.assoc.dimse.performed.is_cancelled(1))
+            waiting.append(event.assoc.ae._workers().waiting)  # request 2, read before the cancel
+        return 0x0000
+
+    def on_recv(event: Any) -> None:
+        if type(event.message).__name__ == "C_CANCEL":
+            cancel_read.set()
+
+    port = serve(scp, [(evt.EVT_C_ECHO, handler), (evt.EVT_DIMSE_RECV, on_recv)])
+    cancel = CommandSet(0x0FFF, message_id_being_responded_to=1, command_data_set_type=0x0101)
+    window = b"".join(
+        [
+            echo_rq(1),
+            echo_rq(2),
+            fragment_message(16382, 1, encode_command_set(cancel)),
+        ]
+    )
+    with Peer(port) as peer:
+        peer.associate(
+            associate_rq(
+                called="SCP",
+                user_items=[
+                    MaximumLength(16382),
+                    AsyncOpsWindow(2, 2),
+                ],
+            )
+        )
+        peer.send(window)
+        got = responses(peer, 2)
+    ids = [p.command.message_id_being_responded_to for p in got if isinstance(p, Message)]
+    assert ids == [1, 2]
+    assert order == [1, 2]
+    assert cancelled == [True]
+    assert waiting == [1]  # the second request waited for the one worker
