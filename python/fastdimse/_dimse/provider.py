@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -54,7 +56,7 @@ from fastdimse.events import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
     from fastdimse._upper.contexts import PresentationContext
 
@@ -162,6 +164,8 @@ class DIMSEServiceProvider:
         self.sink = sink
         self.contexts = contexts
         self.peer_max_pdu = DEFAULT_MAX_LENGTH
+        # The clock of the DIMSE timer: the driver's (an event loop's under asyncio).
+        self.clock: Callable[[], float] = time.monotonic
         # Our requests awaiting responses, and the peer's requests we perform;
         # both windows are 1 until negotiation says otherwise.
         self.invoked = Invoked()
@@ -290,19 +294,25 @@ class DIMSEServiceProvider:
 
     def expect(self, message_id: int) -> ThreadResponses | None:
         """Register request ``message_id`` before it is sent, waiting for a slot of
-        the window; the waiter of its responses, or None if the association ended
-        (or no slot came within the DIMSE timeout)."""
+        the window, and start its DIMSE timer; the waiter of its responses, or None
+        if the association ended (or no slot came within the DIMSE timeout)."""
         responses = ThreadResponses()
-        if not self.invoked.register(message_id, responses, self.dimse_timeout):
+        self.invoked.dimse_timeout = self.dimse_timeout
+        if not self.invoked.register(message_id, responses, self.dimse_timeout, self.clock):
             return None
         return responses
 
     def get_response(self, message_id: int, responses: ThreadResponses) -> Any:
-        """The next response to ``message_id``, or None on DIMSE timeout or end."""
-        rsp = responses.get(self.dimse_timeout)
-        if rsp is None:
-            self.invoked.withdraw(message_id)
-        return rsp
+        """The next response to ``message_id``, or None when its DIMSE timer ran out
+        (``invoked.expire`` decides, in the clock passed in) or the association ended."""
+        while True:
+            deadline = self.invoked.deadline_of(message_id)
+            wait = None if deadline is None else max(0.0, deadline - self.clock())
+            rsp = responses.get(wait)
+            if rsp is not None or responses.done:
+                return rsp
+            if message_id in self.invoked.expire(self.clock()):
+                return None  # else a pending response pushed the deadline back
 
     def data_set_destination(self, start: _core.DataSetStart) -> int | None:
         """Where the data set announced by ``start`` goes: a spool file for a
@@ -359,7 +369,7 @@ class DIMSEServiceProvider:
     def _route_response(self, primitive: Any) -> None:
         message_id = int(primitive.MessageIDBeingRespondedTo)
         final = int(getattr(primitive, "Status", 0) or 0) not in _PENDING
-        if not self.invoked.deliver(message_id, primitive, final):
+        if not self.invoked.deliver(message_id, primitive, final, self.clock()):
             LOGGER.warning(
                 "Ignored a %s for Message ID %d, which no request of ours is waiting for",
                 type(primitive).__name__.replace("_", "-"),

@@ -54,11 +54,20 @@ class ResponseWaiter(Protocol):
 
 
 class Invoked:
-    """Our outstanding requests: window slots and response routing."""
+    """Our outstanding requests: window slots, response routing and the DIMSE timer.
 
-    def __init__(self, window: int = 1) -> None:
+    The DIMSE timeout is a deadline per request, in the caller's clock: set when
+    the request is registered (``timeout`` seconds after ``now``), pushed back by
+    each pending response, and passed by ``expire(now)``, which ends that
+    request's wait as if the association had ended for it. ``next_deadline`` is
+    when a driver must call ``expire`` at the latest.
+    """
+
+    def __init__(self, window: int = 1, dimse_timeout: float | None = None) -> None:
         self.window = window
+        self.dimse_timeout = dimse_timeout
         self._waiters: dict[int, ResponseWaiter] = {}
+        self._deadlines: dict[int, float] = {}
         self._next_id = _FIRST_ID
         self._ended = False
         self._free = threading.Condition()
@@ -77,8 +86,15 @@ class Invoked:
                     return candidate
         raise RuntimeError("every Message ID is outstanding")
 
-    def register(self, message_id: int, waiter: ResponseWaiter, timeout: float | None) -> bool:
-        """Take a slot for request ``message_id`` (waiting up to ``timeout`` for one).
+    def register(
+        self,
+        message_id: int,
+        waiter: ResponseWaiter,
+        timeout: float | None,
+        now: Callable[[], float] | None = None,
+    ) -> bool:
+        """Take a slot for request ``message_id`` (waiting up to ``timeout`` for one)
+        and start its DIMSE timer from ``now()`` (none without a clock).
 
         False when no slot came in time or the association ended; ValueError
         when that Message ID is already outstanding (responses could not be
@@ -92,25 +108,59 @@ class Invoked:
             if self._ended:
                 return False
             self._waiters[message_id] = waiter
+            if now is not None and self.dimse_timeout is not None:
+                self._deadlines[message_id] = now() + self.dimse_timeout
             return True
 
     def withdraw(self, message_id: int) -> None:
         """Give up on ``message_id`` (it was not sent, or its wait timed out)."""
         with self._free:
+            self._deadlines.pop(message_id, None)
             if self._waiters.pop(message_id, None) is not None:
                 self._free.notify_all()
 
-    def deliver(self, message_id: int, response: object, final: bool) -> bool:
-        """Route a response; False when no request of ours has that Message ID."""
+    def deliver(
+        self, message_id: int, response: object, final: bool, now: float | None = None
+    ) -> bool:
+        """Route a response; False when no request of ours has that Message ID.
+
+        A pending response (not ``final``) restarts the request's DIMSE timer at ``now``.
+        """
         with self._free:
             waiter = self._waiters.get(message_id)
             if waiter is None:
                 return False
             if final:
                 del self._waiters[message_id]
+                self._deadlines.pop(message_id, None)
                 self._free.notify_all()
+            elif now is not None and message_id in self._deadlines and self.dimse_timeout:
+                self._deadlines[message_id] = now + self.dimse_timeout
         waiter.put(response, final)
         return True
+
+    def deadline_of(self, message_id: int) -> float | None:
+        """When the DIMSE timer of ``message_id`` runs out (None: never)."""
+        return self._deadlines.get(message_id)
+
+    @property
+    def next_deadline(self) -> float | None:
+        """The earliest DIMSE deadline of the outstanding requests."""
+        deadlines = list(self._deadlines.values())
+        return min(deadlines) if deadlines else None
+
+    def expire(self, now: float) -> list[int]:
+        """End the waits whose DIMSE timer has run out by ``now``; their Message IDs."""
+        with self._free:
+            expired = [m for m, deadline in self._deadlines.items() if deadline <= now]
+            waiters = [self._waiters.pop(m) for m in expired if m in self._waiters]
+            for message_id in expired:
+                del self._deadlines[message_id]
+            if expired:
+                self._free.notify_all()
+        for waiter in waiters:
+            waiter.end()
+        return expired
 
     def wait_idle(self, timeout: float | None) -> bool:
         """Wait until no request of ours is outstanding; False on timeout."""
@@ -123,6 +173,7 @@ class Invoked:
             self._ended = True
             waiters = list(self._waiters.values())
             self._waiters.clear()
+            self._deadlines.clear()
             self._free.notify_all()
         for waiter in waiters:
             waiter.end()

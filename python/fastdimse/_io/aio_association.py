@@ -49,6 +49,7 @@ class Association(AssociationCore):
     def __init__(self, ae: AEBase, mode: str, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         AssociationCore.__init__(self, ae, mode)
+        self.dimse.clock = loop.time
         self.dul: AsyncUpperLayer
         self._window: asyncio.Semaphore | None = None
         self._file_sending = asyncio.Lock()
@@ -107,25 +108,38 @@ class Association(AssociationCore):
             self._exchanges.add(task)
         try:
             responses = _AsyncResponses(self._loop)
-            if not self.dimse.invoked.register(message_id, responses, 0):
+            invoked = self.dimse.invoked
+            invoked.dimse_timeout = self.dimse_timeout
+            if not invoked.register(message_id, responses, 0, self._loop.time):
                 return None
             try:
                 await send()
-                rsp = await asyncio.wait_for(responses.get(), self.dimse_timeout)
-            except TimeoutError:
-                rsp = None
+                rsp = await self._response(message_id, responses)
             except asyncio.CancelledError:
                 # A message half sent cannot be taken back, and a response would
                 # find no one: the association ends here.
                 self.abort()
                 raise
             if rsp is None:
-                self.dimse.invoked.withdraw(message_id)
+                invoked.withdraw(message_id)
                 self._handle_no_response()
             return rsp
         finally:
             window.release()
             self._exchanges.discard(task)
+
+    async def _response(self, message_id: int, responses: _AsyncResponses) -> Any:
+        """The final response, or None when the DIMSE timer ran out (the window book
+        decides, in the loop's clock) or the association ended."""
+        invoked = self.dimse.invoked
+        while True:
+            deadline = invoked.deadline_of(message_id)
+            wait = None if deadline is None else max(0.0, deadline - self._loop.time())
+            try:
+                return await asyncio.wait_for(responses.get(), wait)
+            except TimeoutError:
+                if message_id in invoked.expire(self._loop.time()):
+                    return None
 
     async def _send_store(self, request: StoreRequest) -> None:
         if request.path is None:
