@@ -263,11 +263,6 @@ class Performed:
         with self._lock:
             return self._lock.wait_for(lambda: len(self._running) + len(self._held) <= own, timeout)
 
-    def idle(self) -> bool:
-        """Whether nothing is performed or held but the calling handler's own."""
-        own = 1 if _PERFORMING.get() is self else 0
-        return len(self._running) + len(self._held) <= own
-
     def drop_held(self) -> None:
         """The association ended: the requests not started never will be."""
         with self._lock:

@@ -8,7 +8,7 @@ release and abort indications, and the choice of service class for a
 request. It never waits and never touches a socket: a driver
 (``UpperLayerDriver``: ``dul.UpperLayer`` for threads, ``_io.aio`` for
 asyncio) feeds it indications and carries its requests, and the subclass
-says how a request from the peer is performed (``_start_request``), how the
+says how a request from the peer is performed (``start_request``), how the
 association aborts (``abort``) and which driver it has (``_make_upper_layer``).
 """
 
@@ -30,6 +30,7 @@ from fastdimse._upper.codes import PROVIDER_ABORT as _PROVIDER_ABORT
 from fastdimse._upper.codes import REJECT_REASON_TEXT as _REJECT_REASONS
 from fastdimse._upper.codes import RESULT_TEXT as _REJECT_RESULTS
 from fastdimse._upper.codes import SOURCE_TEXT as _REJECT_SOURCES
+from fastdimse._upper.codes import USER_ABORT
 from fastdimse._upper.negotiation import (
     associate_primitive,
     build_associate_rq,
@@ -256,14 +257,6 @@ class AssociationCore:
         """EVT_DIMSE_RECV/SENT for ``message``, when a handler is bound."""
         if self._is_bound(event):
             evt.trigger(self, event, {"message": message})
-
-    def serve_request(self, primitive: Any, context_id: int) -> None:
-        """Serve a request in this thread (handlers called here) and answer it."""
-        self._serve_request(primitive, context_id)
-
-    def start_request(self, request: Request, done: Callable[[], None]) -> None:
-        """Perform a request from the peer off the reading thread, then ``done()``."""
-        self._start_request(request, done)
 
     def _is_bound(self, event: Any) -> bool:
         return bool(self._handlers.get(event))
@@ -514,26 +507,38 @@ class AssociationCore:
             log_abort(LOGGER, pdu.source, pdu.reason, sent=False)
         else:
             LOGGER.error("Association aborted by the service provider")
-        was = self.is_established or not self._negotiated.is_set()
-        self.is_aborted = True
-        self.is_established = False
-        self._negotiated.set()
-        self._released.set()
-        self.dimse.end()
-        if was:
-            evt.trigger(self, evt.EVT_ABORTED, {})
+        self._aborted(tell=self.is_established or not self._negotiated.is_set())
 
     def _on_timed_out(self, pdu: object | None) -> None:
         """The connection aborted on an ACSE or network timeout (it logged which)."""
         LOGGER.info("Aborting Association")
-        was = self.is_established
+        self._aborted(tell=self.is_established)
+
+    def _aborted(self, *, tell: bool) -> None:
+        """The association is aborted: wake every wait on it, and tell EVT_ABORTED's
+        handlers if ``tell``."""
         self.is_aborted = True
         self.is_established = False
         self._negotiated.set()
         self._released.set()
         self.dimse.end()
+        if tell:
+            evt.trigger(self, evt.EVT_ABORTED, {})
+
+    def _request_abort(self) -> bool:
+        """A-ABORT (service-user source) for ``abort()``; False when it is too late."""
+        if self.is_released or (self.is_aborted and self._ended.is_set()):
+            return False
+        was = self.is_established
+        LOGGER.info("Aborting Association")
+        # Aborted from the moment the peer can know it.
+        self.is_aborted = True
+        self.is_established = False
+        self.dul.request(Event.EVT15, _core.Abort(*USER_ABORT))
+        self._negotiated.set()
         if was:
             evt.trigger(self, evt.EVT_ABORTED, {})
+        return True
 
     _INDICATIONS: ClassVar[dict[Indication, Callable[[AssociationCore, object | None], None]]] = {
         Indication.ASSOCIATE_RQ: _on_associate_rq,
@@ -546,7 +551,7 @@ class AssociationCore:
         Indication.TIMED_OUT: _on_timed_out,
     }
 
-    def _serve_request(self, primitive: Any, context_id: int) -> None:
+    def serve_request(self, primitive: Any, context_id: int) -> None:
         """Serve a request in this thread (handlers called here) and answer it."""
         found = self._service_for(primitive, context_id)
         if found is not None:
@@ -601,7 +606,7 @@ class AssociationCore:
     def abort(self) -> None:
         raise NotImplementedError
 
-    def _start_request(self, request: Request, done: Callable[[], None]) -> None:
+    def start_request(self, request: Request, done: Callable[[], None]) -> None:
         """Perform a request from the peer (off the reading thread), then ``done()``."""
         raise NotImplementedError
 

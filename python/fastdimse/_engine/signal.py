@@ -24,9 +24,6 @@ class Signal(threading.Event):
         for callback in callbacks:
             callback()
 
-    def clear(self) -> None:
-        super().clear()
-
     def on_set(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (from whichever thread sets it) once set; now if it is."""
         with self._callbacks_lock:

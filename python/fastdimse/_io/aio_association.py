@@ -26,7 +26,6 @@ from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
 from fastdimse._services.base import HandlerCall, Serve
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store
-from fastdimse._upper.codes import USER_ABORT as _USER_ABORT
 from fastdimse._upper.state_table import Event, State
 
 if TYPE_CHECKING:
@@ -196,16 +195,7 @@ class Association(AssociationCore):
 
     def abort(self) -> None:
         """Abort the association (A-ABORT, service-user source) and close the connection."""
-        if self.is_released or (self.is_aborted and self._ended.is_set()):
-            return
-        was = self.is_established
-        LOGGER.info("Aborting Association")
-        self.is_aborted = True
-        self.is_established = False
-        self.dul.request(Event.EVT15, _core.Abort(*_USER_ABORT))
-        self._negotiated.set()
-        if was:
-            evt.trigger(self, evt.EVT_ABORTED, {})
+        self._request_abort()
 
     async def wait_closed(self) -> None:
         """Wait until the connection is over."""
@@ -265,7 +255,7 @@ class Association(AssociationCore):
 
     # -- performing the peer's requests ----------------------------------------
 
-    def _start_request(self, request: Request, done: Callable[[], None]) -> None:
+    def start_request(self, request: Request, done: Callable[[], None]) -> None:
         task = self._loop.create_task(self._perform(request, done))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -28,7 +28,6 @@ from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.threads import UpperLayer
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store
-from fastdimse._upper.codes import USER_ABORT as _USER_ABORT
 from fastdimse._upper.service_user import ServiceUser
 from fastdimse._upper.state_table import Event, State
 
@@ -221,17 +220,8 @@ class Association(AssociationCore, threading.Thread):
 
     def abort(self) -> None:
         """Abort the association (A-ABORT, service-user source) and close the connection."""
-        if self.is_released or (self.is_aborted and self._ended.is_set()):
+        if not self._request_abort():
             return
-        was = self.is_established
-        LOGGER.info("Aborting Association")
-        # Aborted from the moment the peer can know it.
-        self.is_aborted = True
-        self.is_established = False
-        self.dul.request(Event.EVT15, _core.Abort(*_USER_ABORT))
-        self._negotiated.set()
-        if was:
-            evt.trigger(self, evt.EVT_ABORTED, {})
         # After A-ABORT the peer should close the connection (Sta13); do not
         # wait longer than the ARTIM timer would.
         if threading.current_thread() is not self and self.is_alive():
@@ -296,13 +286,13 @@ class Association(AssociationCore, threading.Thread):
             on_transition=self._on_transition,
         )
 
-    def _start_request(self, request: Request, done: Callable[[], None]) -> None:
+    def start_request(self, request: Request, done: Callable[[], None]) -> None:
         """Perform a request from the peer on a worker of the AE, then ``done()``."""
 
         def perform() -> None:
             try:
                 with self.dimse.performed.performing():
-                    self._serve_request(request.primitive, request.context_id)
+                    self.serve_request(request.primitive, request.context_id)
             finally:
                 self.dimse.finish_request(request)
                 done()

@@ -257,11 +257,8 @@ class UpperLayer:
             except OSError:
                 # Reset, or closed under us by kill()/abort from another thread.
                 data = b""
-            if not data:
-                self._run(self._connection.transport_closed)
-                self._close_socket()
+            if not self._take(data):
                 return
-            self._receive(data)
 
     def _serve_tls(self, sock: ssl.SSLSocket) -> None:
         """``serve`` for TLS: an SSL connection may not be used by two threads at once
@@ -293,11 +290,8 @@ class UpperLayer:
                     data = sock.recv(_RECV_SIZE)
                 except OSError:
                     data = b""
-                if not data:
-                    self._run(self._connection.transport_closed)
-                    self._close_socket()
+                if not self._take(data):
                     return
-                self._receive(data)
         finally:
             wake_w, self._wake_w = self._wake_w, None
             with self._drained:
@@ -306,6 +300,15 @@ class UpperLayer:
             os.close(wake_r)
             if wake_w is not None:
                 os.close(wake_w)
+
+    def _take(self, data: bytes) -> bool:
+        """Feed what ``recv`` gave; False when it was the end of the stream."""
+        if not data:
+            self._run(self._connection.transport_closed)
+            self._close_socket()
+            return False
+        self._receive(data)
+        return True
 
     def _receive(self, data: bytes) -> None:
         """Feed ``data``; each indication is delivered before the next PDU is taken."""
