@@ -342,12 +342,18 @@ def test_user_identity_refusal_reason(peers: Peers, request: pytest.FixtureReque
     served = peers.serve(verification_scp(peers), seen)
     received: list[Any] = []
     identity = peers.scu.user_identity(2, b"mallory", b"guess", response=False)
-    assoc = peers.scu_ae().associate(
-        LOCALHOST,
-        served.port,
-        ext_neg=[identity],
-        evt_handlers=[(peers.scu.evt.EVT_ACSE_RECV, received.append)],
-    )
+    # pynetdicom 3.0.4's requestor race, as in test_user_identity_refused: an attempt
+    # it ends as aborted is repeated, at most twice.
+    for _ in range(3):
+        received.clear()
+        assoc = peers.scu_ae().associate(
+            LOCALHOST,
+            served.port,
+            ext_neg=[identity],
+            evt_handlers=[(peers.scu.evt.EVT_ACSE_RECV, received.append)],
+        )
+        if peers.scu is OURS or not assoc.is_aborted:
+            break
     assert assoc.is_rejected
     rj = [e.primitive for e in received if getattr(e.primitive, "result", None) is not None]
     # A-ASSOCIATE-RJ: rejected-transient, ACSE-related, no reason given.
