@@ -16,10 +16,32 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydicom.uid import UID
 
-__all__ = ["as_uid", "check_ui", "is_acceptable_uid", "is_conformant_uid", "validate_ae"]
+__all__ = [
+    "as_optional_uid",
+    "as_uid",
+    "check_ui",
+    "is_acceptable_uid",
+    "is_conformant_uid",
+    "is_private_uid",
+    "is_transfer_syntax_uid",
+    "validate_ae",
+]
 
 AE_MAX_LENGTH = 16
 UID_MAX_LENGTH = 64
+
+_DICOM_ROOT = "1.2.840.10008."
+_TRANSFER_SYNTAX_ARC = "1.2.840.10008.1.2"
+
+# Transfer syntaxes newer than pydicom 3.0's UID dictionary: named there when
+# pydicom is loaded, so that UID.name and UID.is_transfer_syntax know them (as
+# pynetdicom does).
+_NEWER_TRANSFER_SYNTAXES = (
+    ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless", "JPEGXLLossless"),
+    ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression", "JPEGXLJPEGRecompression"),
+    ("1.2.840.10008.1.2.4.112", "JPEG XL", "JPEGXL"),
+    ("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression", "DeflatedImageFrameCompression"),
+)
 
 # PS3.5 9.1: components are 0 or start with a non-zero digit, joined by dots
 _CONFORMANT_UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
@@ -81,6 +103,18 @@ def is_conformant_uid(uid: str) -> bool:
     return len(uid) <= UID_MAX_LENGTH and _CONFORMANT_UID.fullmatch(uid) is not None
 
 
+def is_private_uid(uid: str) -> bool:
+    """``True`` unless `uid` is under the DICOM root 1.2.840.10008 (as pydicom's
+    ``UID.is_private``)."""
+    return not uid.startswith(_DICOM_ROOT)
+
+
+def is_transfer_syntax_uid(uid: str) -> bool:
+    """``True`` if `uid` is in the arc of the standard's transfer syntaxes
+    (PS3.6 Annex A: 1.2.840.10008.1.2 and below)."""
+    return uid == _TRANSFER_SYNTAX_ARC or uid.startswith(_TRANSFER_SYNTAX_ARC + ".")
+
+
 def as_uid(value: str) -> UID:
     """`value` as a pydicom ``UID`` (itself if it is exactly one, a new ``UID``
     for a subclass, as pynetdicom's ``set_uid`` gives), without pydicom's own
@@ -90,11 +124,19 @@ def as_uid(value: str) -> UID:
     return value if type(value) is uid_class else uid_class(value, validation_mode=ignore)
 
 
+def as_optional_uid(value: str | None) -> UID | None:
+    """:func:`as_uid` of `value`, or None."""
+    return None if value is None else as_uid(value)
+
+
 @functools.cache
 def _pydicom_uid() -> tuple[type[UID], int]:
     """pydicom's ``UID`` and its "ignore" validation mode, imported once, when first
     needed (``import fastdimse`` does not load pydicom)."""
     from pydicom import config
+    from pydicom._uid_dict import UID_dictionary
     from pydicom.uid import UID
 
+    for uid, name, keyword in _NEWER_TRANSFER_SYNTAXES:
+        UID_dictionary.setdefault(uid, (name, "Transfer Syntax", "", "", keyword))
     return UID, config.IGNORE

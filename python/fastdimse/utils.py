@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pydicom.uid import UID
 
 __all__ = [
+    "checked_uid",
     "decode_bytes",
     "make_target",
     "pretty_bytes",
@@ -91,13 +92,27 @@ def set_uid(
     allow_none: bool = True,
     validate: bool = True,
 ) -> UID | None:
-    """Convert `value` to a pydicom ``UID``, validating it on the way.
+    """Convert `value` to a pydicom ``UID``, validating it on the way
+    (:func:`checked_uid` says how)."""
+    uid = checked_uid(value, name, allow_empty, allow_none, validate)
+    return None if uid is None else as_uid(uid)
 
-    ``bytes`` are decoded with :func:`decode_bytes`. Raises ``TypeError`` for
-    other types (``None`` only when not `allow_none`), ``ValueError`` when
-    empty and not `allow_empty`, or when `validate` and the configured UID
-    validator refuses it. A valid but non-conformant UID is logged as a
-    warning and returned.
+
+def checked_uid(
+    value: str | bytes | None,
+    name: str,
+    allow_empty: bool = True,
+    allow_none: bool = True,
+    validate: bool = True,
+) -> str | None:
+    """`value` as a UID string, validated; no pydicom ``UID`` is made.
+
+    ``bytes`` are decoded with :func:`decode_bytes`, surrounding spaces are
+    stripped (as pydicom's ``UID`` does). Raises ``TypeError`` for other
+    types (``None`` only when not `allow_none`), ``ValueError`` when empty and
+    not `allow_empty`, or when `validate` and the configured UID validator
+    refuses it. A valid but non-conformant UID is logged as a warning and
+    returned.
     """
     if value is None and allow_none:
         return None
@@ -107,7 +122,7 @@ def set_uid(
         expected = "str, bytes, UID or None" if allow_none else "str, bytes or UID"
         raise TypeError(f"'{name}' must be {expected}, not '{type(value).__name__}'")
 
-    uid = as_uid(value)
+    uid = value.strip() if type(value) is str else value
     if not uid and not allow_empty:
         raise ValueError(f"Invalid '{name}' value - must not be an empty str")
     if not validate or not uid:

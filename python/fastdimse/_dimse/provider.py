@@ -15,6 +15,7 @@ spool file as it arrives (``spool.py``) and never held in memory.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -235,14 +236,17 @@ class DIMSEServiceProvider:
         length: int,
         *,
         pad_odd_length: bool = False,
+        prepared: FileMessage | None = None,
     ) -> None:
         """Send ``primitive`` with the ``length`` bytes of ``path`` from ``offset`` as its
         data set, read and fragmented by the core a few MiB at a time (an odd
-        length padded with a NULL byte with ``pad_odd_length``)."""
+        length padded with a NULL byte with ``pad_odd_length``); ``prepared``:
+        that message from ``file_message``, its first part read already."""
+        message = prepared or self.file_message(
+            primitive, context_id, path, offset, length, pad_odd_length=pad_odd_length
+        )
         with self._file_sending:  # one message in parts at a time (the connection holds others)
-            for chunk, last, stream in self.file_message(
-                primitive, context_id, path, offset, length, pad_odd_length=pad_odd_length
-            ):
+            for chunk, last, stream in message:
                 if not self.sink.send_message(chunk, stream=stream, last=last):
                     LOGGER.error("The association ended while sending %s", path)
                     return
@@ -257,40 +261,27 @@ class DIMSEServiceProvider:
         length: int,
         *,
         pad_odd_length: bool = False,
-    ) -> Iterator[tuple[bytes, bool, object]]:
-        """The parts of a message whose data set is read from ``path``: (P-DATA
-        bytes, whether it is the last part, the message's stream token), for a
-        driver to send one by one. A message left unfinished (the file failed
-        midway) cannot be taken back: the association is aborted."""
+    ) -> FileMessage:
+        """The message whose data set is read from ``path``, its first part read
+        now (so a caller may do it while it waits for a slot of the window):
+        ``OSError`` here when the file cannot be read, before anything is sent."""
         command = to_command_set(primitive).encode()
-        log_dimse(LOGGER, primitive, sent=True)
-        stream = object()
-        finished = False
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            with open(path, "rb") as file:
-                chunks = iter(
-                    _core.FileDataSetSender(
-                        self.peer_max_pdu,
-                        context_id,
-                        command,
-                        file.fileno(),
-                        offset,
-                        length,
-                        pad_odd_length=pad_odd_length,
-                    )
-                )
-                chunk = next(chunks)
-                for following in chunks:
-                    self._last_chunk = chunk
-                    yield chunk, False, stream
-                    chunk = following
-                self._last_chunk = chunk
-                finished = True
-                yield chunk, True, stream
+            # The core reads its own duplicate of the descriptor.
+            sender = _core.FileDataSetSender(
+                self.peer_max_pdu,
+                context_id,
+                command,
+                fd,
+                offset,
+                length,
+                pad_odd_length=pad_odd_length,
+            )
         finally:
-            if not finished and self.user.is_established:
-                LOGGER.error("A message could not be sent whole: aborting the association")
-                self.user.abort()
+            os.close(fd)
+        chunks = iter(sender)
+        return FileMessage(self, primitive, chunks, next(chunks))
 
     def expect(self, message_id: int) -> ThreadResponses | None:
         """Register request ``message_id`` before it is sent, waiting for a slot of
@@ -463,6 +454,44 @@ class DIMSEServiceProvider:
         rsp.Status = _OUT_OF_RESOURCES
         rsp.ErrorComment = (error.strerror or "data set not stored")[:64]
         self.send_msg(rsp, message.context_id)
+
+
+class FileMessage:
+    """A message whose data set is read from a file, its first part read already:
+    iterated, its parts as (P-DATA bytes, whether it is the last, the message's
+    stream token), for a driver to send one by one. A message left unfinished
+    (the file failed midway) cannot be taken back: the association is aborted."""
+
+    def __init__(
+        self,
+        provider: DIMSEServiceProvider,
+        primitive: Any,
+        chunks: Iterator[bytes],
+        first: bytes,
+    ) -> None:
+        self._provider = provider
+        self._primitive = primitive
+        self._chunks = chunks
+        self._first = first
+
+    def __iter__(self) -> Iterator[tuple[bytes, bool, object]]:
+        provider = self._provider
+        log_dimse(LOGGER, self._primitive, sent=True)
+        stream = object()
+        finished = False
+        try:
+            chunk = self._first
+            for following in self._chunks:
+                provider._last_chunk = chunk
+                yield chunk, False, stream
+                chunk = following
+            provider._last_chunk = chunk
+            finished = True
+            yield chunk, True, stream
+        finally:
+            if not finished and provider.user.is_established:
+                LOGGER.error("A message could not be sent whole: aborting the association")
+                provider.user.abort()
 
 
 def _nothing() -> None:

@@ -118,8 +118,6 @@ class AEBase:
     def add_requested_context(
         self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
     ) -> None:
-        from pydicom.uid import UID
-
         if transfer_syntax is None:
             transfer_syntax = DEFAULT_TRANSFER_SYNTAXES
         if len(self._requested_contexts) >= _MAX_REQUESTED_CONTEXTS:
@@ -130,8 +128,9 @@ class AEBase:
         if isinstance(transfer_syntax, str):
             transfer_syntax = [transfer_syntax]
         context = PresentationContext()
-        context.abstract_syntax = UID(abstract_syntax)
-        context.transfer_syntax = [str(UID(syntax)) for syntax in transfer_syntax]
+        # Plain strings: the context checks them, and makes pydicom UIDs only if read.
+        context.abstract_syntax = abstract_syntax
+        context.transfer_syntax = list(transfer_syntax)
         self._requested_contexts.append(context)
 
     def add_supported_context(

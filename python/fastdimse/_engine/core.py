@@ -39,7 +39,7 @@ from fastdimse._upper.negotiation import (
 )
 from fastdimse._upper.service_user import MODE_ACCEPTOR, MODE_REQUESTOR, ServiceUser
 from fastdimse._upper.state_table import Event, Indication, State, Transition
-from fastdimse.sop_class import uid_to_service_class
+from fastdimse._validation import as_uid
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -116,6 +116,15 @@ def primitive_of(pdu: _core.AssociateRq | _core.AssociateAc | _core.AssociateRj)
         return None
 
 
+def _convertible(wanted: str, accepted: str) -> bool:
+    """Whether a data set in ``wanted`` may go in ``accepted`` instead (pynetdicom's
+    rule: both uncompressed, of the same byte order)."""
+    wanted_uid, accepted_uid = as_uid(wanted), as_uid(accepted)
+    if wanted_uid.is_compressed or accepted_uid.is_compressed:
+        return False
+    return bool(wanted_uid.is_little_endian == accepted_uid.is_little_endian)
+
+
 def _split_pdus(data: bytes) -> list[bytes]:
     """The PDUs of a buffer we wrote or received whole (6-byte headers)."""
     pdus = []
@@ -168,6 +177,7 @@ class AssociationCore:
         self._over_limit = False
         self._rq: _core.AssociateRq | None = None
         self._services: dict[tuple[int, type], ServiceClass] = {}
+        self._exact_index: dict[tuple[str, str], int] | None = None
 
     @property
     def ae(self) -> ApplicationEntity:
@@ -296,6 +306,21 @@ class AssociationCore:
         """The accepted presentation contexts by ID (for ``store_scu``)."""
         return self._accepted_cx
 
+    def exact_context(self, sop_class: str, transfer_syntax: str) -> int | None:
+        """The ID of an accepted context for exactly this SOP class and transfer
+        syntax in which we may be SCU (for ``store_scu``: a file sent unchanged)."""
+        index = self._exact_index
+        if index is None:
+            # Built once: the accepted contexts are fixed from the A-ASSOCIATE-AC on.
+            index = self._exact_index = {}
+            for context_id in sorted(self._accepted_cx):
+                context = self._accepted_cx[context_id]
+                syntaxes = context.transfer_syntax_str
+                if context.as_scu is False or not syntaxes:
+                    continue
+                index.setdefault((context.abstract_syntax_str or "", syntaxes[0]), context_id)
+        return index.get((sop_class, transfer_syntax))
+
     def valid_context(
         self,
         ab_syntax: str,
@@ -305,35 +330,31 @@ class AssociationCore:
         allow_conversion: bool = True,
     ) -> PresentationContext:
         """An accepted context for ``ab_syntax`` (and ``tr_syntax`` if given) in ``role``."""
-        from pydicom.uid import UID
-
-        abstract = UID(ab_syntax)
-        transfer = UID(tr_syntax)
+        abstract = str(ab_syntax).strip()
+        transfer = str(tr_syntax).strip()
         if context_id is not None and context_id in self._accepted_cx:
             candidates = [self._accepted_cx[context_id]]
         else:
             candidates = self.accepted_contexts
-        candidates = [cx for cx in candidates if cx.abstract_syntax == abstract]
+        candidates = [cx for cx in candidates if cx.abstract_syntax_str == abstract]
         if role == "scu":
             candidates = [cx for cx in candidates if cx.as_scu is True]
         elif role == "scp":
             candidates = [cx for cx in candidates if cx.as_scp is True]
         matches = []
         for cx in candidates:
-            syntax = UID(cx.transfer_syntax[0])
+            syntax = cx.transfer_syntax_str[0]
             if transfer:
                 if transfer == syntax:
                     return cx
-                if transfer.is_compressed or syntax.is_compressed:
-                    continue
-                if transfer.is_little_endian != syntax.is_little_endian:
+                if not _convertible(transfer, syntax):
                     continue
             matches.append(cx)
         if allow_conversion and matches:
             return matches[0]
-        msg = f"No presentation context for '{abstract.name}' has been accepted by the peer"
+        msg = f"No presentation context for '{as_uid(abstract).name}' has been accepted by the peer"
         if transfer:
-            msg += f" with '{transfer.name}' transfer syntax"
+            msg += f" with '{as_uid(transfer).name}' transfer syntax"
         msg += f" for the {(role or 'scu').upper()} role"
         LOGGER.error(msg)
         raise ValueError(msg)
@@ -573,6 +594,9 @@ class AssociationCore:
         if service is None:
             # One instance per context and service for the association's life: the
             # lookup (and pynetdicom's constructor) is not repeated per message.
+            # Imported here: it loads pydicom, which an SCU that serves nothing never needs.
+            from fastdimse.sop_class import uid_to_service_class
+
             service_class = uid_to_service_class(self._service_class_uid(primitive, context))
             service = self._services[key] = service_class(self)
         return service, context
@@ -583,7 +607,7 @@ class AssociationCore:
         storage SOP class for a C-STORE under UNRESTRICTED_STORAGE_SERVICE."""
         if _config.UNRESTRICTED_STORAGE_SERVICE and isinstance(primitive, C_STORE):
             return _ANY_STORAGE_SOP_CLASS
-        uid = str(context.abstract_syntax)
+        uid = str(context.abstract_syntax_str)
         if not self.acceptor._common_ext:  # the usual case: skip building the mapping
             return uid
         common = self.acceptor.accepted_common_extended.get(uid)

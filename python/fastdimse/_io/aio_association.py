@@ -25,7 +25,7 @@ from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
 from fastdimse._services.base import HandlerCall, Serve
-from fastdimse._services.store_scu import StoreRequest, prepare_c_store
+from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.state_table import Event, State
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from pydicom.dataset import Dataset
 
+    from fastdimse._dimse.provider import FileMessage
     from fastdimse._engine.ae_base import AEBase
 
 __all__ = ["Association"]
@@ -89,7 +90,8 @@ class Association(AssociationCore):
         ``msg_id``."""
         self._check_established("C-STORE")
         request = prepare_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
-        rsp = await self._exchange(msg_id, lambda: self._send_store(request))
+        message = prepare_file_message(self.dimse, request)  # OSError before anything is sent
+        rsp = await self._exchange(msg_id, lambda: self._send_store(request, message))
         if status_only:
             if rsp is None:
                 return -1
@@ -140,19 +142,12 @@ class Association(AssociationCore):
                 if message_id in invoked.expire(self._loop.time()):
                     return None
 
-    async def _send_store(self, request: StoreRequest) -> None:
-        if request.path is None:
+    async def _send_store(self, request: StoreRequest, message: FileMessage | None) -> None:
+        if message is None:
             self.dimse.send_msg(request.primitive, request.context_id)
             return
         async with self._file_sending:  # one message in parts at a time
-            for chunk, last, stream in self.dimse.file_message(
-                request.primitive,
-                request.context_id,
-                request.path,
-                request.offset,
-                request.length,
-                pad_odd_length=request.pad_odd_length,
-            ):
+            for chunk, last, stream in message:
                 if not self.dul.send_message(chunk, stream=stream, last=last):
                     LOGGER.error("The association ended while sending %s", request.path)
                     return

@@ -27,7 +27,7 @@ from fastdimse._dimse.primitives.c_services import C_ECHO
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.threads import UpperLayer
-from fastdimse._services.store_scu import StoreRequest, prepare_c_store
+from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.service_user import ServiceUser
 from fastdimse._upper.state_table import Event, State
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from pydicom.dataset import Dataset
 
+    from fastdimse._dimse.provider import FileMessage
     from fastdimse._engine.ae_base import AEBase as ApplicationEntity
     from fastdimse._engine.server_base import ServerBase
 
@@ -144,7 +145,10 @@ class Association(AssociationCore, threading.Thread):
         request = prepare_c_store(
             self, dataset, message_id, priority, originator_aet, originator_id
         )
-        return self._submit(message_id, lambda: self._send_store(request))
+        # The file's first part is read now, while an earlier request may still
+        # hold the window's slot: reading overlaps the wait for its response.
+        message = prepare_file_message(self.dimse, request)
+        return self._submit(message_id, lambda: self._send_store(request, message))
 
     def send_c_store_many(
         self,
@@ -184,8 +188,8 @@ class Association(AssociationCore, threading.Thread):
             on_missing=self._handle_no_response,
         )
 
-    def _send_store(self, request: StoreRequest) -> None:
-        if request.path is None:
+    def _send_store(self, request: StoreRequest, message: FileMessage | None) -> None:
+        if request.path is None or message is None:
             self.dimse.send_msg(request.primitive, request.context_id)
             return
         self.dimse.send_file_msg(
@@ -194,7 +198,7 @@ class Association(AssociationCore, threading.Thread):
             request.path,
             request.offset,
             request.length,
-            pad_odd_length=request.pad_odd_length,
+            prepared=message,
         )
 
     def release(self) -> None:

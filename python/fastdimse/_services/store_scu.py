@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
     from pydicom.dataset import Dataset
 
+    from fastdimse._dimse.provider import DIMSEServiceProvider, FileMessage
     from fastdimse._upper.contexts import PresentationContext
 
-__all__ = ["StoreRequest", "prepare_c_store"]
+__all__ = ["StoreRequest", "prepare_c_store", "prepare_file_message"]
 
 LOGGER = logging.getLogger("fastdimse.assoc")
 
@@ -42,6 +43,9 @@ class Contexts(Protocol):
 
     @property
     def accepted_by_id(self) -> Mapping[int, PresentationContext]: ...
+
+    def exact_context(self, sop_class: str, transfer_syntax: str) -> int | None:
+        """The ID of an accepted SCU context for exactly this SOP class and syntax."""
 
     def valid_context(
         self, ab_syntax: str, tr_syntax: str, role: str, *, allow_conversion: bool = ...
@@ -91,6 +95,21 @@ def prepare_c_store(
     return _prepare_dataset(contexts, req, dataset)
 
 
+def prepare_file_message(dimse: DIMSEServiceProvider, request: StoreRequest) -> FileMessage | None:
+    """The message of a request sent from its file, its first part read now
+    (``OSError`` if it cannot be); None for a request with its data set in memory."""
+    if request.path is None:
+        return None
+    return dimse.file_message(
+        request.primitive,
+        request.context_id,
+        request.path,
+        request.offset,
+        request.length,
+        pad_odd_length=request.pad_odd_length,
+    )
+
+
 def _prepare_file(contexts: Contexts, req: C_STORE, path: Path) -> StoreRequest | None:
     """The request streaming ``path`` unchanged, or None when it must be converted."""
     try:
@@ -101,7 +120,7 @@ def _prepare_file(contexts: Contexts, req: C_STORE, path: Path) -> StoreRequest 
                 f"Unable to send the dataset from the file at {os.fspath(path)} as {error}"
             ) from None
         return None  # not a file with a meta header: let pydicom try
-    context_id = _exact_context(contexts, meta.sop_class_uid, meta.transfer_syntax_uid)
+    context_id = contexts.exact_context(meta.sop_class_uid, meta.transfer_syntax_uid)
     if context_id is None:
         if _config.STORE_SEND_CHUNKED_DATASET:
             # pynetdicom's error (and log line) for a file that cannot go as it is
@@ -120,18 +139,6 @@ def _prepare_file(contexts: Contexts, req: C_STORE, path: Path) -> StoreRequest 
         meta.file_size - meta.data_offset,
         pad_odd_length=meta.transfer_syntax_uid in _DEFLATED,
     )
-
-
-def _exact_context(contexts: Contexts, sop_class: str, transfer_syntax: str) -> int | None:
-    """The ID of an accepted SCU context for exactly this SOP class and transfer syntax."""
-    for context_id, context in contexts.accepted_by_id.items():
-        if (
-            context.abstract_syntax == sop_class
-            and context.transfer_syntax[0] == transfer_syntax
-            and context.as_scu is not False
-        ):
-            return context_id
-    return None
 
 
 def _prepare_dataset(contexts: Contexts, req: C_STORE, dataset: Dataset) -> StoreRequest:

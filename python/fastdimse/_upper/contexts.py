@@ -23,17 +23,22 @@ Conversions to and from the protocol core's items:
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
-
-from pydicom._uid_dict import UID_dictionary
-from pydicom.uid import UID
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from fastdimse import _core
-from fastdimse import sop_class as _sop
-from fastdimse._sop_class_table import STORAGE_SELECTION as _STORAGE_SELECTION
+from fastdimse import _sop_class_table as _table
 from fastdimse._upper.negotiation_items import SCP_SCU_RoleSelectionNegotiation
-from fastdimse._validation import as_uid, is_conformant_uid
-from fastdimse.utils import set_uid, validate_uid
+from fastdimse._validation import (
+    as_uid,
+    is_conformant_uid,
+    is_private_uid,
+    is_transfer_syntax_uid,
+)
+from fastdimse.utils import checked_uid, validate_uid
+
+if TYPE_CHECKING:
+    from pydicom.uid import UID
 
 __all__ = [
     "ALL_TRANSFER_SYNTAXES",
@@ -132,17 +137,6 @@ ALL_TRANSFER_SYNTAXES: list[str] = [
 """Every transfer syntax fastdimse knows by name."""
 
 
-# Transfer syntaxes newer than pydicom 3.0's UID dictionary: named there so
-# that UID.name and UID.is_transfer_syntax know them (as pynetdicom does).
-for _ts_uid, _ts_name, _ts_keyword in (
-    ("1.2.840.10008.1.2.4.110", "JPEG XL Lossless", "JPEGXLLossless"),
-    ("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression", "JPEGXLJPEGRecompression"),
-    ("1.2.840.10008.1.2.4.112", "JPEG XL", "JPEGXL"),
-    ("1.2.840.10008.1.2.8.1", "Deflated Image Frame Compression", "DeflatedImageFrameCompression"),
-):
-    UID_dictionary.setdefault(_ts_uid, (_ts_name, "Transfer Syntax", "", "", _ts_keyword))
-
-
 class PresentationContextTuple(NamedTuple):
     """An accepted context as a plain tuple (what event handlers get)."""
 
@@ -202,8 +196,12 @@ class PresentationContext:
 
     def __init__(self) -> None:
         self._context_id: int | None = None
-        self._abstract_syntax: UID | None = None
-        self._transfer_syntax: list[UID] = []
+        # Plain str until read through the public properties, which make them
+        # pydicom UIDs (importing pydicom then): an SCU that never reads them
+        # never loads pydicom. UID is a str, so either serves inside.
+        self._abstract_syntax: str | None = None
+        self._transfer_syntax: list[str] = []
+        self._syntax_uids = False  # whether _transfer_syntax holds UIDs only
         self.result: int | None = None
         self._scu_role: bool | None = None
         self._scp_role: bool | None = None
@@ -226,16 +224,29 @@ class PresentationContext:
     @property
     def abstract_syntax(self) -> UID | None:
         """The abstract syntax (SOP Class UID), as a UID."""
-        return self._abstract_syntax
+        value = self._abstract_syntax
+        if value is None:
+            return None
+        self._abstract_syntax = uid = as_uid(value)
+        return uid
 
     @abstract_syntax.setter
     def abstract_syntax(self, value: str | bytes | UID | None) -> None:
-        self._abstract_syntax = set_uid(value, "abstract_syntax", True, False)
+        self._abstract_syntax = checked_uid(value, "abstract_syntax", True, False)
+
+    @property
+    def abstract_syntax_str(self) -> str | None:
+        """The abstract syntax as it was given (no pydicom ``UID`` made)."""
+        return self._abstract_syntax
 
     @property
     def transfer_syntax(self) -> list[UID]:
         """The transfer syntaxes, in order of preference, without duplicates."""
-        return self._transfer_syntax
+        syntaxes = self._transfer_syntax
+        if not self._syntax_uids:
+            syntaxes[:] = [as_uid(syntax) for syntax in syntaxes]  # the same list, as before
+            self._syntax_uids = True
+        return cast("list[UID]", syntaxes)
 
     @transfer_syntax.setter
     def transfer_syntax(self, syntaxes: list[str | bytes | UID]) -> None:
@@ -245,17 +256,24 @@ class PresentationContext:
         for syntax in syntaxes:
             self.add_transfer_syntax(syntax)
 
+    @property
+    def transfer_syntax_str(self) -> list[str]:
+        """The transfer syntaxes as they were given (no pydicom ``UID`` made): do
+        not change the list."""
+        return self._transfer_syntax
+
     def add_transfer_syntax(self, syntax: str | bytes | UID | None) -> None:
         """Append a transfer syntax (ignored if None, a duplicate or not str/bytes)."""
         if syntax is None:
             return
         if isinstance(syntax, bytes):
-            uid = as_uid(syntax.decode("ascii"))
+            uid = syntax.decode("ascii")
         elif isinstance(syntax, str):
-            uid = as_uid(syntax)
+            uid = syntax
         else:
             LOGGER.error("Attempted to add an invalid transfer syntax")
             return
+        uid = uid.strip()  # as pydicom's UID does
         if not validate_uid(uid):
             LOGGER.error("'transfer_syntax' contains an invalid UID")
             raise ValueError("'transfer_syntax' contains an invalid UID")
@@ -263,11 +281,12 @@ class PresentationContext:
             return
         if not is_conformant_uid(uid):
             LOGGER.warning("A non-conformant UID has been added to 'transfer_syntax'")
-        elif not uid.is_private and not uid.is_transfer_syntax:
+        elif not is_private_uid(uid) and not is_transfer_syntax_uid(uid):
             LOGGER.warning(
                 f"A UID has been added to 'transfer_syntax' that is not a transfer syntax: '{uid}'"
             )
         self._transfer_syntax.append(uid)
+        self._syntax_uids = False
 
     # Roles ----------------------------------------------------------------
 
@@ -311,7 +330,7 @@ class PresentationContext:
         if self._context_id is None or self._abstract_syntax is None:
             raise ValueError("the context has no ID or no abstract syntax")
         return PresentationContextTuple(
-            self._context_id, self._abstract_syntax, self._transfer_syntax[0]
+            self._context_id, as_uid(self._abstract_syntax), self.transfer_syntax[0]
         )
 
     @property
@@ -323,10 +342,10 @@ class PresentationContext:
         lines = []
         if self._context_id is not None:
             lines.append(f"ID: {self._context_id}")
-        if self._abstract_syntax is not None:
-            lines.append(f"Abstract Syntax: {self._abstract_syntax.name}")
+        if self.abstract_syntax is not None:
+            lines.append(f"Abstract Syntax: {self.abstract_syntax.name}")
         lines.append("Transfer Syntax(es):")
-        lines += [f"    ={ts.name}" for ts in self._transfer_syntax] or ["    (none)"]
+        lines += [f"    ={ts.name}" for ts in self.transfer_syntax] or ["    (none)"]
         if self.result is not None:
             lines.append(f"Result: {self.status}")
         if self._as_scu is not None and self._as_scp is not None:
@@ -334,7 +353,7 @@ class PresentationContext:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return self._abstract_syntax.name if self._abstract_syntax is not None else "None"
+        return self.abstract_syntax.name if self.abstract_syntax is not None else "None"
 
     def _state(self) -> tuple[Any, ...]:
         return (
@@ -383,7 +402,7 @@ def build_context(
     if isinstance(transfer_syntax, str):
         transfer_syntax = [transfer_syntax]
     context = PresentationContext()
-    context.abstract_syntax = as_uid(abstract_syntax)
+    context.abstract_syntax = abstract_syntax
     context.transfer_syntax = list(transfer_syntax)
     return context
 
@@ -399,7 +418,7 @@ def build_role(
     return role
 
 
-RoleType = dict[UID, tuple[bool | None, bool | None]] | None
+RoleType = dict[str, tuple[bool | None, bool | None]] | None
 ListCXType = list[PresentationContext]
 CXNegotiationReturn = tuple[list[PresentationContext], list[SCP_SCU_RoleSelectionNegotiation]]
 
@@ -425,13 +444,13 @@ def negotiate_as_acceptor(
     """
     roles = roles or {}
     results: list[PresentationContext] = []
-    replies: dict[UID, SCP_SCU_RoleSelectionNegotiation] = {}
+    replies: dict[str, SCP_SCU_RoleSelectionNegotiation] = {}
     if not rq_contexts:
         return results, []
 
-    supported = {cx.abstract_syntax: cx for cx in ac_contexts}
+    supported = {cx.abstract_syntax_str: cx for cx in ac_contexts}
     # The same abstract syntax may be proposed in several contexts
-    proposals = {(cx.context_id, cx.abstract_syntax): cx for cx in rq_contexts}
+    proposals = {(cx.context_id, cx.abstract_syntax_str): cx for cx in rq_contexts}
     for (context_id, abstract_syntax), rq_cx in proposals.items():
         out = PresentationContext()
         out.context_id = context_id
@@ -444,7 +463,8 @@ def negotiate_as_acceptor(
             results.append(out)
             continue
         out._as_scu = out._as_scp = False
-        chosen = next((ts for ts in ac_cx.transfer_syntax if ts in rq_cx.transfer_syntax), None)
+        proposed_syntaxes = rq_cx.transfer_syntax_str
+        chosen = next((ts for ts in ac_cx.transfer_syntax_str if ts in proposed_syntaxes), None)
         if chosen is None:
             _reject(out, rq_cx, 0x04)
             results.append(out)
@@ -495,19 +515,19 @@ def negotiate_as_requestor(
     for context_id, rq_cx in {cx.context_id: cx for cx in rq_contexts}.items():
         out = PresentationContext()
         out.context_id = context_id
-        out.abstract_syntax = rq_cx.abstract_syntax
+        out.abstract_syntax = rq_cx.abstract_syntax_str
         out._as_scu = out._as_scp = False
         answer = answers.get(context_id)
         if answer is None:
             _reject(out, rq_cx, 0x02)
             output.append(out)
             continue
-        if answer.transfer_syntax:
-            out.transfer_syntax = [answer.transfer_syntax[0]]
+        if answer.transfer_syntax_str:
+            out.transfer_syntax = [answer.transfer_syntax_str[0]]
         out.result = answer.result
         reply: _Role = (None, None)
-        if rq_cx.abstract_syntax is not None:
-            reply = roles.get(rq_cx.abstract_syntax, (None, None))
+        if rq_cx.abstract_syntax_str is not None:
+            reply = roles.get(rq_cx.abstract_syntax_str, (None, None))
         if answer.result == 0x00 and None not in reply:
             outcome = role_outcome((rq_cx.scu_role, rq_cx.scp_role), reply)
             out._as_scu, out._as_scp = outcome[0], outcome[1]
@@ -528,28 +548,28 @@ def negotiate_unrestricted(
     ``negotiate_as_acceptor`` against `ac_contexts`.
     """
     roles = roles or {}
-    storage_uids = set(_sop._STORAGE_CLASSES.values())
+    storage_uids = set(_table.STORAGE_CLASSES.values())
     storage_like: list[PresentationContext] = []
     others: list[PresentationContext] = []
     for cx in rq_contexts:
-        uid = cx.abstract_syntax
+        uid = cx.abstract_syntax_str
         if uid is None:
             others.append(cx)
-        elif uid.is_private or uid in storage_uids or not hasattr(_sop, uid.keyword):
+        elif is_private_uid(uid) or uid in storage_uids or uid not in _named_uids():
             storage_like.append(cx)
         else:
             others.append(cx)
 
     results, _ = negotiate_as_acceptor(others, ac_contexts, roles)
-    replies: dict[UID, SCP_SCU_RoleSelectionNegotiation] = {}
+    replies: dict[str, SCP_SCU_RoleSelectionNegotiation] = {}
     for rq_cx in storage_like:
         out = PresentationContext()
         out.context_id = rq_cx.context_id
-        out.abstract_syntax = rq_cx.abstract_syntax
-        out.transfer_syntax = [rq_cx.transfer_syntax[0]]
+        out.abstract_syntax = rq_cx.abstract_syntax_str
+        out.transfer_syntax = [rq_cx.transfer_syntax_str[0]]
         out.result = 0x00
         out._as_scu = out._as_scp = True
-        uid = rq_cx.abstract_syntax
+        uid = rq_cx.abstract_syntax_str
         if uid is not None and uid in roles:
             proposed = roles[uid]
             outcome = role_outcome(proposed, (True, True))
@@ -574,12 +594,12 @@ def to_core_rq(cx: PresentationContext) -> _core.PresentationContextRq:
     Raises ValueError if `cx` has no context ID, no abstract syntax or no
     transfer syntax.
     """
-    if cx.context_id is None or cx.abstract_syntax is None:
+    if cx.context_id is None or cx.abstract_syntax_str is None:
         raise ValueError("a proposed presentation context needs a context ID and abstract syntax")
-    if not cx.transfer_syntax:
+    if not cx.transfer_syntax_str:
         raise ValueError("a proposed presentation context needs at least one transfer syntax")
     return _core.PresentationContextRq(
-        cx.context_id, str(cx.abstract_syntax), [str(ts) for ts in cx.transfer_syntax]
+        cx.context_id, str(cx.abstract_syntax_str), [str(ts) for ts in cx.transfer_syntax_str]
     )
 
 
@@ -592,7 +612,7 @@ def to_core_ac(cx: PresentationContext) -> _core.PresentationContextAc:
     """
     if cx.context_id is None or cx.result is None:
         raise ValueError("an answered presentation context needs a context ID and result")
-    ts = str(cx.transfer_syntax[0]) if cx.transfer_syntax else None
+    ts = str(cx.transfer_syntax_str[0]) if cx.transfer_syntax_str else None
     return _core.PresentationContextAc(cx.context_id, cx.result, ts)
 
 
@@ -636,8 +656,8 @@ _ROLE_TEXT = {
 
 def _reject(out: PresentationContext, proposal: PresentationContext, result: int) -> None:
     out.result = result
-    if proposal.transfer_syntax:
-        out.transfer_syntax = [proposal.transfer_syntax[0]]
+    if proposal.transfer_syntax_str:
+        out.transfer_syntax = [proposal.transfer_syntax_str[0]]
 
 
 def _context_id_key(cx: PresentationContext) -> int:
@@ -647,31 +667,75 @@ def _context_id_key(cx: PresentationContext) -> int:
 # Pre-built contexts per service ----------------------------------------------
 
 
-def _contexts(group: dict[str, str]) -> list[PresentationContext]:
-    return [build_context(uid) for uid in sorted(group.values())]
+def _contexts(group: Iterable[str]) -> list[PresentationContext]:
+    return [build_context(uid) for uid in sorted(group)]
 
 
-ApplicationEventLoggingPresentationContexts = _contexts(_sop._APPLICATION_EVENT_CLASSES)
-BasicWorklistManagementPresentationContexts = _contexts(_sop._BASIC_WORKLIST_CLASSES)
-ColorPalettePresentationContexts = _contexts(_sop._COLOR_PALETTE_CLASSES)
-DefinedProcedureProtocolPresentationContexts = _contexts(_sop._DEFINED_PROCEDURE_CLASSES)
-DisplaySystemPresentationContexts = _contexts(_sop._DISPLAY_SYSTEM_CLASSES)
-HangingProtocolPresentationContexts = _contexts(_sop._HANGING_PROTOCOL_CLASSES)
-ImplantTemplatePresentationContexts = _contexts(_sop._IMPLANT_TEMPLATE_CLASSES)
-InstanceAvailabilityPresentationContexts = _contexts(_sop._INSTANCE_AVAILABILITY_CLASSES)
-MediaCreationManagementPresentationContexts = _contexts(_sop._MEDIA_CREATION_CLASSES)
-MediaStoragePresentationContexts = _contexts(_sop._MEDIA_STORAGE_CLASSES)
-ModalityPerformedPresentationContexts = _contexts(_sop._PROCEDURE_STEP_CLASSES)
-NonPatientObjectPresentationContexts = _contexts(_sop._NON_PATIENT_OBJECT_CLASSES)
-PrintManagementPresentationContexts = _contexts(_sop._PRINT_MANAGEMENT_CLASSES)
-ProcedureStepPresentationContexts = _contexts(_sop._PROCEDURE_STEP_CLASSES)
-ProtocolApprovalPresentationContexts = _contexts(_sop._PROTOCOL_APPROVAL_CLASSES)
-QueryRetrievePresentationContexts = _contexts(_sop._QR_CLASSES)
-RelevantPatientInformationPresentationContexts = _contexts(_sop._RELEVANT_PATIENT_QUERY_CLASSES)
-RTMachineVerificationPresentationContexts = _contexts(_sop._RT_MACHINE_VERIFICATION_CLASSES)
-AllStoragePresentationContexts = _contexts(_sop._STORAGE_CLASSES)
-StoragePresentationContexts = [build_context(uid) for uid in sorted(_STORAGE_SELECTION)]
-StorageCommitmentPresentationContexts = _contexts(_sop._STORAGE_COMMITMENT_CLASSES)
-SubstanceAdministrationPresentationContexts = _contexts(_sop._SUBSTANCE_ADMINISTRATION_CLASSES)
-UnifiedProcedurePresentationContexts = _contexts(_sop._UNIFIED_PROCEDURE_STEP_CLASSES)
-VerificationPresentationContexts = _contexts(_sop._VERIFICATION_CLASSES)
+# Each list by name, built when first asked for (``__getattr__``): building
+# them all at import would cost every process that needs none of them.
+_PREBUILT: dict[str, Callable[[], Iterable[str]]] = {
+    "ApplicationEventLoggingPresentationContexts": _table.APPLICATION_EVENT_CLASSES.values,
+    "BasicWorklistManagementPresentationContexts": _table.BASIC_WORKLIST_CLASSES.values,
+    "ColorPalettePresentationContexts": _table.COLOR_PALETTE_CLASSES.values,
+    "DefinedProcedureProtocolPresentationContexts": _table.DEFINED_PROCEDURE_CLASSES.values,
+    "DisplaySystemPresentationContexts": _table.DISPLAY_SYSTEM_CLASSES.values,
+    "HangingProtocolPresentationContexts": _table.HANGING_PROTOCOL_CLASSES.values,
+    "ImplantTemplatePresentationContexts": _table.IMPLANT_TEMPLATE_CLASSES.values,
+    "InstanceAvailabilityPresentationContexts": _table.INSTANCE_AVAILABILITY_CLASSES.values,
+    "MediaCreationManagementPresentationContexts": _table.MEDIA_CREATION_CLASSES.values,
+    "MediaStoragePresentationContexts": _table.MEDIA_STORAGE_CLASSES.values,
+    "ModalityPerformedPresentationContexts": _table.PROCEDURE_STEP_CLASSES.values,
+    "NonPatientObjectPresentationContexts": _table.NON_PATIENT_OBJECT_CLASSES.values,
+    "PrintManagementPresentationContexts": _table.PRINT_MANAGEMENT_CLASSES.values,
+    "ProcedureStepPresentationContexts": _table.PROCEDURE_STEP_CLASSES.values,
+    "ProtocolApprovalPresentationContexts": _table.PROTOCOL_APPROVAL_CLASSES.values,
+    "QueryRetrievePresentationContexts": _table.QR_CLASSES.values,
+    "RelevantPatientInformationPresentationContexts": _table.RELEVANT_PATIENT_QUERY_CLASSES.values,
+    "RTMachineVerificationPresentationContexts": _table.RT_MACHINE_VERIFICATION_CLASSES.values,
+    "AllStoragePresentationContexts": _table.STORAGE_CLASSES.values,
+    "StoragePresentationContexts": lambda: _table.STORAGE_SELECTION,
+    "StorageCommitmentPresentationContexts": _table.STORAGE_COMMITMENT_CLASSES.values,
+    "SubstanceAdministrationPresentationContexts": _table.SUBSTANCE_ADMINISTRATION_CLASSES.values,
+    "UnifiedProcedurePresentationContexts": _table.UNIFIED_PROCEDURE_STEP_CLASSES.values,
+    "VerificationPresentationContexts": _table.VERIFICATION_CLASSES.values,
+}
+
+ApplicationEventLoggingPresentationContexts: list[PresentationContext]
+BasicWorklistManagementPresentationContexts: list[PresentationContext]
+ColorPalettePresentationContexts: list[PresentationContext]
+DefinedProcedureProtocolPresentationContexts: list[PresentationContext]
+DisplaySystemPresentationContexts: list[PresentationContext]
+HangingProtocolPresentationContexts: list[PresentationContext]
+ImplantTemplatePresentationContexts: list[PresentationContext]
+InstanceAvailabilityPresentationContexts: list[PresentationContext]
+MediaCreationManagementPresentationContexts: list[PresentationContext]
+MediaStoragePresentationContexts: list[PresentationContext]
+ModalityPerformedPresentationContexts: list[PresentationContext]
+NonPatientObjectPresentationContexts: list[PresentationContext]
+PrintManagementPresentationContexts: list[PresentationContext]
+ProcedureStepPresentationContexts: list[PresentationContext]
+ProtocolApprovalPresentationContexts: list[PresentationContext]
+QueryRetrievePresentationContexts: list[PresentationContext]
+RelevantPatientInformationPresentationContexts: list[PresentationContext]
+RTMachineVerificationPresentationContexts: list[PresentationContext]
+AllStoragePresentationContexts: list[PresentationContext]
+StoragePresentationContexts: list[PresentationContext]
+StorageCommitmentPresentationContexts: list[PresentationContext]
+SubstanceAdministrationPresentationContexts: list[PresentationContext]
+UnifiedProcedurePresentationContexts: list[PresentationContext]
+VerificationPresentationContexts: list[PresentationContext]
+
+
+def __getattr__(name: str) -> list[PresentationContext]:
+    uids = _PREBUILT.get(name)
+    if uids is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    contexts = globals()[name] = _contexts(uids())
+    return contexts
+
+
+def _named_uids() -> frozenset[str]:
+    """Every SOP class and well-known instance UID fastdimse names."""
+    groups: list[Iterable[str]] = [_table.WELL_KNOWN_INSTANCES.values()]
+    groups += [uids() for uids in _PREBUILT.values()]
+    return frozenset(uid for group in groups for uid in group)

@@ -113,8 +113,8 @@ def read_associate_ac(
         uid: (item.scu_role, item.scp_role) for uid, item in requestor.role_selection.items()
     }
     for cx in requestor.requested_contexts:
-        if cx.abstract_syntax in rq_roles:
-            scu, scp = rq_roles[cx.abstract_syntax]
+        if cx.abstract_syntax_str in rq_roles:
+            scu, scp = rq_roles[cx.abstract_syntax_str]
             cx.scu_role = bool(scu)
             cx.scp_role = bool(scp)
     ac_roles: dict[Any, tuple[bool | None, bool | None]] = {
@@ -245,7 +245,8 @@ def read_user_information(user: ServiceUser, items: list[Any]) -> None:
         if isinstance(item, prim.MaximumLengthNotification):
             user.maximum_length = item.maximum_length_received
         elif isinstance(item, prim.ImplementationClassUIDNotification):
-            user.implementation_class_uid = item.implementation_class_uid
+            # The core's str (checked there): no pydicom UID made for it.
+            user.implementation_class_uid = core_item.uid
         elif isinstance(item, prim.ImplementationVersionNameNotification):
             user.implementation_version_name = item.implementation_version_name
         elif item is not None:

@@ -9,15 +9,16 @@ expose; each has ``to_core()`` giving the protocol core's sub-item
 
 from __future__ import annotations
 
-from typing import TypeAlias
-
-from pydicom.uid import UID
+from typing import TYPE_CHECKING, TypeAlias
 
 from fastdimse import _core
 from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
 from fastdimse._upper.primitive_errors import LOGGER, fail
-from fastdimse._validation import as_uid, is_conformant_uid
-from fastdimse.utils import decode_bytes, set_ae, set_uid, validate_uid
+from fastdimse._validation import as_optional_uid, as_uid, is_conformant_uid
+from fastdimse.utils import checked_uid, decode_bytes, set_ae, set_uid, validate_uid
+
+if TYPE_CHECKING:
+    from pydicom.uid import UID
 
 __all__ = [
     "AsynchronousOperationsWindowNegotiation",
@@ -111,15 +112,17 @@ class ImplementationClassUIDNotification(ServiceParameter):
     """Implementation Class UID (PS3.7 D.3.3.2)."""
 
     def __init__(self) -> None:
-        self._implementation_class_uid: UID | None = None
+        # A str until read (then a pydicom UID): building an association loads no pydicom.
+        self._implementation_class_uid: str | None = None
 
     @property
     def implementation_class_uid(self) -> UID | None:
-        return self._implementation_class_uid
+        self._implementation_class_uid = uid = as_optional_uid(self._implementation_class_uid)
+        return uid
 
     @implementation_class_uid.setter
     def implementation_class_uid(self, value: str | bytes | UID | None) -> None:
-        self._implementation_class_uid = set_uid(value, "Implementation Class UID")
+        self._implementation_class_uid = checked_uid(value, "Implementation Class UID")
 
     def to_core(self) -> _core.ImplementationClassUid:
         if self._implementation_class_uid is None:
@@ -509,7 +512,7 @@ def from_core(item: CoreUserItem) -> UserInformationItem | None:
         return max_length
     if isinstance(item, _core.ImplementationClassUid):
         class_uid = ImplementationClassUIDNotification()
-        class_uid._implementation_class_uid = as_uid(item.uid)  # the core has checked it
+        class_uid._implementation_class_uid = item.uid  # the core has checked it
         return class_uid
     if isinstance(item, _core.ImplementationVersionName):
         version = ImplementationVersionNameNotification()

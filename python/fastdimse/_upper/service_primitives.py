@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydicom.uid import UID
+from typing import TYPE_CHECKING, Any
 
 from fastdimse._upper.addresses import AddressInformation
 from fastdimse._upper.codes import REJECT_REASON_TEXT, RESULT_TEXT, SOURCE_TEXT
@@ -18,7 +16,11 @@ from fastdimse._upper.negotiation_items import (
     MaximumLengthNotification,
 )
 from fastdimse._upper.primitive_errors import LOGGER, fail
-from fastdimse.utils import set_ae, set_uid
+from fastdimse._validation import as_optional_uid
+from fastdimse.utils import checked_uid, set_ae
+
+if TYPE_CHECKING:
+    from pydicom.uid import UID
 
 __all__ = [
     "A_ABORT",
@@ -44,7 +46,7 @@ class A_ASSOCIATE:
     """The A-ASSOCIATE request/indication/response/confirmation (PS3.8 7.1.1)."""
 
     def __init__(self) -> None:
-        self._application_context_name: UID | None = None
+        self._application_context_name: str | None = None
         self._calling_ae_title = "DEFAULT"
         self._called_ae_title = "DEFAULT"
         self._user_information: list[Any] = []
@@ -70,11 +72,13 @@ class A_ASSOCIATE:
 
     @property
     def application_context_name(self) -> UID | None:
-        return self._application_context_name
+        self._application_context_name = uid = as_optional_uid(self._application_context_name)
+        return uid
 
     @application_context_name.setter
     def application_context_name(self, value: str | bytes | UID | None) -> None:
-        self._application_context_name = set_uid(value, "Application Context Name")
+        # A str until read (then a pydicom UID): building an association loads no pydicom.
+        self._application_context_name = checked_uid(value, "Application Context Name")
 
     @property
     def calling_ae_title(self) -> str:

@@ -242,16 +242,21 @@ def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
     return app_logger
 
 
-def associate(ae: Any, ns: argparse.Namespace, logger: logging.Logger) -> Any:
+def associate(
+    ae: Any, ns: argparse.Namespace, logger: logging.Logger, ext_neg: list[Any] | None = None
+) -> Any:
     """Request an association with the peer an SCU app was given; the established association.
 
     ``ns`` carries the peer's address and port, the called AE title and our maximum PDU (the
-    options of add_scu_options). Exits with status 1 when no association is established: the
-    library has logged why (refused, rejected, aborted, timed out), except for an address that
-    does not resolve, which is logged here as one error line instead of a traceback.
+    options of add_scu_options); ``ext_neg``, extended negotiation items to propose. Exits with
+    status 1 when no association is established: the library has logged why (refused,
+    rejected, aborted, timed out), except for an address that does not resolve, which is
+    logged here as one error line instead of a traceback.
     """
     try:
-        assoc = ae.associate(ns.addr, ns.port, ae_title=ns.called_aet, max_pdu=ns.max_pdu)
+        assoc = ae.associate(
+            ns.addr, ns.port, ae_title=ns.called_aet, max_pdu=ns.max_pdu, ext_neg=ext_neg
+        )
     except socket.gaierror as exc:
         logger.error(f"Cannot resolve the peer's address {ns.addr!r}: {exc.strerror or exc}")
         sys.exit(1)

@@ -44,17 +44,19 @@ def main(args: list[str] | None = None) -> None:
 
     # Imported only now: --help, --version and bad arguments stay fast.
     from fastdimse import AE
-    from fastdimse.sop_class import Verification
+    from fastdimse._sop_class_table import VERIFICATION_CLASSES
 
     ae = AE(ae_title=ns.calling_aet)
-    ae.add_requested_context(Verification, requested_syntaxes(ns))
+    # The UID as a str: fastdimse.sop_class would load pydicom.
+    ae.add_requested_context(VERIFICATION_CLASSES["Verification"], requested_syntaxes(ns))
     ae.acse_timeout = ns.acse_timeout
     ae.dimse_timeout = ns.dimse_timeout
     ae.network_timeout = ns.network_timeout
 
     assoc = associate(ae, ns, logger)
     for _ in range(ns.repeat):
-        assoc.send_c_echo()
+        # send_c_echo() with the status alone: no pydicom Dataset per response.
+        assoc.submit_c_echo(1).status()
     if ns.abort:
         assoc.abort()
     else:

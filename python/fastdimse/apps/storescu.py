@@ -34,7 +34,7 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -121,12 +121,11 @@ def main(args: list[str] | None = None) -> None:
 
     # Imported only now: --help, --version and bad arguments stay fast.
     from fastdimse import AE
-    from fastdimse._upper.contexts import StoragePresentationContexts
+    from fastdimse._sop_class_table import STORAGE_SELECTION
 
     try:
-        contexts = plan_contexts(
-            files, ns, [str(cx.abstract_syntax) for cx in StoragePresentationContexts]
-        )
+        # pynetdicom's StoragePresentationContexts, by SOP class (no contexts built).
+        contexts = plan_contexts(files, ns, sorted(STORAGE_SELECTION))
     except TooManyContexts as exc:
         logger.error(str(exc))
         sys.exit(1)
@@ -139,7 +138,7 @@ def main(args: list[str] | None = None) -> None:
         ae.add_requested_context(abstract_syntax, syntaxes)
 
     tally = Tally(total=len(files), skipped=skipped)
-    assoc = associate(ae, ns, logger)
+    assoc = associate(ae, ns, logger, ext_neg=window_proposal(ns.async_ops))
 
     show = len(files) > 1 and ns.log_type != "q"
     progress = Progress(tally, logger, sys.stderr) if show else None
@@ -162,7 +161,14 @@ def send_files(
     logger: logging.Logger,
     progress: Progress | None,
 ) -> None:
-    """Send each file with C-STORE on `assoc`, recording the outcomes in `tally`."""
+    """Send each file with C-STORE on `assoc`, recording the outcomes in `tally`.
+
+    Pipelined: each file is read while the requests before it are answered, up
+    to the negotiated asynchronous operations window (1 by default: the next
+    file is read while the last one's response is awaited).
+    """
+    in_flight: deque[tuple[DicomFile, Any]] = deque()
+    window = assoc.dimse.invoked.window or 0xFFFF  # 0: unlimited
     for index, item in enumerate(files):
         if not assoc.is_established:
             # Aborted (by the peer, or by us on a DIMSE timeout): the rest cannot go.
@@ -171,6 +177,7 @@ def send_files(
             tally.not_sent("association ended", left)
             break
         logger.info(f"Sending file: {item.path}")
+        # Unique among the outstanding requests while fewer than 65535 are.
         message_id = index % 0xFFFF + 1
         try:
             source: Any = item.path
@@ -178,8 +185,7 @@ def send_files(
                 from pydicom import dcmread
 
                 source = dcmread(item.path)
-            # The status alone: no pydicom Dataset per response (-1: no response).
-            status = assoc.send_c_store(source, message_id, status_only=True)
+            pending = assoc.submit_c_store(source, message_id)
         except ValueError as exc:
             # No accepted presentation context fits (checked before anything is sent), or a
             # data set that cannot be encoded.
@@ -193,9 +199,34 @@ def send_files(
             logger.exception(exc)
             tally.not_sent("error")
         else:
-            tally.answered(status if status >= 0 else None, item.size)
-        if progress is not None:
+            in_flight.append((item, pending))
+        while in_flight and (in_flight[0][1].done() or len(in_flight) > window):
+            _answered(*in_flight.popleft(), tally, progress)
+        if progress is not None and not in_flight:
             progress.update()
+    while in_flight:
+        _answered(*in_flight.popleft(), tally, progress)
+
+
+def _answered(item: DicomFile, pending: Any, tally: Tally, progress: Progress | None) -> None:
+    """Wait for the response to `item`'s request and record it (-1: none came)."""
+    status = pending.status()
+    tally.answered(status if status >= 0 else None, item.size)
+    if progress is not None:
+        progress.update()
+
+
+def window_proposal(size: int | None) -> list[Any] | None:
+    """The Asynchronous Operations Window item proposing `size` outstanding requests
+    of ours (and performing one of the peer's), or None to propose none."""
+    if size is None:
+        return None
+    from fastdimse._upper.negotiation_items import AsynchronousOperationsWindowNegotiation
+
+    item = AsynchronousOperationsWindowNegotiation()
+    item.maximum_number_operations_invoked = size
+    item.maximum_number_operations_performed = 1
+    return [item]
 
 
 def finish(tally: Tally, progress: Progress | None, show: bool) -> None:
@@ -503,8 +534,24 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
         help="only request the presentation contexts required for the input DICOM file(s)",
         action="store_true",
     )
+    misc.add_argument(
+        "--async-ops",
+        metavar="[n]umber",
+        type=_window_size,
+        help=(
+            "propose an asynchronous operations window of n outstanding C-STORE requests "
+            "(PS3.7 D.3.3.3; off by default: some peers drop an association that proposes one)"
+        ),
+    )
 
     return parser.parse_args(args)
+
+
+def _window_size(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 0xFFFF:
+        raise argparse.ArgumentTypeError("must be from 1 to 65535")
+    return value
 
 
 if __name__ == "__main__":

@@ -123,60 +123,121 @@ impl DataSetStream {
         out: &mut Vec<u8>,
         max_bytes: usize,
     ) -> Result<bool, EncodeError> {
-        if let Some(command) = self.command.take() {
-            let start = out.len();
-            let len = part_len(self.fragment_len, command.len())?;
-            out.resize(start + len, 0);
-            write_part(
-                out,
-                start,
-                self.fragment_len,
-                self.context_id,
-                true,
-                &command,
-            )?;
+        let start = out.len();
+        let len = self.next_chunk_len(max_bytes)?;
+        out.resize(start.checked_add(len).ok_or_else(|| too_long(len))?, 0);
+        let target = out.get_mut(start..).unwrap_or_default();
+        self.next_chunk_into(source, target, max_bytes)
+    }
+
+    /// The exact length `next_chunk_into` writes for the same `max_bytes`, so
+    /// that a caller can allocate the chunk once, where it is wanted.
+    pub fn next_chunk_len(&self, max_bytes: usize) -> Result<usize, EncodeError> {
+        let mut len = match &self.command {
+            Some(command) => part_len(self.fragment_len, command.len())?,
+            None => 0,
+        };
+        for fragment in self.plan(max_bytes) {
+            len = len
+                .checked_add(FRAGMENT_OVERHEAD + fragment.take + fragment.pad)
+                .ok_or_else(|| too_long(fragment.take))?;
         }
-        let mut data_this_chunk = 0usize;
-        while !self.done {
-            let take = usize::try_from(self.remaining)
-                .unwrap_or(usize::MAX)
-                .min(self.fragment_len);
-            if data_this_chunk > 0 && data_this_chunk.saturating_add(take) > max_bytes {
-                break;
-            }
-            self.append_fragment(source, out, take)?;
-            data_this_chunk += take;
+        Ok(len)
+    }
+
+    /// `next_chunk` into `out`, which must be exactly `next_chunk_len(max_bytes)`
+    /// bytes long: each fragment's data is read straight into its place.
+    pub fn next_chunk_into<R: Read + ?Sized>(
+        &mut self,
+        source: &mut R,
+        out: &mut [u8],
+        max_bytes: usize,
+    ) -> Result<bool, EncodeError> {
+        if out.len() != self.next_chunk_len(max_bytes)? {
+            return Err(EncodeError::new(
+                "P-DATA-TF output buffer",
+                EncodeErrorReason::InvalidValue,
+            ));
+        }
+        let mut pos = 0;
+        if let Some(command) = self.command.take() {
+            pos = write_part(out, pos, self.fragment_len, self.context_id, true, &command)?;
+        }
+        let plan: Vec<Fragment> = self.plan(max_bytes).collect();
+        for fragment in plan {
+            pos = self.read_fragment(source, out, pos, fragment)?;
         }
         Ok(!self.done)
     }
 
-    /// Whether the whole message has been produced.
     pub fn is_done(&self) -> bool {
         self.done
     }
 
-    fn append_fragment<R: Read + ?Sized>(
+    /// The data set fragments of the next chunk: at least one, then as many
+    /// as fit in `max_bytes` of data.
+    fn plan(&self, max_bytes: usize) -> impl Iterator<Item = Fragment> {
+        let fragment_len = self.fragment_len;
+        let pad_odd_length = self.pad_odd_length;
+        let mut remaining = self.remaining;
+        let mut done = self.done;
+        let mut data = 0usize;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let take = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(fragment_len);
+            if data > 0 && data.saturating_add(take) > max_bytes {
+                return None;
+            }
+            let last = take as u64 == remaining;
+            // An odd tail is always shorter than the (even) fragment length, so
+            // the pad byte fits.
+            let pad = usize::from(last && pad_odd_length && take % 2 == 1);
+            remaining -= take as u64;
+            data += take;
+            done = last;
+            Some(Fragment { take, pad, last })
+        })
+    }
+
+    /// Writes one data set fragment at `out[pos..]`, its data read from
+    /// `source`; returns the end.
+    fn read_fragment<R: Read + ?Sized>(
         &mut self,
         source: &mut R,
-        out: &mut Vec<u8>,
-        take: usize,
-    ) -> Result<(), EncodeError> {
-        let last = take as u64 == self.remaining;
-        // An odd tail is always shorter than the (even) fragment length, so
-        // the pad byte fits.
-        let pad = usize::from(last && self.pad_odd_length && take % 2 == 1);
+        out: &mut [u8],
+        pos: usize,
+        fragment: Fragment,
+    ) -> Result<usize, EncodeError> {
+        let Fragment { take, pad, last } = fragment;
         let header = fragment_header(self.context_id, false, last, take + pad)?;
-        out.extend_from_slice(&header);
-        let start = out.len();
-        out.resize(start + take + pad, 0);
-        let data = out.get_mut(start..start + take).unwrap_or_default();
+        let end = pos
+            .checked_add(FRAGMENT_OVERHEAD + take + pad)
+            .ok_or_else(|| too_long(take))?;
+        let dst = out.get_mut(pos..end).ok_or_else(|| too_long(take))?;
+        let (head, body) = dst.split_at_mut(FRAGMENT_OVERHEAD);
+        head.copy_from_slice(&header);
+        let (data, padding) = body.split_at_mut(take);
         source.read_exact(data).map_err(|e| {
             EncodeError::new("data set source", EncodeErrorReason::Source(e.kind()))
         })?;
+        padding.fill(0);
         self.remaining -= take as u64;
         self.done = last;
-        Ok(())
+        Ok(end)
     }
+}
+
+/// One data set fragment of a chunk: its data length, a pad byte or none,
+/// and whether it is the data set's last.
+#[derive(Debug, Clone, Copy)]
+struct Fragment {
+    take: usize,
+    pad: usize,
+    last: bool,
 }
 
 /// Data bytes per fragment for the peer's maximum.

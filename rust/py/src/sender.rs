@@ -117,12 +117,17 @@ impl FileDataSetSender {
         }
         let SenderState { stream, source } = &mut *state;
         let chunk_size = self.chunk_size;
-        let chunk = py.detach(|| {
-            let mut out = Vec::new();
-            stream.next_chunk(source, &mut out, chunk_size).map(|_| out)
-        });
+        let len = stream.next_chunk_len(chunk_size).or_raise(py)?;
+        // Read straight into the new bytes object (one copy of the file's data):
+        // it is not visible to any other code yet, so filling it with the GIL
+        // released is safe.
+        let chunk = PyBytes::new_with(py, len, |out| {
+            py.detach(|| stream.next_chunk_into(source, out, chunk_size))
+                .or_raise(py)
+                .map(|_| ())
+        })?;
         drop(state);
-        Ok(Some(PyBytes::new(py, &chunk.or_raise(py)?)))
+        Ok(Some(chunk))
     }
 }
 

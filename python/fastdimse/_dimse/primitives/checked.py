@@ -13,9 +13,10 @@ import warnings
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast, overload
 
-from fastdimse.utils import decode_bytes, set_ae, set_uid
+from fastdimse._validation import as_uid
+from fastdimse.utils import checked_uid, decode_bytes, set_ae
 
 if TYPE_CHECKING:
     from pydicom.tag import BaseTag
@@ -103,15 +104,38 @@ class Int(Checked["int | None", "int | None"]):
 
 
 class Uid(Checked["UID | None", "str | bytes | None"]):
-    """A UID (str, bytes or pydicom UID), stored as a pydicom UID; an empty
-    value is stored as None."""
+    """A UID (str, bytes or pydicom UID), read as a pydicom UID; an empty value
+    is stored as None.
+
+    Kept as the checked str until first read, then as the UID made of it: a
+    message built and sent, or received and answered, by code that reads its
+    UIDs with :meth:`raw` makes no UID and needs no pydicom.
+    """
 
     def __init__(self, slot: str, label: str) -> None:
         super().__init__(slot)
         self.label = label
 
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Uid: ...
+    @overload
+    def __get__(self, obj: object, owner: type[Any]) -> UID | None: ...
+    def __get__(self, obj: object | None, owner: type[Any]) -> Uid | UID | None:
+        if obj is None:
+            return self
+        value = obj.__dict__.get(self.slot)
+        if value is None:
+            return None
+        uid = obj.__dict__[self.slot] = as_uid(value)
+        return uid
+
+    def raw(self, obj: object) -> str | None:
+        """The value as stored: the checked str, or the UID it became once read."""
+        value: str | None = obj.__dict__.get(self.slot)
+        return value
+
     def check(self, value: str | bytes | None) -> UID | None:
-        return set_uid(value, self.label) or None
+        return cast("UID | None", checked_uid(value, self.label) or None)
 
 
 class Priority(Checked[int, int]):

@@ -33,7 +33,6 @@ from fastdimse._dimse.primitives.n_services import (
     N_GET,
     N_SET,
 )
-from fastdimse._validation import as_uid
 
 if TYPE_CHECKING:
     from fastdimse._core import CommandSet
@@ -93,7 +92,14 @@ def to_command_set(primitive: DimsePrimitiveType, is_response: bool | None = Non
 
     field = command_field_of(primitive, is_response)
     kwargs: dict[str, Any] = {}
+    cls = type(primitive)
     for keyword, arg in ELEMENTS[field]:
+        descriptor = getattr(cls, keyword, None)
+        if isinstance(descriptor, checked.Uid):
+            uid = descriptor.raw(primitive)  # no pydicom UID made for it
+            if uid is not None:
+                kwargs[arg] = str(uid)
+            continue
         value = getattr(primitive, keyword, None)
         if value is None:
             continue
@@ -153,9 +159,8 @@ def from_command_set(
         value = getattr(cmd, arg)
         if value is None:
             continue
-        if arg in _UID_ARGS:
-            value = as_uid(value)
-        elif arg in _AE_ARGS:
+        # A UID stays the core's str: the descriptor makes a pydicom UID if it is read.
+        if arg in _AE_ARGS:
             value = value.strip()
         elif arg == "offending_element":
             value = value[0] if len(value) == 1 else value

@@ -1,0 +1,101 @@
+"""The SCU apps start without pydicom: ``storescu`` and ``echoscu`` import it only when a
+file needs converting (importing pydicom costs more than the rest of a short run).
+
+Each app runs in a fresh interpreter whose import system refuses pydicom, against our own
+``storescp``; the files it sends must arrive byte for byte all the same. A file that does
+need pydicom (its meta group lacks the SOP class) still goes, pydicom loading then.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from benches.synthetic import write_study
+from pydicom import dcmread
+from pydicom.dataset import FileMetaDataset
+
+from helpers import PORT, Server, app_cmd, run, start_server
+
+# Run as `python -c`: with --refuse, any import of pydicom fails; then it runs
+# `python -m fastdimse <argv>`.
+_WITHOUT_PYDICOM = """
+import runpy, sys
+
+class RefusePydicom:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pydicom" or name.startswith("pydicom."):
+            raise ImportError(f"refused in this test: {name}")
+        return None
+
+if sys.argv[1] == "--refuse":
+    sys.meta_path.insert(0, RefusePydicom())
+sys.argv = ["fastdimse", *sys.argv[2:]]
+runpy.run_module("fastdimse", run_name="__main__")
+"""
+
+
+def _app(refuse: bool, *args: str) -> list[str]:
+    return [sys.executable, "-c", _WITHOUT_PYDICOM, "--refuse" if refuse else "--allow", *args]
+
+
+@pytest.fixture
+def storescp(tmp_path: Path) -> Iterator[Server]:
+    out = tmp_path / "out"
+    out.mkdir()
+    server = start_server(app_cmd("storescp", PORT, "-od", str(out)), tmp_path / "storescp.log")
+    yield server
+    server.stop()
+
+
+def test_echoscu_runs_without_pydicom(storescp: Server) -> None:
+    result = run(_app(True, "echoscu", "-v", "127.0.0.1", str(storescp.port)))
+    assert result.returncode == 0, result.stderr
+    assert "Received Echo Response (Status: 0x0000 - Success)" in result.stderr
+    assert "refused in this test" not in result.stderr
+
+
+def test_storescu_sends_a_study_without_pydicom(storescp: Server, tmp_path: Path) -> None:
+    sent = write_study(tmp_path / "study", 6)
+    result = run(_app(True, "storescu", "127.0.0.1", str(storescp.port), str(tmp_path / "study")))
+    assert result.returncode == 0, result.stderr
+    assert "refused in this test" not in result.stderr
+    assert "Stored:         6" in result.stderr
+    _assert_stored(sent, tmp_path / "out")
+
+
+def test_storescu_loads_pydicom_for_a_file_that_needs_it(storescp: Server, tmp_path: Path) -> None:
+    """The refusal is real: a file whose meta lacks its SOP class is read with pydicom."""
+    (sent,) = write_study(tmp_path / "study", 1)
+    ds = dcmread(sent)
+    meta = FileMetaDataset(ds.file_meta)
+    del meta.MediaStorageSOPClassUID
+    ds.file_meta = meta
+    odd = tmp_path / "odd.dcm"
+    ds.save_as(odd, enforce_file_format=False)
+
+    refused = run(_app(True, "storescu", "127.0.0.1", str(storescp.port), str(odd)))
+    assert "refused in this test: pydicom" in refused.stderr
+
+    allowed = run(_app(False, "storescu", "127.0.0.1", str(storescp.port), str(odd)))
+    assert allowed.returncode == 0, allowed.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [f"CT.{ds.SOPInstanceUID}"]
+
+
+def _assert_stored(sent: list[Path], out: Path) -> None:
+    """Every file sent is stored once (storescp names it <modality>.<instance UID>), its
+    data set byte for byte."""
+    assert len(list(out.iterdir())) == len(sent)
+    for path in sent:
+        ds = dcmread(path)
+        copy = out / f"{ds.Modality}.{ds.SOPInstanceUID}"
+        assert _data_set_bytes(copy) == _data_set_bytes(path)
+
+
+def _data_set_bytes(path: Path) -> bytes:
+    """The bytes after the File Meta Information group."""
+    data = path.read_bytes()
+    meta_length = int.from_bytes(data[140:144], "little")  # (0002,0000) after the preamble
+    return data[144 + meta_length :]
