@@ -24,8 +24,13 @@ class PendingResponse:
         done: Callable[[], bool],
         status_of: Callable[[Any], Any],
         on_missing: Callable[[], None],
+        *,
+        sent: bool = True,
     ) -> None:
         self.message_id = message_id
+        # False when the request never left: the association ended, or no slot of
+        # the window came within the DIMSE timeout, before it could be sent.
+        self.sent = sent
         self._wait = wait
         self._done = done
         self._status_of = status_of

@@ -324,7 +324,7 @@ class DIMSEServiceProvider:
             spool_directory_of(handler),
             command.affected_sop_class_uid or "",
             command.affected_sop_instance_uid or "",
-            str(context.transfer_syntax[0]),
+            context.transfer_syntax_str[0],
             implementation_ids(),
         )
         return self._spool.fd

@@ -13,8 +13,10 @@ association ends before the data set is complete.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,10 +90,10 @@ def open_spool(
     writes to /dev/null and carries the ``error``, so that the caller can
     still take the data set off the wire and answer "out of resources".
     """
-    folder = Path(directory) if directory is not None else Path(tempfile.gettempdir())
+    folder = os.fspath(directory) if directory is not None else tempfile.gettempdir()
     meta = encode_file_meta(sop_class_uid, sop_instance_uid, transfer_syntax_uid, *implementation)
     try:
-        fd, name = tempfile.mkstemp(prefix=_PREFIX, suffix=_SUFFIX, dir=folder)
+        fd, name = _create(folder)
     except OSError as error:
         LOGGER.error("Cannot create a spool file in %s: %s", folder, error)
         return _dropping(error)
@@ -114,6 +116,21 @@ def spool_directory_of(handler: object) -> str | os.PathLike[str] | None:
     """The directory an EVT_C_STORE handler wants data sets spooled in, if it says."""
     directory = getattr(handler, "spool_directory", None)
     return directory if isinstance(directory, str | os.PathLike) else None
+
+
+def _create(folder: str) -> tuple[int, str]:
+    """A new hidden file of a random name in ``folder``, readable by us only (as
+    ``tempfile.mkstemp``, with less work per call: this runs for every data set)."""
+    for _ in range(100):
+        name = os.path.join(folder, f"{_PREFIX}{secrets.token_hex(8)}{_SUFFIX}")
+        try:
+            return os.open(name, _CREATE, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused spool file name", folder)
+
+
+_CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def _dropping(error: OSError) -> Spool:

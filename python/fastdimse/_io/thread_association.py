@@ -186,6 +186,7 @@ class Association(AssociationCore, threading.Thread):
             done=lambda: responses is None or responses.done,
             status_of=self._check_received_status,
             on_missing=self._handle_no_response,
+            sent=responses is not None,
         )
 
     def _send_store(self, request: StoreRequest, message: FileMessage | None) -> None:

@@ -211,7 +211,11 @@ def send_files(
 def _answered(item: DicomFile, pending: Any, tally: Tally, progress: Progress | None) -> None:
     """Wait for the response to `item`'s request and record it (-1: none came)."""
     status = pending.status()
-    tally.answered(status if status >= 0 else None, item.size)
+    if not pending.sent:
+        # Read ahead while the association ended: it never left.
+        tally.not_sent("association ended")
+    else:
+        tally.answered(status if status >= 0 else None, item.size)
     if progress is not None:
         progress.update()
 
