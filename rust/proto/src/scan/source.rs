@@ -178,9 +178,11 @@ impl<F: Fill> BufferedSource<F> {
         }
         while self.end < n {
             let free = self.buffer.get_mut(self.end..).unwrap_or_default();
+            let room = free.len();
             match self.fill.fill(free) {
                 Ok(0) => break,
-                Ok(read) => self.end += read,
+                // A reader claiming more than it was given is not believed.
+                Ok(read) => self.end += read.min(room),
                 Err(err) => return Err(self.failed(err)),
             }
         }
