@@ -4,7 +4,7 @@ The scanner needs them for one case only: a defined-length sequence in
 Implicit VR Little Endian, which nothing on the wire marks as a sequence.
 pydicom's data dictionary (PS3.6, machine-read) is the source; reading it
 here, once, keeps the core free of any dictionary at run time. Run with
-pydicom installed, then `cargo fmt`:
+pydicom installed:
 
     python scripts/gen_sequence_tags.py [output path]
 """
@@ -18,7 +18,7 @@ import pydicom
 from pydicom.datadict import DicomDictionary, RepeatersDictionary
 
 OUTPUT = Path(__file__).resolve().parent.parent / "rust/proto/src/scan/sequences.rs"
-PER_LINE = 6
+PER_LINE = 7
 
 
 def main() -> None:
@@ -28,7 +28,8 @@ def main() -> None:
     if repeaters != ["50xx2600"]:  # the one repeating SQ the code below knows
         raise SystemExit(f"unexpected repeating SQ tags: {repeaters}")
     rows = [
-        "    " + " ".join(f"0x{tag >> 16:04X}_{tag & 0xFFFF:04X}," for tag in tags[i : i + PER_LINE])
+        "    "
+        + " ".join(f"0x{tag >> 16:04X}_{tag & 0xFFFF:04X}," for tag in tags[i : i + PER_LINE])
         for i in range(0, len(tags), PER_LINE)
     ]
     output.write_text(
@@ -38,6 +39,7 @@ def main() -> None:
 //! dictionary: do not edit by hand.
 
 /// Sorted, for a binary search.
+#[rustfmt::skip] // a table, not one tag a line
 pub(crate) const SEQUENCE_TAGS: [u32; {len(tags)}] = [
 {chr(10).join(rows)}
 ];
