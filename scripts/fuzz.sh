@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../rust/proto"
 seconds=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framer pdu command_set reassemble roundtrip)
+[ ${#targets[@]} -gt 0 ] || targets=(framer pdu command_set reassemble roundtrip scan)
 
 cargo fuzz build -s none --release
 log=$(mktemp)

@@ -1,4 +1,5 @@
-"""Memory stays flat: length claims are not allocated, and large data sets stream to a file.
+"""Memory stays flat: length claims are not allocated, large data sets stream to a file, and
+the structural scan reads a data set in bounded chunks.
 
 Peak RSS (ru_maxrss) is compared before and after each scenario, which runs in a fresh
 interpreter (this file run as a script) so that a peak reached by earlier tests cannot hide its
@@ -13,16 +14,21 @@ import hashlib
 import struct
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from fastdimse import _core
+from fastdimse._files.scan import DataSetError, scan_bytes, scan_file
 from fastdimse.errors import DecodeError, LimitExceededError, TruncatedError
 from helpers import MB, peak_rss, run_in_fresh_interpreter
 
 RSS_BUDGET = 50 * MB
 REPEATS = 2000
+EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
+DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1.99"
 
 
 # --- a small encoder (PS3.8 9.3.1, 9.3.5; PS3.7 Annex E) -------------------------------------
@@ -200,9 +206,48 @@ def data_set_to_file(local_max_pdu: int) -> None:
         assert growth < RSS_BUDGET, f"peak RSS grew by {growth / MB:.1f} MB"
 
 
+# --- the structural scan of a data set ---------------------------------------------------------
+
+
+def test_scan_claims_and_large_data_sets_keep_memory_flat() -> None:
+    run_in_fresh_interpreter(__file__, "scan_claims")
+
+
+def scan_claims() -> None:
+    """A value claiming 4 GB (in a buffer that does not hold it, and in a sparse file that
+    does), and 64 MB of deflated pixel data inflated by the core in bounded chunks."""
+    head = b"\x08\x00\x18\x00UI\x06\x001.2.3\x00" + b"\xe0\x7f\x10\x00OB\x00\x00"
+    claim = head + struct.pack("<I", 0xFFFFFFFE)
+    value = 64 * MB
+    deflater = zlib.compressobj(1, wbits=-zlib.MAX_WBITS)
+    zeros = bytes(MB)
+    parts = [deflater.compress(head + struct.pack("<I", value))]
+    parts += [deflater.compress(zeros) for _ in range(value // MB)]
+    deflated = b"".join([*parts, deflater.flush()])
+    with tempfile.TemporaryDirectory() as directory:
+        sparse = Path(directory) / "sparse.bin"
+        with open(sparse, "wb") as f:
+            f.write(claim)
+            f.truncate(len(claim) + 0xFFFFFFFE)
+        before = peak_rss()
+        for _ in range(REPEATS):
+            with pytest.raises(DataSetError, match="runs past its end"):
+                scan_bytes(claim, EXPLICIT_VR_LITTLE_ENDIAN)
+        whole = scan_file(sparse, 0, EXPLICIT_VR_LITTLE_ENDIAN)
+        assert whole.data_set_length == len(claim) + 0xFFFFFFFE
+        inflated = scan_bytes(deflated, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN)
+        assert inflated.data_set_length == len(head) + 4 + value
+        growth = peak_rss() - before
+    assert growth < RSS_BUDGET, f"peak RSS grew by {growth / MB:.1f} MB"
+
+
 # --- running a scenario on its own -------------------------------------------------------------
 
-SCENARIOS = {"length_claims": length_claims, "data_set_to_file": data_set_to_file}
+SCENARIOS = {
+    "length_claims": length_claims,
+    "data_set_to_file": data_set_to_file,
+    "scan_claims": scan_claims,
+}
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ __all__ = [
     "encode_command_set",
     "encode_pdu",
     "fragment_message",
+    "scan_data_set_bytes",
+    "scan_data_set_file",
 ]
 
 __version__: str
@@ -508,3 +510,14 @@ class FileDataSetSender:
     ) -> FileDataSetSender: ...
     def __iter__(self) -> FileDataSetSender: ...
     def __next__(self) -> bytes: ...
+
+# The structural scan of a data set (fastdimse._files.scan)
+
+# (transfer syntax, SOP Class UID, SOP Instance UID, data set offset, data
+# set length, elements)
+_ScanTuple: TypeAlias = tuple[str, str | None, str | None, int, int, int]
+
+def scan_data_set_file(
+    fd: int, offset: int = 0, transfer_syntax: str | None = None
+) -> _ScanTuple: ...
+def scan_data_set_bytes(data: _Bytes, transfer_syntax: str | None = None) -> _ScanTuple: ...

@@ -15,6 +15,7 @@ __all__ = [
     "AbortAnswer",
     "Answer",
     "CoreError",
+    "DataSetError",
     "DataSetWriteError",
     "DecodeError",
     "EncodeError",
@@ -116,6 +117,29 @@ class EncodeError(CoreError, ValueError):
 
     def __reduce__(self) -> tuple[type[EncodeError], tuple[str, str, str, str]]:
         return (type(self), (str(self), self.field, self.reason, self.kind))
+
+
+class DataSetError(CoreError, ValueError):
+    """An encoded data set that is malformed at ``offset`` (in the file or
+    buffer, or in the inflated data set for a deflated transfer syntax), as
+    the structural scan (:mod:`fastdimse._files.scan`) finds it.
+
+    ``str(e)`` reads "<detail> (at offset <offset>)"; ``kind`` names the
+    fault for the core's errors ("TagOrder", "PastEnd"...), else is empty.
+    """
+
+    detail: str
+    offset: int
+    kind: str
+
+    def __init__(self, message: str, offset: int, kind: str = "") -> None:
+        super().__init__(f"{message} (at offset {offset})")
+        self.detail = message
+        self.offset = offset
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[type[DataSetError], tuple[str, int, str]]:
+        return (type(self), (self.detail, self.offset, self.kind))
 
 
 class DataSetWriteError(CoreError, OSError):

@@ -3,10 +3,13 @@
 //! Each takes arbitrary bytes, must never panic on them, and asserts the
 //! invariants a fuzzer should check.
 
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+
 use crate::dimse::{decode_command_set, encode_command_set};
 use crate::limits::{DecodeOptions, LocalMaxPdu};
 use crate::pdu::{decode_pdu, pdu_type};
 use crate::receiver::{Receiver, ReceiverConfig};
+use crate::scan::{self, DataSetErrorKind, ScanError, ScanResult};
 
 /// One whole PDU through `decode_pdu`.
 pub fn pdu(data: &[u8]) {
@@ -73,6 +76,70 @@ pub fn roundtrip(data: &[u8]) {
         if let Ok(encoded) = encoded {
             assert_eq!(decode_pdu(&encoded, &options).ok(), Some(pdu));
         }
+    }
+}
+
+/// A data set through the scanner, from the buffer and from a reader that
+/// returns a few bytes per read: both must agree. The first byte picks the
+/// transfer syntax (or a Part 10 file) and the read size.
+pub fn scan(data: &[u8]) {
+    let [selector, rest @ ..] = data else {
+        return;
+    };
+    let syntax = match selector % 5 {
+        0 => None,
+        1 => Some(scan::IMPLICIT_VR_LITTLE_ENDIAN),
+        2 => Some("1.2.840.10008.1.2.1"),
+        3 => Some(scan::EXPLICIT_VR_BIG_ENDIAN),
+        _ => Some(scan::DEFLATED_TRANSFER_SYNTAXES[0]),
+    };
+    let read_size = usize::from(selector / 5).max(1);
+    let from_bytes = scan::scan_bytes(rest, syntax);
+    let from_reader = scan::scan_reader(Dribble::new(rest, read_size), 0, syntax);
+    assert_same_scan(&from_bytes, &from_reader);
+}
+
+/// The same result, or the same error at the same offset; where the
+/// inflater finds a corrupt stream depends on how its input is read, so
+/// an inflate error on either side only has to be an error on both.
+pub fn assert_same_scan(
+    one: &Result<ScanResult, ScanError>,
+    other: &Result<ScanResult, ScanError>,
+) {
+    let inflate = |result: &Result<ScanResult, ScanError>| matches!(result, Err(ScanError::DataSet(err)) if matches!(err.kind, DataSetErrorKind::Inflate(_)));
+    match (one, other) {
+        (Ok(one), Ok(other)) => assert_eq!(one, other),
+        (Err(_), Err(_)) if inflate(one) || inflate(other) => {}
+        (Err(ScanError::DataSet(one)), Err(ScanError::DataSet(other))) => assert_eq!(one, other),
+        _ => panic!("the scans disagree: {one:?} and {other:?}"),
+    }
+}
+
+/// A reader over a buffer that returns at most `read_size` bytes per read.
+pub struct Dribble<'a> {
+    inner: Cursor<&'a [u8]>,
+    read_size: usize,
+}
+
+impl<'a> Dribble<'a> {
+    pub fn new(data: &'a [u8], read_size: usize) -> Self {
+        Dribble {
+            inner: Cursor::new(data),
+            read_size: read_size.max(1),
+        }
+    }
+}
+
+impl Read for Dribble<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.read_size);
+        self.inner.read(buf.get_mut(..n).unwrap_or_default())
+    }
+}
+
+impl Seek for Dribble<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(to)
     }
 }
 

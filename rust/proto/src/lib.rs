@@ -12,6 +12,7 @@ pub mod fuzzing;
 pub mod limits;
 pub mod pdu;
 pub mod receiver;
+pub mod scan;
 pub mod text;
 
 pub use error::{Answer, DecodeError, EncodeError, ErrorKind};

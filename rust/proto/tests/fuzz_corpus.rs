@@ -46,3 +46,8 @@ fn reassemble_corpus() {
 fn roundtrip_corpus() {
     replay("roundtrip", fuzzing::roundtrip);
 }
+
+#[test]
+fn scan_corpus() {
+    replay("scan", fuzzing::scan);
+}

@@ -1,15 +1,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Length fields the peer merely claims allocate nothing: a counting global
 //! allocator (this file is its own test binary) measures what feeding
-//! headers that claim 4 GB costs. Tests run one at a time through a lock so
+//! headers that claim 4 GB costs, to the receiver and to the data set scan. Tests run one at a time through a lock so
 //! that they count only their own allocations.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Cursor, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use fastdimse_proto::receiver::{Receiver, ReceiverConfig};
+use fastdimse_proto::scan;
 use fastdimse_proto::LocalMaxPdu;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
 
 /// Counts every byte requested from the system allocator.
 struct Counting;
@@ -103,5 +107,63 @@ fn associate_rq_claims_are_refused_or_buffered_as_they_arrive() {
     let mut stream = vec![0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
     stream.extend(vec![0u8; 8 * 1024]);
     let used = allocated_while_feeding(config, &stream);
+    assert!(used < BUDGET, "{used} bytes allocated");
+}
+
+/// Bytes allocated while `work` runs, alone.
+fn allocated_during<T>(work: impl FnOnce() -> T) -> (usize, T) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let out = work();
+    (ALLOCATED.load(Ordering::Relaxed) - before, out)
+}
+
+/// An explicit VR little endian OB header claiming `length`, after the
+/// SOP Instance UID.
+fn ob_claiming(length: u32) -> Vec<u8> {
+    let mut data = b"\x08\x00\x18\x00UI\x06\x001.2.3\0".to_vec();
+    data.extend(b"\xe0\x7f\x10\x00OB\0\0");
+    data.extend(length.to_le_bytes());
+    data
+}
+
+#[test]
+fn scan_of_a_value_claiming_4_gb_allocates_nothing_for_it() {
+    let data = ob_claiming(0xFFFF_FFFE);
+    for syntax in ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"] {
+        let (used, result) = allocated_during(|| scan::scan_bytes(&data, Some(syntax)));
+        assert!(result.is_err());
+        assert!(used < BUDGET, "{used} bytes allocated");
+        let reader = Cursor::new(data.as_slice());
+        let (used, result) = allocated_during(|| scan::scan_reader(reader, 0, Some(syntax)));
+        assert!(result.is_err());
+        assert!(used < BUDGET, "{used} bytes allocated");
+    }
+}
+
+#[test]
+fn scan_of_a_deflated_data_set_inflates_in_bounded_chunks() {
+    // 64 MB of pixel data deflated to a few tens of KB, and a deflated claim
+    // of 4 GB that the stream does not hold.
+    let value = 64 << 20;
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(&ob_claiming(value)).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..value >> 20 {
+        encoder.write_all(&zeros).unwrap();
+    }
+    let compressed = encoder.finish().unwrap();
+    let deflated = Some("1.2.840.10008.1.2.1.99");
+    let (used, result) = allocated_during(|| scan::scan_bytes(&compressed, deflated));
+    let result = result.unwrap();
+    assert_eq!(result.data_set_length, u64::from(value) + 26);
+    assert!(used < BUDGET, "{used} bytes allocated");
+
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(&ob_claiming(0xFFFF_FFFE)).unwrap();
+    encoder.write_all(&zeros).unwrap();
+    let compressed = encoder.finish().unwrap();
+    let (used, result) = allocated_during(|| scan::scan_bytes(&compressed, deflated));
+    assert!(result.is_err());
     assert!(used < BUDGET, "{used} bytes allocated");
 }

@@ -4,6 +4,7 @@
 use std::io;
 
 use fastdimse_proto::error::EncodeErrorReason;
+use fastdimse_proto::scan::ScanError;
 use fastdimse_proto::{Answer, DecodeError, EncodeError, ErrorKind};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -24,6 +25,22 @@ impl<T> OrRaise<T> for Result<T, DecodeError> {
 impl<T> OrRaise<T> for Result<T, EncodeError> {
     fn or_raise(self, py: Python<'_>) -> PyResult<T> {
         self.map_err(|err| encode_error(py, &err))
+    }
+}
+
+impl<T> OrRaise<T> for Result<T, ScanError> {
+    fn or_raise(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|err| scan_error(py, err))
+    }
+}
+
+/// DataSetError for a malformed data set; OSError for a failed read.
+pub fn scan_error(py: Python<'_>, err: ScanError) -> PyErr {
+    match err {
+        ScanError::DataSet(err) => raise(py, "DataSetError", |_| {
+            Ok((err.kind.to_string(), err.offset, err.kind.name()))
+        }),
+        ScanError::Io(err) => io_error(err),
     }
 }
 

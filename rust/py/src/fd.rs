@@ -3,7 +3,7 @@
 //! position alone.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
 
@@ -55,5 +55,43 @@ impl Read for PositionedReader {
         self.offset = self.offset.saturating_add(read as u64);
         self.remaining = self.remaining.saturating_sub(read as u64);
         Ok(read)
+    }
+}
+
+/// A file read with pread from a position of its own: seeking moves only
+/// that position, never the one Python's descriptor shares.
+pub struct PositionedFile {
+    file: File,
+    pos: u64,
+}
+
+impl PositionedFile {
+    pub fn new(file: File) -> Self {
+        PositionedFile { file, pos: 0 }
+    }
+}
+
+impl Read for PositionedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.file.read_at(buf, self.pos)?;
+        self.pos = self.pos.saturating_add(read as u64);
+        Ok(read)
+    }
+}
+
+impl Seek for PositionedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let (base, delta) = match to {
+            SeekFrom::Start(pos) => (pos, 0),
+            SeekFrom::End(delta) => (self.file.metadata()?.len(), delta),
+            SeekFrom::Current(delta) => (self.pos, delta),
+        };
+        self.pos = base.checked_add_signed(delta).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek to a negative or overflowing position",
+            )
+        })?;
+        Ok(self.pos)
     }
 }

@@ -8,6 +8,7 @@ mod fd;
 mod pdu;
 mod receiver;
 mod repr;
+mod scan;
 mod sender;
 mod user_items;
 
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pdu::register(m)?;
     command::register(m)?;
     receiver::register(m)?;
+    scan::register(m)?;
     sender::register(m)
 }
