@@ -1,5 +1,6 @@
 """The SCU apps start without pydicom: ``storescu`` and ``echoscu`` import it only when a
-file needs converting (importing pydicom costs more than the rest of a short run).
+file needs converting (importing pydicom costs more than the rest of a short run), and
+without asyncio, which a threads-only process does not need.
 
 Each app runs in a fresh interpreter whose import system refuses pydicom, against our own
 ``storescp``; the files it sends must arrive byte for byte all the same. A file that does
@@ -19,14 +20,14 @@ from pydicom.dataset import FileMetaDataset
 
 from helpers import PORT, Server, app_cmd, run, start_server
 
-# Run as `python -c`: with --refuse, any import of pydicom fails; then it runs
+# Run as `python -c`: with --refuse, any import of pydicom or asyncio fails; then it runs
 # `python -m fastdimse <argv>`.
 _WITHOUT_PYDICOM = """
 import runpy, sys
 
 class RefusePydicom:
     def find_spec(self, name, path=None, target=None):
-        if name == "pydicom" or name.startswith("pydicom."):
+        if name.partition(".")[0] in ("pydicom", "asyncio"):
             raise ImportError(f"refused in this test: {name}")
         return None
 

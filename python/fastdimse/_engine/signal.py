@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Signal"]
 
@@ -36,6 +39,9 @@ class Signal(threading.Event):
         """Wait until set, without blocking the event loop."""
         if self.is_set():
             return
+        # Imported here: a threads-only process (the SCU apps) never loads asyncio.
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
 
