@@ -24,6 +24,7 @@ from pydicom.dataset import Dataset
 
 from fastdimse import AE, _config, evt
 from fastdimse._files.part10 import read_file_meta
+from fastdimse._files.store import FileStore
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 MR = "1.2.840.10008.5.1.4.1.1.4"
@@ -436,3 +437,43 @@ def test_an_event_kept_past_its_handler_still_gives_its_data_set(
     assert event.dataset == dcmread(ct_file)
     offset = read_file_meta(ct_file).data_offset
     assert event.request.DataSet.getvalue() == ct_file.read_bytes()[offset:]
+
+
+def test_a_message_id_used_again_at_once_keeps_its_own_spool(
+    scps: list[Scp], ct_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The peer may reuse a Message ID as soon as its response arrives, before the worker
+    that sent it has finished: that worker's clean-up must not take the next request's
+    spool file (it did, when the clean-up was looked up by Message ID alone)."""
+    from fastdimse._dimse.provider import DIMSEServiceProvider
+
+    real = DIMSEServiceProvider.finish_request
+    cleaned = threading.Semaphore(0)
+
+    def late(provider: DIMSEServiceProvider, request: Any) -> None:
+        # Clean up only once the next request under the same ID is there (or give up).
+        message_id = int(request.primitive.MessageID)
+        for _ in range(200):
+            entry = provider._before_response.get(message_id)
+            if entry is not None and entry[0] is not request.primitive:
+                break
+            threading.Event().wait(0.01)
+        real(provider, request)
+        cleaned.release()
+
+    store = FileStore(tmp_path / "out")
+    seen: list[int] = []
+
+    def handler(event: Any) -> int:
+        if seen:  # the request before it is cleaned up first, then this one is stored
+            assert cleaned.acquire(timeout=DEADLINE)
+        seen.append(len(seen))
+        return store(event)
+
+    monkeypatch.setattr(DIMSEServiceProvider, "finish_request", late)
+    assoc = serve(scps, handler, spool=store.directory).associate()
+    assert [assoc.send_c_store(ct_file, msg_id=1, status_only=True) for _ in range(3)] == [0] * 3
+    assoc.release()
+    (stored,) = store.directory.iterdir()
+    offsets = read_file_meta(stored).data_offset, read_file_meta(ct_file).data_offset
+    assert stored.read_bytes()[offsets[0] :] == ct_file.read_bytes()[offsets[1] :]

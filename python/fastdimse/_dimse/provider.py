@@ -174,7 +174,10 @@ class DIMSEServiceProvider:
         # The C-STORE data set being received, if any (one at a time per association).
         self._spool: Spool | None = None
         # What to do for a request just before its response is sent (by Message ID).
-        self._before_response: dict[int, Callable[[], None]] = {}
+        # Each with the request it belongs to: a Message ID is used again as soon
+        # as its response has left, maybe before the worker that sent it is done.
+        self._before_response: dict[int, tuple[Any, Callable[[], None]]] = {}
+        self._before_lock = threading.Lock()
         # The last buffer sent, kept until the next one exists: freeing a large block
         # and then allocating another of the same size makes glibc trim the heap and
         # fault the pages back in, which cost ~0.4 ms per 0.5 MB message here.
@@ -206,7 +209,7 @@ class DIMSEServiceProvider:
             # so that it finds no spool file of ours, and its Message ID is free
             # again for its next request.
             answered = int(responding_to or 0)
-            if self._before_response:
+            if self._before_response and answers_request:
                 self._finish_request(answered)
             if answers_request and self.performed.busy:
                 self.performed.answered(answered)
@@ -380,7 +383,10 @@ class DIMSEServiceProvider:
             finish = partial(_finish_spool, primitive, spool, length)
             # Done before the response leaves: the peer that has its answer
             # finds no spool file of ours left behind.
-            self._before_response[int(primitive.MessageID)] = finish
+            # Not in the place of a request outstanding under the same ID (a
+            # duplicate is refused below, and its spool dropped).
+            with self._before_lock:
+                self._before_response.setdefault(int(primitive.MessageID), (primitive, finish))
         drop = spool.discard if spool is not None else _nothing
         request = Request(primitive, context_id)
         verdict = self.performed.receive(int(primitive.MessageID), request, drop)
@@ -418,12 +424,17 @@ class DIMSEServiceProvider:
     def finish_request(self, request: Request) -> None:
         """After a request's service ran, whether or not it answered (the handler
         released or aborted): what was left to do before its response."""
-        self._finish_request(int(request.primitive.MessageID))
+        self._finish_request(int(request.primitive.MessageID), request.primitive)
 
-    def _finish_request(self, message_id: int) -> None:
-        finish = self._before_response.pop(message_id, None)
-        if finish is not None:
-            finish()
+    def _finish_request(self, message_id: int, owner: Any = None) -> None:
+        """Do what was left before the response to ``message_id`` (of ``owner`` only,
+        when given: the ID may belong to the peer's next request already)."""
+        with self._before_lock:
+            entry = self._before_response.get(message_id)
+            if entry is None or (owner is not None and entry[0] is not owner):
+                return
+            del self._before_response[message_id]
+        entry[1]()
 
     def _start(self, request: Request, done: Callable[[], None]) -> None:
         self.user.start_request(request, done)

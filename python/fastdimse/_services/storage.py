@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fastdimse import status as _status
 from fastdimse._dimse.primitives.c_services import C_STORE
+from fastdimse._dimse.primitives.checked import copy_uids
 from fastdimse._services.base import HandlerCall, Serve, ServiceClass
 from fastdimse.events import EVT_C_STORE
 
@@ -36,8 +37,7 @@ class StorageServiceClass(ServiceClass):
         rsp = C_STORE()
         rsp.MessageID = req.MessageID
         rsp.MessageIDBeingRespondedTo = req.MessageID
-        rsp.AffectedSOPInstanceUID = req.AffectedSOPInstanceUID
-        rsp.AffectedSOPClassUID = req.AffectedSOPClassUID
+        copy_uids(req, rsp, "AffectedSOPInstanceUID", "AffectedSOPClassUID")
         try:
             status = yield HandlerCall(EVT_C_STORE, {"request": req, "context": context.as_tuple})
         except Exception as exc:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from fastdimse import status as _status
 from fastdimse._dimse.primitives.c_services import C_ECHO
+from fastdimse._dimse.primitives.checked import copy_uids
 from fastdimse._services.base import HandlerCall, Serve, ServiceClass
 from fastdimse.events import EVT_C_ECHO
 
@@ -33,7 +34,7 @@ class VerificationServiceClass(ServiceClass):
 
         rsp = C_ECHO()
         rsp.MessageIDBeingRespondedTo = req.MessageID
-        rsp.AffectedSOPClassUID = req.AffectedSOPClassUID
+        copy_uids(req, rsp, "AffectedSOPClassUID")
         try:
             status = yield HandlerCall(EVT_C_ECHO, {"request": req, "context": context.as_tuple})
             if not self.assoc.is_established:

@@ -327,11 +327,10 @@ class PresentationContext:
     @property
     def as_tuple(self) -> PresentationContextTuple:
         """(context_id, abstract_syntax, first transfer syntax) of an accepted context."""
-        if self._context_id is None or self._abstract_syntax is None:
+        abstract_syntax = self.abstract_syntax  # made a UID once, kept
+        if self._context_id is None or abstract_syntax is None:
             raise ValueError("the context has no ID or no abstract syntax")
-        return PresentationContextTuple(
-            self._context_id, as_uid(self._abstract_syntax), self.transfer_syntax[0]
-        )
+        return PresentationContextTuple(self._context_id, abstract_syntax, self.transfer_syntax[0])
 
     @property
     def status(self) -> str:

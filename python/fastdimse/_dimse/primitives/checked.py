@@ -33,6 +33,7 @@ __all__ = [
     "Priority",
     "UInt16",
     "Uid",
+    "copy_uids",
 ]
 
 LOGGER = logging.getLogger("fastdimse.dimse_primitives")
@@ -136,6 +137,16 @@ class Uid(Checked["UID | None", "str | bytes | None"]):
 
     def check(self, value: str | bytes | None) -> UID | None:
         return cast("UID | None", checked_uid(value, self.label) or None)
+
+
+def copy_uids(source: object, target: object, *keywords: str) -> None:
+    """Copy UID parameters from one primitive to another of the same class as they are
+    stored: checked already, so no check is repeated and no pydicom UID is made."""
+    for keyword in keywords:
+        descriptor = getattr(type(source), keyword)
+        if not isinstance(descriptor, Uid) or getattr(type(target), keyword) is not descriptor:
+            raise TypeError(f"{keyword} is not a UID parameter of both primitives")
+        target.__dict__[descriptor.slot] = descriptor.raw(source)
 
 
 class Priority(Checked[int, int]):
