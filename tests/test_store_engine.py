@@ -24,6 +24,7 @@ from pydicom.dataset import Dataset
 
 from fastdimse import AE, _config, evt
 from fastdimse._files.part10 import read_file_meta
+from helpers import data_set_bytes
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 MR = "1.2.840.10008.5.1.4.1.1.4"
@@ -257,6 +258,8 @@ class TestUnwritable:
         assert assoc.send_c_store(ct_file, status_only=True) == 0x0000
         assoc.release()
         assert len(calls) == 1 and list(spool.iterdir()) == []
+        # the store after the fault got the data set whole
+        assert calls[0].encoded_dataset(include_meta=False) == data_set_bytes(ct_file)
 
     @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
     def test_a_write_failing_midway_is_0xA700(
