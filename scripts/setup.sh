@@ -11,10 +11,12 @@ profile=ci
 log() { printf '\n== %s\n' "$*" >&2; }
 
 # Debian packages: DCMTK's tools and Orthanc are the interop peers of the
-# tests (DCMTK also the benchmarks' baseline). Installed only when missing, as
+# tests (DCMTK also the benchmarks' baseline); strace records the system calls
+# of the storage SCP for the durability tests. Installed only when missing, as
 # root or by sudo. Orthanc lives in /usr/sbin; the tests run their own instance.
 need_debs=()
 command -v storescp >/dev/null 2>&1 || need_debs+=(dcmtk)
+command -v strace >/dev/null 2>&1 || need_debs+=(strace)
 PATH="$PATH:/usr/sbin" command -v Orthanc >/dev/null 2>&1 || need_debs+=(orthanc)
 if [ ${#need_debs[@]} -gt 0 ]; then
     log "Debian packages: ${need_debs[*]}"

@@ -18,9 +18,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import pytest
 
@@ -326,3 +328,99 @@ def run_dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.Complete
         timeout=timeout,
         check=False,
     )
+
+
+# -- stored files ---------------------------------------------------------------------------
+
+# Explicit VRs whose length takes 4 bytes after 2 reserved ones (PS3.5 7.1.2); group 0002 is
+# always explicit VR little endian.
+_LONG_LENGTH_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+# (0002,0002) Media Storage SOP Class UID, (0002,0003) its Instance UID, (0002,0010) Transfer
+# Syntax UID.
+_META_UIDS = (0x0002, 0x0003, 0x0010)
+_COMPARE_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileMeta:
+    """What a DICOM file's File Meta Information names, and where its data set starts.
+
+    Read here by walking group 0002, not by the library's part10 module: a check of what the
+    library stored must not share its reader."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+    data_offset: int
+
+
+def file_meta(path: Path) -> FileMeta:
+    """The File Meta Information of the DICOM file at ``path`` (preamble, "DICM", group 0002)."""
+    values: dict[int, str] = {}
+    with path.open("rb") as file:
+        assert file.read(132)[128:] == b"DICM", f"{path}: no DICM prefix"
+        offset = 132
+        while (header := file.read(12))[:2] == b"\x02\x00":
+            element = int.from_bytes(header[2:4], "little")
+            if header[4:6] in _LONG_LENGTH_VRS:
+                start, length = offset + 12, int.from_bytes(header[8:12], "little")
+            else:
+                start, length = offset + 8, int.from_bytes(header[6:8], "little")
+            if element in _META_UIDS:
+                file.seek(start)
+                values[element] = file.read(length).rstrip(b"\0 ").decode("ascii")
+            offset = start + length
+            file.seek(offset)
+    class_uid, instance_uid, syntax = (values.get(element, "") for element in _META_UIDS)
+    return FileMeta(class_uid, instance_uid, syntax, offset)
+
+
+def data_set_bytes(path: Path) -> bytes:
+    """The bytes of a DICOM file after its preamble, "DICM" and File Meta Information."""
+    with path.open("rb") as file:
+        file.seek(file_meta(path).data_offset)
+        return file.read()
+
+
+def assert_stored_as_sent(stored: Path, sent: Path) -> None:
+    """``stored`` holds the instance of the file ``sent`` as it travelled: its file meta names
+    the same SOP class, instance and transfer syntax, and its data set is the same bytes
+    (compared a chunk at a time: fit for large files). A store that lost or changed a byte
+    fails this, where a check of the file's name would not."""
+    meta = file_meta(sent)
+    with sent.open("rb") as data_set:
+        data_set.seek(meta.data_offset)
+        _assert_stored(stored, meta, data_set, str(sent))
+
+
+def assert_stored_data_set(
+    stored: Path, data_set: bytes, *, sop_class_uid: str, sop_instance_uid: str, syntax: str
+) -> None:
+    """``stored`` holds the encoded ``data_set`` (as received in memory) behind file meta
+    naming ``sop_class_uid``, ``sop_instance_uid`` and the transfer syntax ``syntax``."""
+    expected = FileMeta(sop_class_uid, sop_instance_uid, syntax, 0)
+    _assert_stored(stored, expected, BytesIO(data_set), "the data set sent")
+
+
+def _assert_stored(stored: Path, expected: FileMeta, data_set: BinaryIO, sent: str) -> None:
+    meta = file_meta(stored)
+    got = (meta.sop_class_uid, meta.sop_instance_uid, meta.transfer_syntax_uid)
+    want = (expected.sop_class_uid, expected.sop_instance_uid, expected.transfer_syntax_uid)
+    assert got == want, f"{stored}: file meta names {got}, {sent} {want}"
+    with stored.open("rb") as file:
+        file.seek(meta.data_offset)
+        position = 0
+        while True:
+            ours, theirs = file.read(_COMPARE_CHUNK), data_set.read(_COMPARE_CHUNK)
+            if ours != theirs:
+                shorter = min(len(ours), len(theirs))
+                at = next((i for i in range(shorter) if ours[i] != theirs[i]), shorter)
+                raise AssertionError(
+                    f"{stored}: data set differs from {sent}'s from byte {position + at} on "
+                    f"(a chunk of {len(ours)} bytes where {len(theirs)} were sent)"
+                )
+            if not ours:
+                return
+            position += len(ours)

@@ -38,6 +38,7 @@ from helpers import (
     UNRESOLVABLE_HOST,
     Server,
     app_cmd,
+    data_set_bytes,
     dcmtk,
     dcmtk_env,
     free_port,
@@ -143,24 +144,6 @@ def meta_class(path: Path) -> str:
 
 def instance_uid(path: Path) -> str:
     return str(read_meta(path).MediaStorageSOPInstanceUID)
-
-
-_LONG_LENGTH_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN"}
-_LONG_LENGTH_VRS |= {b"UR", b"UT", b"UV"}
-
-
-def data_set_bytes(path: Path) -> bytes:
-    """The bytes of a DICOM file after its preamble, "DICM" and File Meta Information."""
-    data = path.read_bytes()
-    assert data[128:132] == b"DICM", path
-    offset = 132
-    while data[offset : offset + 2] == b"\x02\x00":  # group 0002 (always explicit VR LE)
-        vr = data[offset + 4 : offset + 6]
-        if vr in _LONG_LENGTH_VRS:
-            offset += 12 + int.from_bytes(data[offset + 8 : offset + 12], "little")
-        else:
-            offset += 8 + int.from_bytes(data[offset + 6 : offset + 8], "little")
-    return data[offset:]
 
 
 def on_the_wire(path: Path) -> bytes:

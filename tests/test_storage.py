@@ -50,6 +50,7 @@ from fastdimse._files.scan import DataSetError, scan_bytes, scan_file
 from fastdimse._files.store import MAX_NAME_BYTES, FileStore, StoreError, sanitise_name
 from fastdimse.dimse_primitives import C_STORE
 from fastdimse.events import Event
+from helpers import assert_stored_data_set
 
 UNCOMPRESSED = [
     ImplicitVRLittleEndian,
@@ -159,6 +160,12 @@ def engine_cleanup(event: Event) -> None:
 
 def listing(directory: Path) -> list[str]:
     return sorted(os.listdir(directory))
+
+
+def assert_stored(path: Path, ds: Dataset, raw: bytes, ts: str) -> None:
+    """`path` holds `raw` (`ds` encoded in `ts`) byte for byte behind file meta naming them."""
+    uids = {"sop_class_uid": ds.SOPClassUID, "sop_instance_uid": ds.SOPInstanceUID}
+    assert_stored_data_set(path, raw, **uids, syntax=ts)
 
 
 # Real kernel errors
@@ -538,22 +545,26 @@ def test_hostile_names_land_inside_the_directory(tmp_path: Path, name: str) -> N
     out = tmp_path / "out"
     store = FileStore(out, name=lambda event: name)
     ds = instance()
-    path = store.store(memory_event(encode(ds, ExplicitVRLittleEndian), ds, ExplicitVRLittleEndian))
+    raw = encode(ds, ExplicitVRLittleEndian)
+    path = store.store(memory_event(raw, ds, ExplicitVRLittleEndian))
     assert path.parent == out
     assert listing(out) == [path.name]
     assert listing(tmp_path) == ["out"]
-    assert dcmread(path).SOPInstanceUID == ds.SOPInstanceUID
+    assert_stored(path, ds, raw, ExplicitVRLittleEndian)
 
 
 def test_hostile_instance_uid_as_default_name(tmp_path: Path) -> None:
     """The default name is the request's UID: still sanitised (a peer chooses it)."""
     store = FileStore(tmp_path / "out", validate=False)
     ds = instance()
-    event = spool_event(spool_into(store.directory, ds), ds, ExplicitVRLittleEndian)
+    spool = spool_into(store.directory, ds)
+    content = spool.read_bytes()
+    event = spool_event(spool, ds, ExplicitVRLittleEndian)
     event.request._affected_sop_instance_uid = "../../../evil"  # past the primitive's check
     path = store.store(event)
     assert path == tmp_path / "out" / "_.._.._evil.dcm"
     assert listing(tmp_path) == ["out"]
+    assert path.read_bytes() == content  # the spool, renamed whole
 
 
 def corrupt(raw: bytes) -> bytes:
@@ -581,9 +592,10 @@ def test_unparsable_data_set_is_refused_and_leaves_nothing(tmp_path: Path, where
 def test_validate_false_stores_what_arrived(tmp_path: Path) -> None:
     store = FileStore(tmp_path, validate=False)
     ds = instance()
-    event = memory_event(corrupt(encode(ds, ExplicitVRLittleEndian)), ds, ExplicitVRLittleEndian)
-    assert store(event) == 0x0000
+    raw = corrupt(encode(ds, ExplicitVRLittleEndian))
+    assert store(memory_event(raw, ds, ExplicitVRLittleEndian)) == 0x0000
     assert listing(tmp_path) == [f"{ds.SOPInstanceUID}.dcm"]
+    assert_stored(tmp_path / f"{ds.SOPInstanceUID}.dcm", ds, raw, ExplicitVRLittleEndian)
 
 
 @pytest.mark.parametrize(
@@ -650,9 +662,10 @@ def test_disk_full_is_out_of_resources_and_leaves_nothing(
         assert "0xA700" in caplog.text
         # what fits is still stored
         small = instance()
-        event = memory_event(encode(small, ExplicitVRLittleEndian), small, ExplicitVRLittleEndian)
-        assert store(event) == 0x0000
+        raw = encode(small, ExplicitVRLittleEndian)
+        assert store(memory_event(raw, small, ExplicitVRLittleEndian)) == 0x0000
         assert listing(directory) == [f"{small.SOPInstanceUID}.dcm"]
+        assert_stored(directory / f"{small.SOPInstanceUID}.dcm", small, raw, ExplicitVRLittleEndian)
 
 
 def test_read_only_directory_is_out_of_resources(tmp_path: Path) -> None:

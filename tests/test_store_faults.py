@@ -2,7 +2,8 @@
 
 Each fault is followed by a successful store on a new association (our SCU
 or DCMTK's storescu), and afterwards the store's directory holds exactly the
-instances acknowledged: no partial file, no temporary, no spool. Faults:
+instances acknowledged, each as sent (file meta UIDs, data set byte for
+byte): no partial file, no temporary, no spool. Faults:
 the peer resets the connection or sends an A-ABORT halfway through a 50 MB
 data set (a raw client built on ``fastdimse._core``), the disk fills up
 (a small tmpfs), the directory is read-only (a read-only bind mount), the
@@ -23,13 +24,12 @@ from typing import Any
 
 import pytest
 from benches.synthetic import ct_dataset, large_instance, write_instance
-from pydicom import dcmread
 from pydicom.uid import generate_uid
 
 from fastdimse import AE, _core, evt
 from fastdimse._files.part10 import read_file_meta
 from fastdimse.storage import FileStore
-from helpers import DEADLINE, dcmtk_env, find_dcmtk, wait_until
+from helpers import DEADLINE, assert_stored_as_sent, dcmtk_env, file_meta, find_dcmtk, wait_until
 from hostile_peer import Peer, associate_rq
 from test_storage import full_disk, read_only
 
@@ -51,7 +51,15 @@ def small_file(directory: Path, seed: int = 0) -> Path:
 
 
 def stored_name(path: Path) -> str:
-    return f"{read_file_meta(path).sop_instance_uid}.dcm"
+    return f"{file_meta(path).sop_instance_uid}.dcm"
+
+
+def assert_holds(directory: Path, *sent: Path) -> None:
+    """`directory` holds exactly the instances of the files `sent`, each whole: the name
+    alone would not show a truncated or altered file."""
+    assert listing(directory) == sorted(stored_name(path) for path in sent)
+    for path in sent:
+        assert_stored_as_sent(directory / stored_name(path), path)
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +221,7 @@ def test_connection_lost_mid_data_set_leaves_nothing(
     # the SCP goes on: the next association stores
     small = small_file(tmp_path / "in")
     assert scp.send(small) == 0x0000
-    assert listing(store.directory) == [stored_name(small)]
+    assert_holds(store.directory, small)
     assert calls == [read_file_meta(small).sop_instance_uid]
 
 
@@ -224,19 +232,7 @@ def test_whole_large_instance_after_the_faults(
     store = FileStore(tmp_path / "store", fsync=True)
     scp = serve(store)
     assert scp.send(large_file) == 0x0000
-    (name,) = listing(store.directory)
-    stored = store.directory / name
-    meta = read_file_meta(large_file)
-    assert name == stored_name(large_file)
-    offset = read_file_meta(stored).data_offset
-    with open(stored, "rb") as got, open(large_file, "rb") as sent:
-        got.seek(offset)
-        sent.seek(meta.data_offset)
-        while True:
-            a, b = got.read(1 << 20), sent.read(1 << 20)
-            assert a == b
-            if not a:
-                break
+    assert_holds(store.directory, large_file)
 
 
 def test_disk_full_is_0xA700_and_leaves_nothing(tmp_path: Path, serve: Serve) -> None:
@@ -249,8 +245,7 @@ def test_disk_full_is_0xA700_and_leaves_nothing(tmp_path: Path, serve: Serve) ->
         assert wait_until(lambda: listing(directory) == []), listing(directory)
         result = storescu(scp.port, small)
         assert result.returncode == 0, result.stderr
-        assert listing(directory) == [stored_name(small)]
-        assert dcmread(directory / stored_name(small)) == dcmread(small)
+        assert_holds(directory, small)
 
 
 def test_read_only_directory_is_0xA700(tmp_path: Path, serve: Serve) -> None:
@@ -261,7 +256,7 @@ def test_read_only_directory_is_0xA700(tmp_path: Path, serve: Serve) -> None:
         assert scp.send(small) == 0xA700
         assert listing(store.directory) == []
     assert scp.send(other) == 0x0000
-    assert listing(store.directory) == [stored_name(other)]
+    assert_holds(store.directory, other)
 
 
 def test_handler_raising_is_0xC211_and_leaves_nothing(tmp_path: Path, serve: Serve) -> None:
@@ -278,7 +273,7 @@ def test_handler_raising_is_0xC211_and_leaves_nothing(tmp_path: Path, serve: Ser
     assert scp.send(first) == 0xC211
     assert wait_until(lambda: listing(store.directory) == []), listing(store.directory)
     assert scp.send(second) == 0x0000
-    assert listing(store.directory) == [stored_name(second)]
+    assert_holds(store.directory, second)
 
 
 def test_data_set_that_does_not_parse_is_0xC210(tmp_path: Path, serve: Serve) -> None:
@@ -292,7 +287,7 @@ def test_data_set_that_does_not_parse_is_0xC210(tmp_path: Path, serve: Serve) ->
     assert wait_until(lambda: listing(store.directory) == []), listing(store.directory)
     result = storescu(scp.port, good)
     assert result.returncode == 0, result.stderr
-    assert listing(store.directory) == [stored_name(good)]
+    assert_holds(store.directory, good)
 
 
 def test_data_set_of_another_instance_is_0xA900(tmp_path: Path, serve: Serve) -> None:
@@ -312,7 +307,7 @@ def test_data_set_of_another_instance_is_0xA900(tmp_path: Path, serve: Serve) ->
     assert scp.send(lying) == 0xA900
     assert wait_until(lambda: listing(store.directory) == []), listing(store.directory)
     assert scp.send(source) == 0x0000
-    assert listing(store.directory) == [stored_name(source)]
+    assert_holds(store.directory, source)
 
 
 def test_storescu_study_into_a_durable_store(tmp_path: Path, serve: Serve) -> None:
@@ -322,7 +317,5 @@ def test_storescu_study_into_a_durable_store(tmp_path: Path, serve: Serve) -> No
     scp = serve(store)
     result = storescu(scp.port, *files)
     assert result.returncode == 0, result.stderr
-    assert listing(store.directory) == sorted(stored_name(f) for f in files)
-    for f in files:
-        assert dcmread(store.directory / stored_name(f)) == dcmread(f)
+    assert_holds(store.directory, *files)
     assert store.stats.file_syncs >= 5 and store.stats.directory_syncs >= 1

@@ -30,6 +30,7 @@ from helpers import (
     PORT,
     Server,
     app_cmd,
+    assert_stored_as_sent,
     require_module,
     run_dcmtk,
     wait_until,
@@ -114,6 +115,8 @@ class TestStorescuToOurs:
         # Named as pynetdicom's storescp names it.
         assert received.name == f"CT.{sop_instance_uid_of(store_variants[name])}"
         assert_same_instance(received, store_variants[name])
+        # byte for byte too: pydicom reads a file cut inside its last delimiter as whole
+        assert_stored_as_sent(received, store_variants[name])
 
     def test_api_scp(
         self,
@@ -148,6 +151,7 @@ class TestStorescuToOurs:
         received = only_file(out)
         assert received.name == f"{dcmread(received).SOPInstanceUID}.dcm"
         assert_same_instance(received, store_variants[name])
+        assert_stored_as_sent(received, store_variants[name])
 
 
 # -- ours -> DCMTK storescp ---------------------------------------------------------------------
@@ -274,6 +278,7 @@ class TestLarge:
         storescu(ours.port, large_store_instance, "-xe", "-pdu", str(max_pdu))
         assert maxima == [(max_pdu, max_pdu)]
         assert_same_instance(only_file(out), large_store_instance)
+        assert_stored_as_sent(only_file(out), large_store_instance)
 
     def test_send_c_store_to_storescp(
         self,
