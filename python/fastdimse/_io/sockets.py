@@ -28,6 +28,7 @@ __all__ = [
     "ThreadedAssociationServer",
     "address_family",
     "connect",
+    "listening_socket",
 ]
 
 LOGGER = logging.getLogger("fastdimse.transport")
@@ -63,6 +64,27 @@ def connect(
     return sock
 
 
+def listening_socket(address: AddressInformation, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket bound to ``address`` and listening.
+
+    ``reuse_port`` (Linux ``SO_REUSEPORT``): several sockets, in one process or
+    several of the same user, may listen on the same port, and the kernel
+    spreads new connections over them (``fastdimse.ProcessServer``).
+    """
+    sock = socket.socket(address.address_family, socket.SOCK_STREAM)
+    try:
+        # A restarted server must not wait for the old connections' TIME_WAIT to end.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address.as_tuple)
+        sock.listen(_BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class AssociationServer(ServerBase):
     """Accepts connections for an AE and serves each on its own association thread."""
 
@@ -81,7 +103,7 @@ class AssociationServer(ServerBase):
         self.allow_reuse_address = True
         self.address_info = AddressInformation.from_tuple(address)
         self.socket = (
-            _listen_socket if _listen_socket is not None else self._listen(self.address_info)
+            _listen_socket if _listen_socket is not None else listening_socket(self.address_info)
         )
         self.server_address: tuple[Any, ...] = self.socket.getsockname()
         self.address_info.port = self.server_address[1]
@@ -125,17 +147,6 @@ class AssociationServer(ServerBase):
         self.socket.close()
 
     # -- helpers ------------------------------------------------------------
-
-    def _listen(self, address: AddressInformation) -> socket.socket:
-        sock = socket.socket(address.address_family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address.as_tuple)
-            sock.listen(_BACKLOG)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
 
     def _start_association(self, conn: socket.socket, peer: tuple[Any, ...]) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

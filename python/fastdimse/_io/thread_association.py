@@ -29,7 +29,7 @@ from fastdimse._engine.core import AssociationCore
 from fastdimse._io.threads import UpperLayer
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.service_user import ServiceUser
-from fastdimse._upper.state_table import Event, State
+from fastdimse._upper.state_table import Event, Indication, State
 
 if TYPE_CHECKING:
     import socket
@@ -63,6 +63,12 @@ class Association(AssociationCore, threading.Thread):
         AssociationCore.__init__(self, ae, mode)
         self.dul: UpperLayer
         self._pending_accept: tuple[socket.socket, ssl.SSLContext | None] | None = None
+        # Draining (``_drain``): the peer's requests handed to a worker and not
+        # yet finished (their response sent), and whether the end is decided.
+        self._drain_lock = threading.Lock()
+        self._draining = False
+        self._ending = False
+        self._in_service = 0
 
     def request(self, connect: Callable[[], socket.socket]) -> None:
         """Connect, send the A-ASSOCIATE-RQ and wait for the answer (ACSE timeout)."""
@@ -293,6 +299,16 @@ class Association(AssociationCore, threading.Thread):
 
     def start_request(self, request: Request, done: Callable[[], None]) -> None:
         """Perform a request from the peer on a worker of the AE, then ``done()``."""
+        with self._drain_lock:
+            ending = self._ending
+            if not ending:
+                self._in_service += 1
+        if ending:
+            # Came after the association was found idle and is being ended (the
+            # server stops): never performed, never answered, its spool deleted.
+            self.dimse.finish_request(request)
+            done()
+            return
 
         def perform() -> None:
             try:
@@ -301,5 +317,41 @@ class Association(AssociationCore, threading.Thread):
             finally:
                 self.dimse.finish_request(request)
                 done()
+                with self._drain_lock:
+                    self._in_service -= 1
+                if self._draining:
+                    self._end_if_drained()
 
         self._ae._workers().submit(perform)
+
+    # -- draining, when the server stops -------------------------------------------
+
+    def _drain(self) -> None:
+        """End this acceptor association once the peer's requests in hand are done.
+
+        For a server that stops without losing work: a request being received,
+        held or performed is finished and answered first, then the association
+        is aborted (A-ABORT) before the peer's next request is taken. One not
+        established yet is closed at once: nothing of it is in flight.
+        """
+        self._draining = True
+        if not self.is_established:
+            self.kill()
+            return
+        self._end_if_drained()
+
+    def _end_if_drained(self) -> None:
+        """(Draining.) Abort now if nothing of the peer's is received, held or performed."""
+        with self.dul.between_messages() as quiet, self._drain_lock:
+            if self._ending or not quiet or self._in_service or self.dimse.performed.busy:
+                return
+            self._ending = True
+        LOGGER.info("Aborting Association: the server is stopping")
+        self._request_abort()
+
+    def _on_indication(self, kind: Indication, pdu: object | None) -> None:
+        AssociationCore._on_indication(self, kind, pdu)
+        # A request answered here on the reading thread (no handler bound) ends
+        # no worker's job, so draining looks again after each message.
+        if self._draining and kind is Indication.P_DATA:
+            self._end_if_drained()

@@ -21,7 +21,8 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastdimse import _core
 from fastdimse._upper.connection import (
@@ -80,6 +81,9 @@ class UpperLayer:
         self._on_transition = on_transition
         self._clock = clock
         self._lock = threading.RLock()
+        # Held by the reading thread while it feeds what it read and delivers
+        # the indications (``between_messages``).
+        self._reading = threading.RLock()
         self._write_lock = threading.Lock()
         self._outbox: deque[bytes | None] = deque()
         self._sock: socket.socket | None = None
@@ -231,6 +235,20 @@ class UpperLayer:
         """Close the connection without a word to the peer (used on shutdown)."""
         self._close_socket()
 
+    @contextmanager
+    def between_messages(self) -> Iterator[bool]:
+        """Keep the reading thread between two reads for the ``with`` block;
+        yields whether nothing the peer sent is part-received or undelivered.
+
+        When it yields True, every message the peer completed has been handed
+        to the association (``on_indication`` returned), so a decision taken in
+        the block (to end the association when idle) misses no request.
+        """
+        with self._reading:
+            with self._lock:
+                quiet = not self._connection.receiving
+            yield quiet
+
     def serve(self) -> None:
         """Read and dispatch until the connection is closed. Run by the association thread."""
         sock = self._sock
@@ -312,9 +330,10 @@ class UpperLayer:
 
     def _receive(self, data: bytes) -> None:
         """Feed ``data``; each indication is delivered before the next PDU is taken."""
-        self._run(lambda now: self._connection.receive(data, now))
-        while self._connection.pending:
-            self._run(self._connection.poll)
+        with self._reading:
+            self._run(lambda now: self._connection.receive(data, now))
+            while self._connection.pending:
+                self._run(self._connection.poll)
 
     # -- executing the connection's outputs ---------------------------------
 

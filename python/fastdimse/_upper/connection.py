@@ -233,6 +233,13 @@ class UpperLayerConnection:
         """Whether received events wait for ``poll``."""
         return bool(self._pending)
 
+    @property
+    def receiving(self) -> bool:
+        """Whether anything the peer sent is not yet delivered: part of a PDU,
+        a message begun and not complete, or events waiting for ``poll``."""
+        receiver = self._receiver
+        return bool(self._pending) or receiver.partial_pdu_pending or receiver.message_pending
+
     def poll(self, now: float) -> list[Output]:
         """The outputs of the next received events, up to and including an indication.
 
