@@ -27,6 +27,7 @@ from fastdimse.errors import (
 
 if TYPE_CHECKING:
     from fastdimse import events as evt
+    from fastdimse._io.processes import ProcessServer, WorkerStartError
     from fastdimse._io.thread_ae import AE, ApplicationEntity
     from fastdimse._io.thread_ae import IMPLEMENTATION_CLASS_UID as FASTDIMSE_IMPLEMENTATION_UID
     from fastdimse._io.thread_ae import IMPLEMENTATION_CLASS_UID as PYNETDICOM_IMPLEMENTATION_UID
@@ -63,9 +64,11 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "LimitExceededError",
+    "ProcessServer",
     "RejectAnswer",
     "StatusAnswer",
     "TruncatedError",
+    "WorkerStartError",
     "__version__",
     "build_context",
     "build_role",
@@ -79,6 +82,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "AE": ("fastdimse._io.thread_ae", "AE"),
     "ApplicationEntity": ("fastdimse._io.thread_ae", "ApplicationEntity"),
     "Association": ("fastdimse._io.thread_association", "Association"),
+    # Ours: one server as several processes on one port (SO_REUSEPORT).
+    "ProcessServer": ("fastdimse._io.processes", "ProcessServer"),
+    "WorkerStartError": ("fastdimse._io.processes", "WorkerStartError"),
     "evt": ("fastdimse.events", None),
     "debug_logger": ("fastdimse._logging", "debug_logger"),
     "register_uid": ("fastdimse.sop_class", "register_uid"),

@@ -41,11 +41,26 @@ class _HasState(Protocol):
     def state(self) -> _State: ...
 
 
+class SharedCount(Protocol):
+    """The association count of a server run by several processes
+    (``fastdimse._io.shared_count``): each tells it its own count."""
+
+    def admit(self, busy: int, limit: int) -> bool:
+        """Whether one more association fits, this process having ``busy``;
+        counted at once if it does."""
+        ...
+
+    def publish(self, busy: int) -> None:
+        """This process now has ``busy`` associations."""
+        ...
+
+
 __all__ = [
     "DEFAULT_MAX_LENGTH",
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
     "AEBase",
+    "SharedCount",
     "check_bind_address",
     "text_title",
 ]
@@ -83,6 +98,9 @@ class AEBase:
         self._maximum_operations_performed = 1
         self._maximum_workers = DEFAULT_MAXIMUM_WORKERS
         self._pool: WorkerPool | None = None
+        # Set in each process of a ProcessServer: the association limit then
+        # holds for all of them together.
+        self._shared_count: SharedCount | None = None
 
     @property
     def active_associations(self) -> list[Any]:
@@ -100,20 +118,29 @@ class AEBase:
         Decided when its A-ASSOCIATE-RQ arrives, counting only the acceptors
         that are negotiating or established (Sta3..Sta12): a connection still
         waiting for its RQ, or one that has ended and waits for the peer to
-        close, holds no slot.
+        close, holds no slot. In a process of a ``ProcessServer`` the
+        associations of all its processes count (``_shared_count``).
         """
         with self._lock:
-            busy = [
-                a
-                for a in self._associations
-                if a is not assoc and a.is_acceptor and a.dul.state not in _IDLE_STATES
-            ]
-            return len(busy) >= self._maximum_associations
+            busy = self._busy_acceptors(assoc)
+            if self._shared_count is None:
+                return busy >= self._maximum_associations
+            return not self._shared_count.admit(busy, self._maximum_associations)
+
+    def _busy_acceptors(self, other_than: Tracked | None = None) -> int:
+        """(Under the lock.) The acceptors negotiating or established."""
+        return sum(
+            1
+            for a in self._associations
+            if a is not other_than and a.is_acceptor and a.dul.state not in _IDLE_STATES
+        )
 
     def _remove_association(self, assoc: Tracked) -> None:
         with self._lock:
             if assoc in self._associations:
                 self._associations.remove(assoc)
+            if self._shared_count is not None:
+                self._shared_count.publish(self._busy_acceptors())
 
     def add_requested_context(
         self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
