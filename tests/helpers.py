@@ -72,18 +72,33 @@ def is_listening(port: int, host: str = LOCALHOST) -> bool:
     the server's log (and a server serving one peer at a time is not kept busy); elsewhere
     a connection is attempted.
     """
-    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
-    if not tables[0].exists():
+    if not Path("/proc/net/tcp").exists():
         return port_accepts(port, host)
+    return listening_sockets(port) > 0
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (Linux: the kernel's tables; with SO_REUSEPORT,
+    one per process of a ``ProcessServer``)."""
     wanted = f":{port:04X}"
-    for table in tables:
+    count = 0
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
         if not table.exists():
             continue
         for line in table.read_text().splitlines()[1:]:
             fields = line.split()
             # fields[1] is the local "ADDR:PORT" in hex, fields[3] the state (0A: LISTEN).
             if fields[1].endswith(wanted) and fields[3] == "0A":
-                return True
+                count += 1
+    return count
+
+
+def process_gone(pid: int) -> bool:
+    """No process ``pid`` exists (nor a zombie of it: its parent has reaped it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
     return False
 
 
@@ -319,14 +334,23 @@ def dcmtk(name: str) -> str:
 
 def run_dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a DCMTK tool to completion; stdout and stderr are merged in ``.stdout``."""
-    return subprocess.run(
+    with start_dcmtk(tool, *args) as proc:
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # as subprocess.run does
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, output)
+
+
+def start_dcmtk(tool: str, *args: str) -> subprocess.Popen[str]:
+    """Start a DCMTK tool (see run_dcmtk) without waiting; stdout and stderr merged."""
+    return subprocess.Popen(
         [dcmtk(tool), *args],
         env=dcmtk_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        timeout=timeout,
-        check=False,
     )
 
 

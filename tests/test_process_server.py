@@ -23,7 +23,15 @@ from tests.test_engine_concurrency import requestor
 
 from fastdimse import AE, ProcessServer
 from fastdimse._io.shared_count import SharedAssociationCount, clear_count, create_count_file
-from helpers import APP_TIMEOUT, LISTEN_DEADLINE, LOCALHOST, free_port, wait_until
+from helpers import (
+    APP_TIMEOUT,
+    LISTEN_DEADLINE,
+    LOCALHOST,
+    free_port,
+    listening_sockets,
+    process_gone,
+    wait_until,
+)
 
 APP = Path(__file__).resolve().parent / "process_server_app.py"
 SERVING = re.compile(
@@ -95,21 +103,6 @@ def echo(port: int) -> int:
     return status
 
 
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def listeners(port: int) -> int:
-    """Sockets listening on ``port`` (the kernel's table: no connection is made)."""
-    wanted = f":{port:04X}"
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(1 for line in lines if line.split()[1].endswith(wanted) and line.split()[3] == "0A")
-
-
 # -- the shared association count, in this process ------------------------------------------
 
 
@@ -158,7 +151,7 @@ def test_workers_share_the_port_and_stop_on_a_signal(start: Any, method: str, si
     server = start("--workers", "2", "--start-method", method)
     pids = server.wait_serving()
     assert len(pids) == 2 and server.proc.pid not in pids
-    assert listeners(server.port) == 2
+    assert listening_sockets(server.port) == 2
     # The kernel spreads connections by a hash of their addresses: 40 reach both workers
     # (all on one would happen once in 2^39 runs).
     for _ in range(40):
@@ -171,7 +164,7 @@ def test_workers_share_the_port_and_stop_on_a_signal(start: Any, method: str, si
         assert server.proc.wait(APP_TIMEOUT) == 0
     else:
         assert server.stop(sig) == 0
-    assert all(gone(pid) for pid in pids)
+    assert all(process_gone(pid) for pid in pids)
     assert "Traceback" not in server.output()
 
 
@@ -208,13 +201,13 @@ def test_a_worker_that_dies_is_logged_and_replaced(start: Any) -> None:
     assert wait_until(
         lambda: "was killed by SIGKILL: starting another" in server.output(), LISTEN_DEADLINE
     ), server.output()
-    assert wait_until(lambda: listeners(server.port) == 2, LISTEN_DEADLINE)
+    assert wait_until(lambda: listening_sockets(server.port) == 2, LISTEN_DEADLINE)
     for _ in range(20):
         assert echo(server.port) == 0x0000
     served = set(server.served_by())
     assert first not in served and second in served
     assert server.stop() == 0
-    assert gone(second)
+    assert process_gone(second)
 
 
 def test_a_factory_that_fails_stops_the_server(start: Any) -> None:
@@ -226,7 +219,7 @@ def test_a_factory_that_fails_stops_the_server(start: Any) -> None:
 def test_one_worker_serves_in_this_process(start: Any) -> None:
     port = free_port()
     server = start("--workers", "1", "--port", str(port))
-    assert wait_until(lambda: listeners(port) == 1, LISTEN_DEADLINE), server.output()
+    assert wait_until(lambda: listening_sockets(port) == 1, LISTEN_DEADLINE), server.output()
     assert echo(port) == 0x0000
     assert server.served_by() == [server.proc.pid]
     assert server.stop(signal.SIGINT) == 0

@@ -346,8 +346,8 @@ class Association(AssociationCore, threading.Thread):
             if self._ending or not quiet or self._in_service or self.dimse.performed.busy:
                 return
             self._ending = True
-        LOGGER.info("Aborting Association: the server is stopping")
-        self._request_abort()
+        if self._request_abort():
+            LOGGER.info("Aborted: the server is stopping and no request was in hand")
 
     def _on_indication(self, kind: Indication, pdu: object | None) -> None:
         AssociationCore._on_indication(self, kind, pdu)

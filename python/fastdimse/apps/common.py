@@ -26,6 +26,8 @@ EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
 
 LIBRARY_LOGGER = "fastdimse"
 LOG_FORMAT = "%(levelname).1s: %(message)s"
+# With several worker processes: which process wrote the line.
+LOG_FORMAT_WITH_PID = "%(levelname).1s: [%(process)d] %(message)s"
 LOG_LEVELS = {
     "critical": logging.CRITICAL,
     "error": logging.ERROR,
@@ -208,11 +210,14 @@ def add_scp_options(parser: argparse.ArgumentParser, default_ae_title: str) -> N
     )
 
 
-def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
+def setup_logging(
+    args: argparse.Namespace, app_name: str, *, show_pid: bool = False
+) -> logging.Logger:
     """Route the library's and the app's log records to stderr; return the app's logger.
 
-    Records look like "I: Requesting Association". The default level is ERROR; -v gives INFO,
-    -d DEBUG, -ll any level; -q prints nothing at all. The app's logger is a child of the
+    Records look like "I: Requesting Association" ("I: [1234] Requesting Association" with
+    ``show_pid``, for an app running several processes). The default level is ERROR; -v gives
+    INFO, -d DEBUG, -ll any level; -q prints nothing at all. The app's logger is a child of the
     library's, so one handler and one level cover both.
     """
     library = logging.getLogger(LIBRARY_LOGGER)
@@ -226,7 +231,7 @@ def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
         library.addHandler(logging.NullHandler())
     else:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT_WITH_PID if show_pid else LOG_FORMAT))
         library.addHandler(handler)
     # Records stop here: a root handler set up by an embedding program would print them twice.
     library.propagate = False

@@ -12,6 +12,15 @@ set to disk as it arrives and the file is renamed into place once complete: noth
 It listens before the library is imported, so peers can connect almost at once. It runs until
 interrupted: Ctrl-C ends it with status 0, SIGTERM kills it (non-zero status). Status 1 when
 the port cannot be bound or the output directory cannot be created, 2 for bad arguments.
+
+--workers N (ours) serves with N processes on the port (fastdimse.ProcessServer: SO_REUSEPORT,
+Linux), each with its own store, for senders beyond what one process's GIL allows; log lines
+then name their process. The association limit (10) holds for all of them together. SIGTERM
+or Ctrl-C stops them: the stores in flight are completed and answered, then the associations
+are aborted and it exits with status 0 (a second signal stops at once, dropping unanswered
+stores). A worker that dies is logged and replaced.
+
+A peer proposing an asynchronous operations window may have up to 16 C-STOREs outstanding.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ import argparse
 import logging
 import re
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +67,9 @@ MODALITY_PREFIXES: dict[str, str] = {
 }
 UNKNOWN_PREFIX = "UN"
 
+# The most C-STOREs a peer may have outstanding at once, if it proposes a window.
+ASYNC_OPERATIONS_WINDOW = 16
+
 # Anything but digits and dots in a SOP Instance UID becomes "_" in the file name.
 _NOT_UID_CHARACTER = re.compile(r"[^\d.]")
 
@@ -63,6 +77,9 @@ _NOT_UID_CHARACTER = re.compile(r"[^\d.]")
 def main(args: list[str] | None = None) -> None:
     """Run storescp with `args` (default: sys.argv[1:]) until interrupted."""
     ns = parse_args(args)
+    if ns.workers > 1:
+        serve_with_workers(ns)
+        return
     logger = setup_logging(ns, APP_NAME)
     # Listen first: peers may connect while the library is still being imported.
     sock = listen_early(ns.bind_address, ns.port, logger)
@@ -72,22 +89,77 @@ def main(args: list[str] | None = None) -> None:
     logger.debug(f"{APP_NAME}.py v{__version__}")
     logger.debug("")
 
-    handler: Any
-    if ns.ignore:
-        handler = ignore_store
-    else:
-        directory = Path(ns.output_directory or ".")
-        try:
-            # Here and not per request: the engine spools into this directory, so it must
-            # exist before the first data set arrives.
-            directory.mkdir(parents=True, exist_ok=True)
-            handler = StoreToDirectory(directory, fsync=ns.fsync, logger=logger)
-        except OSError as exc:
-            sock.close()
-            logger.error(f"Unable to create the output directory: {directory}: {exc}")
-            sys.exit(1)
+    if not ns.ignore:
+        make_output_directory(ns, logger, on_failure=sock.close)
+    handler = store_handler(ns, logger)
 
-    from fastdimse import AE, ALL_TRANSFER_SYNTAXES, evt
+    from fastdimse import evt
+
+    serve_forever(build_ae(ns), sock, (ns.bind_address, ns.port), [(evt.EVT_C_STORE, handler)])
+
+
+def serve_with_workers(ns: argparse.Namespace) -> None:
+    """Serve with ``--workers`` processes on the port (``fastdimse.ProcessServer``): each
+    builds its own AE and store; SIGTERM and SIGINT stop them once the stores in flight are
+    answered. Exits with status 1 when the port cannot be held or a worker cannot start."""
+    logger = setup_logging(ns, APP_NAME, show_pid=True)
+    from fastdimse import ProcessServer, WorkerStartError, __version__
+
+    logger.debug(f"{APP_NAME}.py v{__version__}")
+    logger.debug("")
+    if not ns.ignore:
+        make_output_directory(ns, logger)
+
+    try:
+        server = ProcessServer(
+            partial(worker_factory, ns), (ns.bind_address, ns.port), workers=ns.workers
+        )
+    except OSError as exc:
+        logger.error(f"Unable to listen on {ns.bind_address or '*'}:{ns.port}: {exc}")
+        sys.exit(1)
+    try:
+        server.serve_forever()
+    except WorkerStartError as exc:
+        logger.error(str(exc))
+        sys.exit(1)
+
+
+def worker_factory(ns: argparse.Namespace) -> tuple[Any, list[tuple[Any, Any]]]:
+    """One worker process's AE and handlers (a spawned process sets up its logging here)."""
+    logger = setup_logging(ns, APP_NAME, show_pid=True)
+    from fastdimse import evt
+
+    return build_ae(ns), [(evt.EVT_C_STORE, store_handler(ns, logger))]
+
+
+def make_output_directory(
+    ns: argparse.Namespace, logger: logging.Logger, on_failure: Callable[[], None] | None = None
+) -> None:
+    """Create the output directory, or exit with status 1.
+
+    Before serving, not per request: the engine spools into this directory, so it must exist
+    before the first data set arrives.
+    """
+    directory = Path(ns.output_directory or ".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if on_failure is not None:
+            on_failure()
+        logger.error(f"Unable to create the output directory: {directory}: {exc}")
+        sys.exit(1)
+
+
+def store_handler(ns: argparse.Namespace, logger: logging.Logger) -> Any:
+    """The EVT_C_STORE handler the options ask for (the output directory exists)."""
+    if ns.ignore:
+        return ignore_store
+    return StoreToDirectory(Path(ns.output_directory or "."), fsync=ns.fsync, logger=logger)
+
+
+def build_ae(ns: argparse.Namespace) -> Any:
+    """The AE: every storage class (and Verification) with the syntaxes the options accept."""
+    from fastdimse import AE, ALL_TRANSFER_SYNTAXES
     from fastdimse._upper.contexts import AllStoragePresentationContexts
     from fastdimse.sop_class import Verification
 
@@ -101,8 +173,11 @@ def main(args: list[str] | None = None) -> None:
     ae.network_timeout = ns.network_timeout
     ae.acse_timeout = ns.acse_timeout
     ae.dimse_timeout = ns.dimse_timeout
-
-    serve_forever(ae, sock, (ns.bind_address, ns.port), [(evt.EVT_C_STORE, handler)])
+    # A peer that proposes an asynchronous operations window may have up to this many
+    # C-STOREs outstanding (the answer is the smaller of its and ours); stored in parallel.
+    # We invoke nothing on the peer, so what it may perform stays 1.
+    ae.maximum_operations_performed = ASYNC_OPERATIONS_WINDOW
+    return ae
 
 
 def ignore_store(event: Any) -> int:
@@ -195,8 +270,25 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
 
     misc = parser.add_argument_group("Miscellaneous Options")
     misc.add_argument("--no-echo", help="don't act as a verification SCP", action="store_true")
+    misc.add_argument(
+        "--workers",
+        metavar="[n]umber",
+        help=(
+            "serve with n processes on the port (SO_REUSEPORT, Linux), each with its own "
+            "store; the association limit is for all together (default: 1)"
+        ),
+        type=_positive_int,
+        default=1,
+    )
 
     return parser.parse_args(args)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 if __name__ == "__main__":
