@@ -12,7 +12,9 @@ a) a synthetic CT study (1000 instances of 512x512x16, ~0.5 MB each) over
    (``python -m fastdimse storescp``, plus ``--fsync``), pynetdicom's
    (``python -m pynetdicom storescp``), DCMTK's ``storescp`` (and
    ``--fork``); files written per second;
-b) the same study split over 8 concurrent DCMTK ``storescu`` senders;
+b) the same study split over 8 concurrent DCMTK ``storescu`` senders, also
+   into ours with ``--workers 2`` (2 processes on the port), next to DCMTK's
+   ``storescp --fork`` (a process per association);
 c) one 500 MB instance from DCMTK ``storescu`` into each SCP: MB/s and the
    receiving process's peak RSS;
 d) the sending side: our ``storescu``, pynetdicom's and DCMTK's, into DCMTK
@@ -57,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 # The servers, senders and the floor's processes (the script's folder is on sys.path).
-from store_bench_procs import MB, RssPoller, Server, send, tail, walk_files
+from store_bench_procs import MB, WORKERS, RssPoller, Server, send, tail, walk_files
 
 THIS = Path(__file__).resolve()
 MAX_ATTEMPTS = 3
@@ -74,6 +76,7 @@ NOT_STORED = "not stored (--ignore)"
 RECEIVERS: dict[str, tuple[str, str]] = {
     "ours": ("fastdimse storescp", PAGE_CACHE),
     "ours-fsync": ("fastdimse storescp --fsync", FSYNC),
+    "ours-workers": (f"fastdimse storescp --workers {WORKERS}", PAGE_CACHE),
     "pynetdicom": ("pynetdicom storescp", PAGE_CACHE),
     "dcmtk": ("DCMTK storescp", PAGE_CACHE + " (no fsync option)"),
     "dcmtk-fork": ("DCMTK storescp --fork", PAGE_CACHE + " (no fsync option)"),
@@ -87,7 +90,9 @@ SENDERS = {
     "dcmtk": "DCMTK storescu",
     "floor": "floor: Python sendfile",
 }
-SCPS = ("ours", "ours-fsync", "pynetdicom", "dcmtk", "dcmtk-fork")
+SCPS = ("ours", "ours-fsync", "ours-workers", "pynetdicom", "dcmtk", "dcmtk-fork")
+# Several processes only help several senders: this one runs in b) alone.
+ONLY_IN_B = ("ours-workers",)
 SECTION_TITLES = {
     "a": "a) study over one association, DCMTK storescu -> each SCP",
     "b": "b) study split over {senders} concurrent DCMTK storescu -> each SCP",
@@ -172,7 +177,11 @@ def build_cases(args: argparse.Namespace, have_ours: bool, have_dcmtk: bool) -> 
         if section in "abc" and have_dcmtk:
             payload = "large" if section == "c" else "study"
             senders = args.senders if section == "b" else 1
-            cases += [Case(section, "dcmtk", scp, payload, senders) for scp in scps]
+            cases += [
+                Case(section, "dcmtk", scp, payload, senders)
+                for scp in scps
+                if section == "b" or scp not in ONLY_IN_B
+            ]
         elif section == "d" and have_dcmtk:
             scus = [s for s in ("ours", "pynetdicom", "dcmtk") if have_ours or s != "ours"]
             cases += [Case("d", scu, "dcmtk-ignore", "study") for scu in scus]
@@ -451,7 +460,7 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("b", "study", "instances_per_s"),
         ("c", "large", "mb_per_s"),
     ):
-        for ours in ("ours", "ours-fsync"):
+        for ours in ("ours", "ours-fsync", "ours-workers"):
             mine = f"{section}:dcmtk>{ours}:{payload}"
             for other in ("pynetdicom", "dcmtk", "dcmtk-fork"):
                 add(section, figure, mine, f"{section}:dcmtk>{other}:{payload}", other)

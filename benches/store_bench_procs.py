@@ -26,6 +26,8 @@ READY_TIMEOUT = 60.0
 RUN_TIMEOUT = 1800.0
 POLL_SECONDS = 0.01
 MB = 1024 * 1024
+# Processes of our storescp --workers in the "ours-workers" case.
+WORKERS = 2
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -70,6 +72,7 @@ class Server:
         return {
             "ours": ours,
             "ours-fsync": [*ours, "--fsync"],
+            "ours-workers": [*ours, "--workers", str(WORKERS)],
             "pynetdicom": [sys.executable, "-m", "pynetdicom", "storescp", *scp_args],
             "dcmtk": ["storescp", "-od", out, port],
             "dcmtk-fork": ["storescp", "--fork", "-od", out, port],
@@ -114,10 +117,15 @@ class Server:
                     env=DCMTK_ENV,
                     capture_output=True,
                 )
-                if echo.returncode == 0:
+                if echo.returncode == 0 and self.all_workers_listen():
                     return
             time.sleep(0.05)
         raise SystemExit(f"{self.kind} server did not become ready:\n{tail(self.log)}")
+
+    def all_workers_listen(self) -> bool:
+        """With --workers, every worker's socket listens: a run that started while one did
+        not would give all the early connections to the others."""
+        return self.kind != "ours-workers" or listening_sockets(self.port) == WORKERS
 
     def rss_kib(self) -> int:
         return proc_status_kib(self.pid, "VmRSS")
@@ -141,6 +149,13 @@ class Server:
             text = self.log.read_text(errors="replace")
             return text.count("Received Store Request")
         return len(walk_files(out))
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets listening on ``port`` (Linux: from the kernel's table)."""
+    wanted = f":{port:04X}"
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(wanted) and row[3] == "0A")
 
 
 def proc_status_kib(pid: int, name: str) -> int:
