@@ -199,6 +199,30 @@ def test_sigterm_while_a_large_instance_is_in_flight(
     assert "Traceback" not in scp.output()
 
 
+def test_a_second_sigterm_stops_at_once(
+    storescp: Callable[..., tuple[Server, list[int]]],
+    relay: Callable[[int, int], Relay],
+    tmp_path: Path,
+) -> None:
+    """The instance half received is dropped: no file under its name, no temporary."""
+    out = tmp_path / "out"
+    big = write_study(tmp_path / "big", 1, rows=4096, columns=4096, seed=33)[0]
+    scp, pids = storescp("-v", "--workers", "2", "-od", str(out))
+    held = relay(scp.port, 8 * MB)
+    sender = start_dcmtk("storescu", LOCALHOST, str(held.port), str(big))
+    assert held.holding.wait(DEADLINE)
+    scp.proc.send_signal(signal.SIGTERM)
+    assert wait_until(lambda: listening_sockets(scp.port) == 0, LISTEN_DEADLINE), scp.output()
+    scp.proc.send_signal(signal.SIGTERM)
+    assert scp.proc.wait(APP_TIMEOUT) == 0, scp.output()
+    assert all(process_gone(pid) for pid in pids)
+    held.release()
+    output, _ = sender.communicate(timeout=APP_TIMEOUT)
+    assert "Received Store Response (Success)" not in output
+    assert list(out.iterdir()) == []
+    assert "Stopping now" in scp.output()
+
+
 def test_the_association_limit_is_for_all_workers(
     storescp: Callable[..., tuple[Server, list[int]]],
 ) -> None:
