@@ -19,6 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+# The script's folder is on sys.path (run as a script, or imported by one beside it).
+from pingpong import recv_exactly
+
 HOST = "127.0.0.1"
 THIS = Path(__file__).resolve()
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
@@ -350,17 +353,6 @@ def floor_send(port: int, source: Path) -> None:
                     sent += os.sendfile(conn.fileno(), f.fileno(), sent, size - sent)
             if not recv_exactly(conn, ack):
                 raise SystemExit("floor receiver closed the connection")
-
-
-def recv_exactly(conn: socket.socket, buf: bytearray) -> bool:
-    view = memoryview(buf)
-    got = 0
-    while got < len(buf):
-        n = conn.recv_into(view[got:])
-        if n == 0:
-            return False
-        got += n
-    return True
 
 
 if __name__ == "__main__":
