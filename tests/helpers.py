@@ -94,12 +94,18 @@ def listening_sockets(port: int) -> int:
 
 
 def process_gone(pid: int) -> bool:
-    """No process ``pid`` exists (nor a zombie of it: its parent has reaped it)."""
+    """Process ``pid`` has exited: it no longer exists, or is a zombie not yet reaped (an
+    orphan whose new parent, in a container, may never reap it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        # "pid (comm) state ...": the state follows the last parenthesis.
+        return stat.read_text().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True  # reaped meanwhile
 
 
 def listening(proc: subprocess.Popen[Any], port: int, host: str = LOCALHOST) -> bool:

@@ -210,6 +210,17 @@ def test_a_worker_that_dies_is_logged_and_replaced(start: Any) -> None:
     assert process_gone(second)
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_stop_when_the_parent_is_killed(start: Any, method: str) -> None:
+    server = start("--workers", "2", "--start-method", method)
+    pids = server.wait_serving()
+    server.proc.kill()
+    server.proc.wait(APP_TIMEOUT)
+    # Orphans, reaped by init once they exit: gone means exited.
+    assert wait_until(lambda: all(process_gone(pid) for pid in pids), LISTEN_DEADLINE)
+    assert "the parent process is gone, stopping" in server.output()
+
+
 def test_a_factory_that_fails_stops_the_server(start: Any) -> None:
     server = start("--workers", "2", "--fail")
     assert server.proc.wait(APP_TIMEOUT) == 1

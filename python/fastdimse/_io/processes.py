@@ -82,9 +82,10 @@ class ProcessServer:
     spawned process starts without the parent's. ``start_method`` is
     ``multiprocessing``'s (None: the platform's default).
 
-    The port is checked and held from construction (``OSError`` when something
-    else listens on it; port 0 picks one): ``server_address`` is the real
-    address. ``serve_forever`` blocks until the server has stopped; called
+    With several workers the port is checked and held from construction
+    (``OSError`` when something else listens on it; port 0 picks one), and
+    ``server_address`` is the real address; with one, it is ``address`` as
+    given, bound when ``serve_forever`` starts the AE's server. ``serve_forever`` blocks until the server has stopped; called
     from the main thread, it answers SIGTERM and SIGINT (its handlers are in
     place only while it runs). See the module for limits and stopping.
     """
