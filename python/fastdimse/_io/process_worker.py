@@ -131,6 +131,8 @@ def poke(fd: int) -> None:
         os.write(fd, b"\0")
     except BlockingIOError:
         pass  # already awake
+    except OSError:
+        pass  # closed: the server has stopped
 
 
 def take_pokes(fd: int) -> int:

@@ -85,9 +85,10 @@ class ProcessServer:
     With several workers the port is checked and held from construction
     (``OSError`` when something else listens on it; port 0 picks one), and
     ``server_address`` is the real address; with one, it is ``address`` as
-    given, bound when ``serve_forever`` starts the AE's server. ``serve_forever`` blocks until the server has stopped; called
-    from the main thread, it answers SIGTERM and SIGINT (its handlers are in
-    place only while it runs). See the module for limits and stopping.
+    given, bound when ``serve_forever`` starts the AE's server.
+    ``serve_forever`` blocks until the server has stopped; called from the main
+    thread, it answers SIGTERM and SIGINT (its handlers are in place only
+    while it runs). See the module for limits and stopping.
     """
 
     def __init__(
@@ -112,9 +113,11 @@ class ProcessServer:
         if workers > 1:
             self._reserved = _reserve_port(AddressInformation.from_tuple(address))
             self.server_address = self._reserved.getsockname()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)
-        os.set_blocking(self._wake_r, False)
+        # stop() and the signal handlers write here; the parent's loop waits on it.
+        self._wake_r, self._wake_w = os.pipe() if workers > 1 else (-1, -1)
+        if workers > 1:
+            os.set_blocking(self._wake_w, False)
+            os.set_blocking(self._wake_r, False)
         self._processes: dict[int, BaseProcess] = {}
         self._starting: dict[int, Connection] = {}
         self._serving: set[int] = set()
@@ -127,9 +130,11 @@ class ProcessServer:
         return [p.pid for p in self._processes.values() if p.pid is not None]
 
     def stop(self) -> None:
-        """Stop the server (from any thread, or a signal handler); a second call
-        closes the workers' connections at once."""
-        poke(self._wake_w)
+        """Stop the workers (from any thread, or a signal handler); a second call
+        closes their connections at once. With one worker there are none: stop
+        its AE's server as without this class."""
+        if self._wake_w >= 0:
+            poke(self._wake_w)
 
     def serve_forever(self) -> None:
         """Start the workers and supervise them until the server has stopped."""
