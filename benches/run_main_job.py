@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import run_store_bench as bench
+import store_bench_procs as bench
 from synthetic import write_study
 
 HOST = bench.HOST

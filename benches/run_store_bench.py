@@ -77,6 +77,7 @@ RECEIVERS: dict[str, tuple[str, str]] = {
     "ours": ("fastdimse storescp", PAGE_CACHE),
     "ours-fsync": ("fastdimse storescp --fsync", FSYNC),
     "ours-workers": (f"fastdimse storescp --workers {WORKERS}", PAGE_CACHE),
+    "ours-workers-fsync": (f"fastdimse storescp --workers {WORKERS} --fsync", FSYNC),
     "pynetdicom": ("pynetdicom storescp", PAGE_CACHE),
     "dcmtk": ("DCMTK storescp", PAGE_CACHE + " (no fsync option)"),
     "dcmtk-fork": ("DCMTK storescp --fork", PAGE_CACHE + " (no fsync option)"),
@@ -90,9 +91,17 @@ SENDERS = {
     "dcmtk": "DCMTK storescu",
     "floor": "floor: Python sendfile",
 }
-SCPS = ("ours", "ours-fsync", "ours-workers", "pynetdicom", "dcmtk", "dcmtk-fork")
-# Several processes only help several senders: this one runs in b) alone.
-ONLY_IN_B = ("ours-workers",)
+SCPS = (
+    "ours",
+    "ours-fsync",
+    "ours-workers",
+    "ours-workers-fsync",
+    "pynetdicom",
+    "dcmtk",
+    "dcmtk-fork",
+)
+# Several processes only help several senders: these run in b) alone.
+ONLY_IN_B = ("ours-workers", "ours-workers-fsync")
 SECTION_TITLES = {
     "a": "a) study over one association, DCMTK storescu -> each SCP",
     "b": "b) study split over {senders} concurrent DCMTK storescu -> each SCP",
@@ -460,12 +469,20 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("b", "study", "instances_per_s"),
         ("c", "large", "mb_per_s"),
     ):
-        for ours in ("ours", "ours-fsync", "ours-workers"):
+        for ours in ("ours", "ours-fsync", "ours-workers", "ours-workers-fsync"):
             mine = f"{section}:dcmtk>{ours}:{payload}"
             for other in ("pynetdicom", "dcmtk", "dcmtk-fork"):
                 add(section, figure, mine, f"{section}:dcmtk>{other}:{payload}", other)
+        # fsync's price with several processes: the same server without it.
+        add(
+            section,
+            figure,
+            f"{section}:dcmtk>ours-workers-fsync:{payload}",
+            f"{section}:dcmtk>ours-workers:{payload}",
+            "ours-workers",
+        )
         for scp in SCPS:
-            floor = "floor-fsync" if scp == "ours-fsync" else "floor"
+            floor = "floor-fsync" if scp.endswith("fsync") else "floor"
             add(
                 section,
                 figure,

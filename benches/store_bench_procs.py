@@ -76,6 +76,7 @@ class Server:
             "ours": ours,
             "ours-fsync": [*ours, "--fsync"],
             "ours-workers": [*ours, "--workers", str(WORKERS)],
+            "ours-workers-fsync": [*ours, "--workers", str(WORKERS), "--fsync"],
             "pynetdicom": [sys.executable, "-m", "pynetdicom", "storescp", *scp_args],
             "dcmtk": ["storescp", "-od", out, port],
             "dcmtk-fork": ["storescp", "--fork", "-od", out, port],
@@ -128,7 +129,7 @@ class Server:
     def all_workers_listen(self) -> bool:
         """With --workers, every worker's socket listens: a run that started while one did
         not would give all the early connections to the others."""
-        return self.kind != "ours-workers" or listening_sockets(self.port) == WORKERS
+        return not self.kind.startswith("ours-workers") or listening_sockets(self.port) == WORKERS
 
     def rss_kib(self) -> int:
         return proc_status_kib(self.pid, "VmRSS")
