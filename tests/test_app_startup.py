@@ -18,7 +18,7 @@ from benches.synthetic import write_study
 from pydicom import dcmread
 from pydicom.dataset import FileMetaDataset
 
-from helpers import PORT, Server, app_cmd, run, start_server
+from helpers import PORT, Server, app_cmd, data_set_bytes, run, start_server
 
 # Run as `python -c`: with --refuse, any import of pydicom or asyncio fails; then it runs
 # `python -m fastdimse <argv>`.
@@ -92,11 +92,4 @@ def _assert_stored(sent: list[Path], out: Path) -> None:
     for path in sent:
         ds = dcmread(path)
         copy = out / f"{ds.Modality}.{ds.SOPInstanceUID}"
-        assert _data_set_bytes(copy) == _data_set_bytes(path)
-
-
-def _data_set_bytes(path: Path) -> bytes:
-    """The bytes after the File Meta Information group."""
-    data = path.read_bytes()
-    meta_length = int.from_bytes(data[140:144], "little")  # (0002,0000) after the preamble
-    return data[144 + meta_length :]
+        assert data_set_bytes(copy) == data_set_bytes(path)
