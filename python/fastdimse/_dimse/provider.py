@@ -230,30 +230,15 @@ class DIMSEServiceProvider:
             return
         self.user.notify(EVT_DIMSE_SENT, primitive)
 
-    def send_file_msg(
-        self,
-        primitive: Any,
-        context_id: int,
-        path: Path,
-        offset: int,
-        length: int,
-        *,
-        pad_odd_length: bool = False,
-        prepared: FileMessage | None = None,
-    ) -> None:
-        """Send ``primitive`` with the ``length`` bytes of ``path`` from ``offset`` as its
-        data set, read and fragmented by the core a few MiB at a time (an odd
-        length padded with a NULL byte with ``pad_odd_length``); ``prepared``:
-        that message from ``file_message``, its first part read already."""
-        message = prepared or self.file_message(
-            primitive, context_id, path, offset, length, pad_odd_length=pad_odd_length
-        )
+    def send_file_msg(self, message: FileMessage) -> None:
+        """Send a message whose data set is read from its file (``file_message``),
+        part by part as the core reads and fragments it."""
         with self._file_sending:  # one message in parts at a time (the connection holds others)
             for chunk, last, stream in message:
                 if not self.sink.send_message(chunk, stream=stream, last=last):
-                    LOGGER.error("The association ended while sending %s", path)
+                    LOGGER.error("The association ended while sending %s", message.path)
                     return
-        self.user.notify(EVT_DIMSE_SENT, primitive)
+        self.user.notify(EVT_DIMSE_SENT, message.primitive)
 
     def file_message(
         self,
@@ -284,7 +269,7 @@ class DIMSEServiceProvider:
         finally:
             os.close(fd)
         chunks = iter(sender)
-        return FileMessage(self, primitive, chunks, next(chunks))
+        return FileMessage(self, primitive, path, chunks, next(chunks))
 
     def expect(self, message_id: int) -> ThreadResponses | None:
         """Register request ``message_id`` before it is sent, waiting for a slot of
@@ -477,17 +462,19 @@ class FileMessage:
         self,
         provider: DIMSEServiceProvider,
         primitive: Any,
+        path: Path,
         chunks: Iterator[bytes],
         first: bytes,
     ) -> None:
         self._provider = provider
-        self._primitive = primitive
+        self.primitive = primitive
+        self.path = path
         self._chunks = chunks
         self._first = first
 
     def __iter__(self) -> Iterator[tuple[bytes, bool, object]]:
         provider = self._provider
-        log_dimse(LOGGER, self._primitive, sent=True)
+        log_dimse(LOGGER, self.primitive, sent=True)
         stream = object()
         finished = False
         try:

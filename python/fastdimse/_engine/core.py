@@ -301,11 +301,6 @@ class AssociationCore:
         LOGGER.error("DIMSE timeout reached while waiting for message response")
         self.abort()
 
-    @property
-    def accepted_by_id(self) -> dict[int, PresentationContext]:
-        """The accepted presentation contexts by ID (for ``store_scu``)."""
-        return self._accepted_cx
-
     def exact_context(self, sop_class: str, transfer_syntax: str) -> int | None:
         """The ID of an accepted context for exactly this SOP class and transfer
         syntax in which we may be SCU (for ``store_scu``: a file sent unchanged)."""

@@ -196,17 +196,10 @@ class Association(AssociationCore, threading.Thread):
         )
 
     def _send_store(self, request: StoreRequest, message: FileMessage | None) -> None:
-        if request.path is None or message is None:
+        if message is None:
             self.dimse.send_msg(request.primitive, request.context_id)
-            return
-        self.dimse.send_file_msg(
-            request.primitive,
-            request.context_id,
-            request.path,
-            request.offset,
-            request.length,
-            prepared=message,
-        )
+        else:
+            self.dimse.send_file_msg(message)
 
     def release(self) -> None:
         """Release the association (A-RELEASE), waiting up to the ACSE timeout.

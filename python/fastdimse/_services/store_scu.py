@@ -23,8 +23,6 @@ from fastdimse._dimse.primitives.c_services import C_STORE
 from fastdimse._files.part10 import read_file_meta
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from pydicom.dataset import Dataset
 
     from fastdimse._dimse.provider import DIMSEServiceProvider, FileMessage
@@ -40,9 +38,6 @@ _DEFLATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"})
 
 class Contexts(Protocol):
     """The accepted presentation contexts, and the association's choice among them."""
-
-    @property
-    def accepted_by_id(self) -> Mapping[int, PresentationContext]: ...
 
     def exact_context(self, sop_class: str, transfer_syntax: str) -> int | None:
         """The ID of an accepted SCU context for exactly this SOP class and syntax."""

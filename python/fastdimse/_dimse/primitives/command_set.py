@@ -107,8 +107,6 @@ def to_command_set(primitive: DimsePrimitiveType, is_response: bool | None = Non
             value = [int(v) for v in value] if isinstance(value, list) else [int(value)]
         elif arg in _AE_ARGS:
             value = value if _config.USE_SHORT_DIMSE_AET else value.ljust(16)
-        elif arg in _UID_ARGS:
-            value = str(value)
         kwargs[arg] = value
     has_data = data_set_of(primitive, field) is not None or (
         field == REQUEST_FIELDS[C_STORE] and getattr(primitive, "_dataset_path", None) is not None
@@ -227,7 +225,6 @@ _ARG = {
     "MoveOriginatorApplicationEntityTitle": "move_originator_application_entity_title",
     "MoveOriginatorMessageID": "move_originator_message_id",
 }
-_UID_ARGS = frozenset(a for k, a in _ARG.items() if k.endswith("UID"))
 _AE_ARGS = frozenset(("move_destination", "move_originator_application_entity_title"))
 _TAG_LIST_ARGS = frozenset(("offending_element", "attribute_identifier_list"))
 
