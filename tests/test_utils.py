@@ -150,3 +150,20 @@ def test_make_target_passes_contextvars(monkeypatch: pytest.MonkeyPatch) -> None
 def test_timer_resolution_is_a_no_op_off_windows() -> None:
     with utils.set_timer_resolution(1):
         pass
+
+
+def test_checked_uid_strips_any_str_as_pydicom_uid_does() -> None:
+    """A str subclass (not a pydicom UID) with surrounding spaces is stripped too, as
+    pydicom's UID strips it: what goes on the wire has no spaces."""
+    from fastdimse._upper.contexts import PresentationContext, to_core_rq
+    from fastdimse.utils import checked_uid
+
+    class Text(str):
+        pass
+
+    assert checked_uid(Text(" 1.2.840.10008.1.1 "), "uid") == "1.2.840.10008.1.1"
+    context = PresentationContext()
+    context.context_id = 1
+    context.abstract_syntax = Text("1.2.840.10008.1.1 ")
+    context.transfer_syntax = ["1.2.840.10008.1.2"]
+    assert to_core_rq(context).abstract_syntax == "1.2.840.10008.1.1"

@@ -122,7 +122,9 @@ def checked_uid(
         expected = "str, bytes, UID or None" if allow_none else "str, bytes or UID"
         raise TypeError(f"'{name}' must be {expected}, not '{type(value).__name__}'")
 
-    uid = value.strip() if type(value) is str else value
+    stripped = value.strip()
+    # Kept as it is (a UID stays one) unless there was something to strip.
+    uid = value if len(stripped) == len(value) else stripped
     if not uid and not allow_empty:
         raise ValueError(f"Invalid '{name}' value - must not be an empty str")
     if not validate or not uid:
