@@ -163,13 +163,15 @@ impl DataSetStream {
         if let Some(command) = self.command.take() {
             pos = write_part(out, pos, self.fragment_len, self.context_id, true, &command)?;
         }
-        let plan: Vec<Fragment> = self.plan(max_bytes).collect();
-        for fragment in plan {
+        // The plan holds copies of the counters, not a borrow: each fragment read
+        // may update them as it goes.
+        for fragment in self.plan(max_bytes) {
             pos = self.read_fragment(source, out, pos, fragment)?;
         }
         Ok(!self.done)
     }
 
+    /// Whether the data set's last fragment has been produced.
     pub fn is_done(&self) -> bool {
         self.done
     }
