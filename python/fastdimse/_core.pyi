@@ -6,6 +6,7 @@ from typing import TypeAlias, final
 from typing_extensions import Buffer
 
 __all__ = [
+    "READ_SIZE",
     "Abort",
     "AssociateAc",
     "AssociateRj",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 __version__: str
+READ_SIZE: int
 
 _Bytes: TypeAlias = bytes | bytearray | memoryview
 
@@ -478,12 +480,23 @@ class Receiver:
     ) -> Receiver: ...
     def feed(self, data: _Bytes) -> list[_Event]: ...
     def resume(self, fd: int | None = None) -> list[_Event]: ...
+    def receive_from(
+        self,
+        fd: int,
+        timeout: float | None,
+        *,
+        until_event: bool = True,
+        idle_timeout: float | None = None,
+    ) -> bool | None: ...
+    def take_events(self) -> list[_Event]: ...
     @property
     def report_pdata(self) -> bool: ...
     @report_pdata.setter
     def report_pdata(self, value: bool, /) -> None: ...
     @property
     def partial_pdu_pending(self) -> bool: ...
+    @property
+    def events_pending(self) -> bool: ...
     @property
     def message_pending(self) -> bool: ...
     def finish(self) -> None: ...

@@ -45,9 +45,8 @@ LOGGER = logging.getLogger("fastdimse.dul")
 Clock = Callable[[], float]
 IndicationHandler = Callable[[Indication, "object | None"], None]
 
-# One recv gets this much at most: large enough that a 16 KiB PDU or a run of
-# them arrives in one feed, small enough to stay in cache.
-_RECV_SIZE = 256 * 1024
+# One recv gets this much at most, as when the core reads (plain TCP).
+_RECV_SIZE = _core.READ_SIZE
 
 # In the outbox: close the socket once what precedes it is written.
 _CLOSE = None
@@ -256,7 +255,38 @@ class UpperLayer:
             return
         if isinstance(sock, ssl.SSLSocket):
             self._serve_tls(sock)
-            return
+        elif type(sock) is socket.socket:
+            self._serve_in_core(sock)
+        else:
+            self._serve_python(sock)
+
+    def _serve_in_core(self, sock: socket.socket) -> None:
+        """``serve`` on a plain socket: the core reads it, with the GIL released,
+        and comes back once the bytes complete events (a command set, a
+        message), not once per read."""
+        fd = sock.fileno()
+        connection = self._connection
+        while not self._closed.is_set():
+            try:
+                # Outside the locks: the wait may be long, and other threads
+                # send, abort or look for a quiet moment (between_messages) meanwhile.
+                read = connection.read_socket(fd, self._clock())
+            except TimeoutError:
+                self.expire()
+                continue
+            except OSError:
+                # Reset, or closed under us by kill()/abort from another thread.
+                read = None
+            if read is None:
+                self._take(b"")
+                return
+            with self._reading:
+                self._run(connection.received)
+                while connection.pending:
+                    self._run(connection.poll)
+
+    def _serve_python(self, sock: socket.socket) -> None:
+        """``serve`` reading in Python: a socket of another kind (a subclass)."""
         current: float | None = -1.0
         while not self._closed.is_set():
             deadline = self._connection.next_deadline

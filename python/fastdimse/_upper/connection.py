@@ -228,6 +228,31 @@ class UpperLayerConnection:
         self._pull(self._receiver.feed, data)
         return self.poll(now)
 
+    def read_socket(self, fd: int, now: float) -> bool | None:
+        """For the threaded driver on plain TCP: the core reads the socket ``fd``
+        itself, GIL released, and feeds what arrives until events are complete.
+
+        Returns None when the peer closed the stream (then ``transport_closed``),
+        else ``received`` takes what was read. Raises TimeoutError at
+        ``next_deadline`` (then ``expire``) and OSError when the socket fails.
+        The only call of the connection that may run outside the caller's lock:
+        it touches nothing but the receiver, which has a lock of its own.
+        """
+        deadline = self.next_deadline
+        timeout = None if deadline is None else max(0.0, deadline - now)
+        # The network timeout counts from the last byte received, so the core
+        # restarts it after each read; ARTIM and the ACSE timeout are fixed
+        # deadlines, so under them the core returns after one read.
+        fixed = self._artim() is not None or self._acse_deadline() is not None
+        idle = None if self._network_deadline() is None else self.network_timeout
+        return self._receiver.receive_from(fd, timeout, until_event=not fixed, idle_timeout=idle)
+
+    def received(self, now: float) -> list[Output]:
+        """After ``read_socket``: the outputs of what it read, as ``receive`` gives."""
+        self._last_rx = now
+        self._pull(lambda _: self._receiver.take_events(), None)
+        return self.poll(now)
+
     @property
     def pending(self) -> bool:
         """Whether received events wait for ``poll``."""
@@ -236,9 +261,15 @@ class UpperLayerConnection:
     @property
     def receiving(self) -> bool:
         """Whether anything the peer sent is not yet delivered: part of a PDU,
-        a message begun and not complete, or events waiting for ``poll``."""
+        a message begun and not complete, or events waiting for ``poll`` (or,
+        read by ``read_socket``, for ``received``)."""
         receiver = self._receiver
-        return bool(self._pending) or receiver.partial_pdu_pending or receiver.message_pending
+        return (
+            bool(self._pending)
+            or receiver.events_pending
+            or receiver.partial_pdu_pending
+            or receiver.message_pending
+        )
 
     def poll(self, now: float) -> list[Output]:
         """The outputs of the next received events, up to and including an indication.

@@ -10,6 +10,7 @@ mod receiver;
 mod repr;
 mod scan;
 mod sender;
+mod socket_read;
 mod user_items;
 
 use pyo3::prelude::*;
@@ -17,6 +18,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("READ_SIZE", socket_read::READ_SIZE)?;
     pdu::register(m)?;
     command::register(m)?;
     receiver::register(m)?;

@@ -8,10 +8,11 @@
 use std::io::BufWriter;
 use std::os::fd::RawFd;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use fastdimse_proto::receiver::{self as core, DataSet, Destination, ReceiverConfig};
 use fastdimse_proto::{DecodeError, DecodeOptions, LocalMaxPdu};
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyList};
@@ -22,6 +23,7 @@ use crate::errors::{self, OrRaise};
 use crate::fd;
 use crate::pdu;
 use crate::repr::fields_repr;
+use crate::socket_read::{self, Read, READ_SIZE};
 
 /// Buffer between the core and a data set's file: few, large writes.
 const FILE_WRITE_BUFFER: usize = 1024 * 1024;
@@ -35,8 +37,27 @@ const _: () = assert!(fastdimse_proto::limits::DEFAULT_MAX_ASSOCIATE_PDU == 1048
 #[pyclass(module = "fastdimse._core", frozen)]
 pub struct Receiver {
     // A Mutex because the core holds a `dyn Write + Send` (not Sync) while a
-    // data set goes to a file; it is taken once per call.
-    inner: Mutex<core::Receiver>,
+    // data set goes to a file; it is taken once per call, and by
+    // `receive_from` once per read, never while it waits for the socket.
+    inner: Mutex<Inner>,
+    /// `receive_from`'s buffer, allocated on first use.
+    read_buffer: Mutex<Vec<u8>>,
+}
+
+struct Inner {
+    core: core::Receiver,
+    /// The decode error of bytes `receive_from` fed, for `take_events`.
+    unreported: Option<DecodeError>,
+}
+
+/// How `receive_from` ended.
+enum Received {
+    Events,
+    NoEvents,
+    Closed,
+    TimedOut,
+    Failed(std::io::Error),
+    Unusable,
 }
 
 #[pymethods]
@@ -62,7 +83,11 @@ impl Receiver {
             announce_data_sets,
         };
         Receiver {
-            inner: Mutex::new(core::Receiver::new(config)),
+            inner: Mutex::new(Inner {
+                core: core::Receiver::new(config),
+                unreported: None,
+            }),
+            read_buffer: Mutex::new(Vec::new()),
         }
     }
 
@@ -75,7 +100,7 @@ impl Receiver {
         let input = InputBytes::from_py(data)?;
         let bytes = input.as_slice();
         let mut guard = self.lock(py)?;
-        let receiver: &mut core::Receiver = &mut guard;
+        let receiver = &mut guard.core;
         let outcome = if bytes.len() >= DETACH_THRESHOLD {
             py.detach(|| feed_and_drain(receiver, bytes))
         } else {
@@ -100,7 +125,7 @@ impl Receiver {
             ))),
         };
         let mut guard = self.lock(py)?;
-        let receiver: &mut core::Receiver = &mut guard;
+        let receiver = &mut guard.core;
         let outcome = py.detach(|| {
             let result = receiver.resume(destination);
             (drain(receiver), result)
@@ -109,35 +134,87 @@ impl Receiver {
         outcome_to_py(py, outcome)
     }
 
+    /// For the threaded driver on plain TCP: reads the socket `fd` (through
+    /// a duplicate) with the GIL released and feeds what arrives, until
+    /// events are complete, or after one read without `until_event`.
+    /// Returns True when events wait for `take_events` (or a decode error
+    /// does), False after a read that completed none, None when the peer
+    /// closed the stream. The first wait for bytes lasts at most `timeout`
+    /// seconds (None: no limit), each later one `idle_timeout`; when one
+    /// passes, raises TimeoutError. With an `idle_timeout` it also returns
+    /// after half of it, so the caller can tell the peer is not quiet. An
+    /// error of the socket raises OSError. The receiver is locked only while
+    /// it is fed, never while the socket is waited for.
+    #[pyo3(signature = (fd, timeout, *, until_event = true, idle_timeout = None))]
+    fn receive_from(
+        &self,
+        py: Python<'_>,
+        fd: RawFd,
+        timeout: Option<f64>,
+        until_event: bool,
+        idle_timeout: Option<f64>,
+    ) -> PyResult<Option<bool>> {
+        let socket = fd::dup(fd)?;
+        let timeout = timeout.map(seconds).transpose()?;
+        let idle_timeout = idle_timeout.map(seconds).transpose()?;
+        let received =
+            py.detach(|| self.read_and_feed(&socket, timeout, until_event, idle_timeout));
+        match received {
+            Received::Events => Ok(Some(true)),
+            Received::NoEvents => Ok(Some(false)),
+            Received::Closed => Ok(None),
+            Received::TimedOut => Err(PyTimeoutError::new_err("timed out")),
+            Received::Failed(error) => Err(errors::io_error(error)),
+            Received::Unusable => Err(unusable()),
+        }
+    }
+
+    /// The events `receive_from` completed, in stream order. After a decode
+    /// error, raises it with those events in its `events` attribute (as
+    /// `feed` does).
+    fn take_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut guard = self.lock(py)?;
+        let events = drain(&mut guard.core);
+        let result = guard.unreported.take().map_or(Ok(()), Err);
+        drop(guard);
+        outcome_to_py(py, (events, result))
+    }
+
     /// Whether each P-DATA-TF header is reported (`PDataTfHeader` events);
     /// changing it takes effect from the next PDU.
     #[getter]
     fn report_pdata(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.lock(py)?.config().report_pdata)
+        Ok(self.lock(py)?.core.config().report_pdata)
     }
 
     #[setter]
     fn set_report_pdata(&self, py: Python<'_>, report: bool) -> PyResult<()> {
-        self.lock(py)?.set_report_pdata(report);
+        self.lock(py)?.core.set_report_pdata(report);
         Ok(())
     }
 
     /// Whether part of a PDU has been received and not completed.
     #[getter]
     fn partial_pdu_pending(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.lock(py)?.partial_pdu_pending())
+        Ok(self.lock(py)?.core.partial_pdu_pending())
+    }
+
+    /// Whether events completed by `receive_from` wait for `take_events`.
+    #[getter]
+    fn events_pending(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.lock(py)?.core.has_events())
     }
 
     /// Whether a message has begun and its last fragment has not arrived.
     #[getter]
     fn message_pending(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.lock(py)?.message_pending())
+        Ok(self.lock(py)?.core.message_pending())
     }
 
     /// The peer closed the connection: raises TruncatedError if it did so
     /// inside a PDU.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
-        let result = self.lock(py)?.finish();
+        let result = self.lock(py)?.core.finish();
         result.or_raise(py)
     }
 }
@@ -145,11 +222,62 @@ impl Receiver {
 impl Receiver {
     /// The core receiver; the lock is waited for with the thread detached,
     /// so a thread working on a large feed never deadlocks with us.
-    fn lock(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, core::Receiver>> {
-        self.inner
-            .lock_py_attached(py)
-            .map_err(|_| PyRuntimeError::new_err("Receiver is unusable: a previous call panicked"))
+    fn lock(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, Inner>> {
+        self.inner.lock_py_attached(py).map_err(|_| unusable())
     }
+
+    /// `receive_from`'s loop, run with the GIL released.
+    fn read_and_feed(
+        &self,
+        socket: &std::fs::File,
+        timeout: Option<Duration>,
+        until_event: bool,
+        idle_timeout: Option<Duration>,
+    ) -> Received {
+        let Ok(mut buffer) = self.read_buffer.lock() else {
+            return Received::Unusable;
+        };
+        if buffer.len() < READ_SIZE {
+            buffer.resize(READ_SIZE, 0);
+        }
+        let started = Instant::now();
+        let report_by = idle_timeout.map(|idle| started + idle / 2);
+        let mut wait = timeout;
+        loop {
+            let deadline = wait.map(|wait| Instant::now() + wait);
+            let length = match socket_read::read(socket, &mut buffer, deadline) {
+                Ok(Read::Bytes(length)) => length,
+                Ok(Read::Closed) => return Received::Closed,
+                Ok(Read::TimedOut) => return Received::TimedOut,
+                Err(error) => return Received::Failed(error),
+            };
+            let Ok(mut inner) = self.inner.lock() else {
+                return Received::Unusable;
+            };
+            if let Err(error) = inner.core.feed(buffer.get(..length).unwrap_or_default()) {
+                inner.unreported = Some(error);
+                return Received::Events;
+            }
+            if inner.core.has_events() {
+                return Received::Events;
+            }
+            drop(inner);
+            if !until_event || report_by.is_some_and(|by| Instant::now() >= by) {
+                return Received::NoEvents;
+            }
+            wait = idle_timeout;
+        }
+    }
+}
+
+fn unusable() -> PyErr {
+    PyRuntimeError::new_err("Receiver is unusable: a previous call panicked")
+}
+
+/// A timeout in seconds as a Duration (ValueError if negative or not finite).
+fn seconds(value: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| PyValueError::new_err(format!("invalid timeout: {value}")))
 }
 
 /// The events a call completed, and how it ended.

@@ -226,6 +226,11 @@ impl Receiver {
         self.events.pop_front()
     }
 
+    /// Whether events are queued.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// After `Event::DataSetStart`: sends that data set to `destination`
     /// and processes the bytes fed while paused (which may pause again).
     /// Without a data set awaiting a destination it fails with
