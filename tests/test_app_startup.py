@@ -47,8 +47,9 @@ finally:
 """
 
 # Loaded where they are needed, never by an SCU run without TLS: ssl (TLS only), tempfile
-# and secrets (spool files of received data sets), datetime (events passed to handlers).
-_NOT_FOR_SCU = frozenset({"tempfile", "secrets", "datetime"})
+# and secrets (spool files of received data sets), datetime (events passed to handlers),
+# fastdimse.status (a response status other than Success).
+_NOT_FOR_SCU = frozenset({"tempfile", "secrets", "datetime", "fastdimse.status"})
 # echoscu names no file: nor pathlib (with urllib.parse and ipaddress, which it imports).
 _NOT_FOR_ECHOSCU = _NOT_FOR_SCU | {"pathlib", "urllib.parse", "ipaddress"}
 
