@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, cast
 
 from fastdimse import _config
@@ -34,6 +32,8 @@ from fastdimse._files.part10 import encode_file_meta
 from fastdimse._implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.tag import BaseTag
 
@@ -297,6 +297,8 @@ class Event:
     def __init__(self, assoc: Any, event: EventType, attrs: dict[str, Any] | None = None) -> None:
         self.assoc = assoc
         self._event = event
+        from datetime import datetime  # here: an app that binds no handler never needs it
+
         self.timestamp = datetime.now()
         # the last decoded data set and the hash of the buffer it came from
         self._hash: int | None = None
@@ -367,6 +369,8 @@ class Event:
         """The DICOM file (preamble, file meta, data set) holding a received C-STORE
         request's data set, when ``_config.STORE_RECV_CHUNKED_DATASET`` is set
         (the file exists in every case; pynetdicom shows it only then)."""
+        from pathlib import Path  # here: an SCU never needs pathlib for its events
+
         path = getattr(self.request, "_dataset_path", None)
         if not isinstance(path, Path) or not _config.STORE_RECV_CHUNKED_DATASET:
             raise AttributeError(

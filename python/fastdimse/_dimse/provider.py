@@ -19,10 +19,8 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from fastdimse import _core
 from fastdimse import events as evt
@@ -58,6 +56,7 @@ from fastdimse.events import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from pathlib import Path
 
     from fastdimse._upper.contexts import PresentationContext
 
@@ -90,8 +89,7 @@ _DUPLICATE_INVOCATION = 0x0210
 _OUT_OF_RESOURCES = 0xA700
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """A request from the peer waiting to be performed by its service class."""
 
     primitive: Any

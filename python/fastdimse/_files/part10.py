@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["PREAMBLE", "FileMeta", "encode_file_meta", "read_file_meta"]
 
@@ -25,8 +25,7 @@ _MAX_META = 64 * 1024
 _FIRST_READ = 4096
 
 
-@dataclass(frozen=True)
-class FileMeta:
+class FileMeta(NamedTuple):
     """What the SCU needs from a file's meta header, and where its data set starts."""
 
     sop_class_uid: str

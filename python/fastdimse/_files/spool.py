@@ -16,12 +16,13 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import secrets
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastdimse._files.part10 import encode_file_meta
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "KEEP_IN_MEMORY",
@@ -90,13 +91,20 @@ def open_spool(
     writes to /dev/null and carries the ``error``, so that the caller can
     still take the data set off the wire and answer "out of resources".
     """
-    folder = os.fspath(directory) if directory is not None else tempfile.gettempdir()
+    if directory is None:
+        import tempfile  # only here: a handler with its own directory never needs it
+
+        folder = tempfile.gettempdir()
+    else:
+        folder = os.fspath(directory)
     meta = encode_file_meta(sop_class_uid, sop_instance_uid, transfer_syntax_uid, *implementation)
     try:
         fd, name = _create(folder)
     except OSError as error:
         LOGGER.error("Cannot create a spool file in %s: %s", folder, error)
         return _dropping(error)
+    from pathlib import Path  # here: an SCU that receives no data set never needs pathlib
+
     spool = Spool(Path(name), fd, len(meta))
     try:
         _write_all(fd, meta)
@@ -120,9 +128,10 @@ def spool_directory_of(handler: object) -> str | os.PathLike[str] | None:
 
 def _create(folder: str) -> tuple[int, str]:
     """A new hidden file of a random name in ``folder``, readable by us only (as
-    ``tempfile.mkstemp``, with less work per call: this runs for every data set)."""
+    ``tempfile.mkstemp``, with less work per call: this runs for every data set).
+    The random part is what ``secrets.token_hex(8)`` gives, without importing secrets."""
     for _ in range(100):
-        name = os.path.join(folder, f"{_PREFIX}{secrets.token_hex(8)}{_SUFFIX}")
+        name = os.path.join(folder, f"{_PREFIX}{os.urandom(8).hex()}{_SUFFIX}")
         try:
             return os.open(name, _CREATE, 0o600), name
         except FileExistsError:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,8 @@ from fastdimse._engine.server_base import ServerBase
 from fastdimse._upper.addresses import AddressInformation, address_family
 
 if TYPE_CHECKING:
+    import ssl  # only for annotations: a process without TLS never loads ssl
+
     from fastdimse._engine.ae_base import AEBase as ApplicationEntity
     from fastdimse._upper.contexts import PresentationContext
 

@@ -8,7 +8,6 @@ peer on its own association thread.
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from fastdimse._upper.contexts import PresentationContext
 
 if TYPE_CHECKING:
     import socket
+    import ssl  # only for annotations: a process without TLS never loads ssl
 
 __all__ = [
     "AE",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import ssl
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +32,7 @@ from fastdimse._upper.state_table import Event, Indication, State
 
 if TYPE_CHECKING:
     import socket
+    import ssl  # only for annotations: a process without TLS never loads ssl
 
     from pydicom.dataset import Dataset
 
@@ -266,7 +266,7 @@ class Association(AssociationCore, threading.Thread):
             sock.settimeout(self._acse_timeout)
             try:
                 sock = ssl_context.wrap_socket(sock, server_side=True)
-            except (OSError, ssl.SSLError) as error:
+            except OSError as error:  # ssl.SSLError is an OSError
                 LOGGER.error("TLS handshake failed: %s", error)
                 sock.close()
                 return

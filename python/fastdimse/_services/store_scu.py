@@ -15,7 +15,6 @@ import logging
 import os
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import _config
@@ -23,6 +22,8 @@ from fastdimse._dimse.primitives.c_services import C_STORE
 from fastdimse._files.part10 import read_file_meta
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydicom.dataset import Dataset
 
     from fastdimse._dimse.provider import DIMSEServiceProvider, FileMessage
@@ -81,6 +82,8 @@ def prepare_c_store(
     req.MoveOriginatorApplicationEntityTitle = originator_aet
     req.MoveOriginatorMessageID = originator_id
     if isinstance(dataset, str | os.PathLike):
+        from pathlib import Path  # here: echoscu never sends a file
+
         streamed = _prepare_file(contexts, req, Path(dataset))
         if streamed is not None:
             return streamed

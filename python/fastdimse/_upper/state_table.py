@@ -41,9 +41,8 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from fastdimse._core import (
     Abort,
@@ -397,36 +396,56 @@ class Indication(enum.Enum):
     TIMED_OUT = enum.auto()
 
 
-@dataclass(frozen=True)
-class Connect:
+# The effects and Transition are named tuples and plain classes, not frozen dataclasses:
+# those cost about a millisecond each to define, at every start of every app.
+
+
+class _Signal:
+    """An effect without data: equal to any other of its class."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return True
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Connect(_Signal):
     """Open the transport connection to the peer (AE-1)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
-class Send:
+
+class Send(NamedTuple):
     """Write this PDU to the transport (a core PDU object, or encoded P-DATA bytes)."""
 
     pdu: object
 
 
-@dataclass(frozen=True)
-class Indicate:
+class Indicate(NamedTuple):
     """Tell the service user about ``kind``; ``pdu`` is the PDU behind it, if any."""
 
     kind: Indication
     pdu: object | None = None
 
 
-@dataclass(frozen=True)
-class Close:
+class Close(_Signal):
     """Close (or release, when the peer closed first) the transport connection."""
+
+    __slots__ = ()
 
 
 Effect: TypeAlias = Connect | Send | Indicate | Close
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     """One step of the machine, for logging and ``EVT_FSM_TRANSITION``."""
 
     state: State

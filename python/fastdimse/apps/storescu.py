@@ -372,8 +372,6 @@ class Tally:
 
     def answered(self, status: int | None, size: int) -> None:
         """Record a sent request and its response status (None: no response)."""
-        from fastdimse.status import STATUS_WARNING, code_to_category
-
         self.sent += 1
         self.done += 1
         self.bytes_sent += size
@@ -381,7 +379,7 @@ class Tally:
             self.failures["no response"] += 1
         elif status == 0x0000:
             self.stored += 1
-        elif code_to_category(status) == STATUS_WARNING:
+        elif _is_warning(status):
             self.stored += 1
             self.warnings[f"0x{status:04X}"] += 1
         else:
@@ -418,6 +416,14 @@ class Tally:
         lines.append(f"Failures:       {sum(self.failures.values())}")
         lines += [f"  {key}: {n}" for key, n in sorted(self.failures.items())]
         return lines
+
+
+def _is_warning(status: int) -> bool:
+    # Imported here: fastdimse.status builds every service's status table, which a run
+    # answered with Success only never needs.
+    from fastdimse.status import STATUS_WARNING, code_to_category
+
+    return code_to_category(status) == STATUS_WARNING
 
 
 class Progress:

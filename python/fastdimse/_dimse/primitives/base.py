@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastdimse._dimse.primitives import checked
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["DIMSEPrimitive"]
 

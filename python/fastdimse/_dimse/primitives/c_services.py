@@ -3,11 +3,13 @@ C-ECHO and C-CANCEL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastdimse._dimse.primitives import checked
 from fastdimse._dimse.primitives.base import DIMSEPrimitive
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["C_CANCEL", "C_ECHO", "C_FIND", "C_GET", "C_MOVE", "C_STORE"]
 

@@ -12,13 +12,14 @@ import logging
 import warnings
 from collections.abc import Sequence
 from io import BytesIO
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast, overload
 
 from fastdimse._validation import as_uid
 from fastdimse.utils import checked_uid, decode_bytes, set_ae
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydicom.tag import BaseTag
     from pydicom.uid import UID
 
