@@ -1,7 +1,13 @@
 """How the core should write a C-STORE data set read from a file to a TCP socket:
-``FileDataSetSender.send_to`` in each of its modes against today's Python path
-(iterate the sender, ``sock.sendall`` each chunk), over loopback TCP to a reader
-process that only drains the socket.
+``FileDataSetSender.send_to`` (the core preads each chunk's data and sends its PDUs
+with one sendmsg of iovecs) against today's Python path (iterate the sender,
+``sock.sendall`` each chunk), over loopback TCP to a reader process that only drains
+the socket.
+
+The experiment that chose sendmsg also measured, with this script, a plain copy
+(headers and data in one buffer, one send), sendfile(2) per PDU (its header sent with
+MSG_MORE) and the same under TCP_CORK; their figures are in the commit that removed
+them (git log -- benches/sender_write_modes.py).
 
 For each peer maximum PDU, each way sends the same ~0.5 MB data set (the bytes of a
 Part-10-like file after its meta information) N times; the CPU time of the sending
@@ -68,11 +74,8 @@ def python_path(sock: socket.socket, sender: _core.FileDataSetSender) -> int:
     return sent
 
 
-def core_mode(mode: str) -> Send:
-    def send(sock: socket.socket, sender: _core.FileDataSetSender) -> int:
-        return sender.send_to(sock.fileno(), sock.gettimeout(), _mode=mode)
-
-    return send
+def core_path(sock: socket.socket, sender: _core.FileDataSetSender) -> int:
+    return sender.send_to(sock.fileno(), sock.gettimeout())
 
 
 def thread_usage() -> tuple[float, int]:
@@ -122,10 +125,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="instances per run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pdu", type=int, nargs="*", default=[16384, 0, 1 << 20])
-    parser.add_argument("--modes", nargs="*", default=["copy", "writev", "sendfile"])
     args = parser.parse_args()
-    ways: dict[str, Send] = {"python": python_path}
-    ways.update({mode: core_mode(mode) for mode in args.modes})
+    ways: dict[str, Send] = {"python": python_path, "send_to": core_path}
 
     with tempfile.TemporaryDirectory() as tmp:
         path, offset, length = part10_file(Path(tmp))

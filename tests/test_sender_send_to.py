@@ -17,7 +17,6 @@ from fastdimse import _core as core
 
 COMMAND = bytes(range(1, 81))  # its content does not matter to the fragmenter
 PREFIX = b"\x00" * 128 + b"DICM" + b"meta"
-MODES = ["copy", "writev", "sendfile", "sendfile_cork"]
 
 
 def data_set_file(tmp_path: Path, data: bytes) -> Path:
@@ -55,21 +54,20 @@ def sender(path: Path, peer_max: int, length: int, **kwargs: object) -> core.Fil
         os.close(fd)  # the sender reads its own duplicate
 
 
-def send_to(s: core.FileDataSetSender, sock: socket.socket, mode: str) -> int:
-    return s.send_to(sock.fileno(), sock.gettimeout(), _mode=mode)
+def send_to(s: core.FileDataSetSender, sock: socket.socket) -> int:
+    return s.send_to(sock.fileno(), sock.gettimeout())
 
 
 def chunks(s: core.FileDataSetSender) -> Iterator[bytes]:
     yield from s
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("peer_max", [8, 100, 4096, 16384, 0, 1 << 20])
 @pytest.mark.parametrize("length", [0, 1, 6001, 300_000])
 @pytest.mark.parametrize("pad", [False, True])
 @pytest.mark.parametrize("first", [False, True])
 def test_send_to_sends_what_iterating_yields(
-    tmp_path: Path, mode: str, peer_max: int, length: int, pad: bool, first: bool
+    tmp_path: Path, peer_max: int, length: int, pad: bool, first: bool
 ) -> None:
     if peer_max == 8 and length > 6001:
         length = 6001  # two data bytes per PDU: keep it short
@@ -83,16 +81,15 @@ def test_send_to_sends_what_iterating_yields(
     reader = drain(server, received)
     with client:
         client.settimeout(30)  # non-blocking underneath: EAGAIN is polled for
-        sent = send_to(s, client, mode)
-        assert send_to(s, client, mode) == 0  # nothing is left
+        sent = send_to(s, client)
+        assert send_to(s, client) == 0  # nothing is left
     reader.join()
     assert head + received[0] == expected
     assert sent == len(expected) - len(head)
     assert list(chunks(s)) == []
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_send_to_a_blocking_socket(tmp_path: Path, mode: str) -> None:
+def test_send_to_a_blocking_socket(tmp_path: Path) -> None:
     data = os.urandom(2_000_001)
     path = data_set_file(tmp_path, data)
     expected = b"".join(chunks(sender(path, 16384, len(data))))
@@ -101,13 +98,12 @@ def test_send_to_a_blocking_socket(tmp_path: Path, mode: str) -> None:
     reader = drain(server, received)
     with client:
         assert client.gettimeout() is None
-        assert send_to(sender(path, 16384, len(data)), client, mode) == len(expected)
+        assert send_to(sender(path, 16384, len(data)), client) == len(expected)
     reader.join()
     assert received[0] == expected
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_send_to_a_peer_that_closed(tmp_path: Path, mode: str) -> None:
+def test_send_to_a_peer_that_closed(tmp_path: Path) -> None:
     length = 64 << 20
     path = tmp_path / "sparse.dcm"
     with path.open("wb") as f:
@@ -119,14 +115,13 @@ def test_send_to_a_peer_that_closed(tmp_path: Path, mode: str) -> None:
     with client:
         client.settimeout(30)
         with pytest.raises(OSError) as raised:
-            send_to(s, client, mode)
+            send_to(s, client)
     assert isinstance(raised.value, (BrokenPipeError, ConnectionResetError))
     with pytest.raises(RuntimeError, match="failed part way"):
         next(chunks(s))
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_send_to_times_out_when_nobody_reads(tmp_path: Path, mode: str) -> None:
+def test_send_to_times_out_when_nobody_reads(tmp_path: Path) -> None:
     length = 64 << 20
     path = tmp_path / "sparse.dcm"
     with path.open("wb") as f:
@@ -135,16 +130,15 @@ def test_send_to_times_out_when_nobody_reads(tmp_path: Path, mode: str) -> None:
     with client, server:
         client.settimeout(0.5)
         with pytest.raises(TimeoutError):
-            send_to(sender(path, 16384, length), client, mode)
+            send_to(sender(path, 16384, length), client)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_send_to_a_short_file(tmp_path: Path, mode: str) -> None:
+def test_send_to_a_short_file(tmp_path: Path) -> None:
     path = data_set_file(tmp_path, b"abc")
     client, server = connected_pair()
     with client, server:
         with pytest.raises(OSError):
-            send_to(sender(path, 0, 100), client, mode)
+            send_to(sender(path, 0, 100), client)
 
 
 def test_send_to_bad_arguments(tmp_path: Path) -> None:

@@ -45,26 +45,6 @@ impl PositionedReader {
     }
 }
 
-impl PositionedReader {
-    /// The file, for a system call that reads it at `position()` itself
-    /// (sendfile); report what it took with `advance`.
-    pub fn file(&self) -> &File {
-        &self.file
-    }
-
-    /// Where the next byte is read.
-    pub fn position(&self) -> u64 {
-        self.offset
-    }
-
-    /// Counts `taken` bytes as read by someone else (at most what remains).
-    pub fn advance(&mut self, taken: u64) {
-        let taken = taken.min(self.remaining);
-        self.offset = self.offset.saturating_add(taken);
-        self.remaining -= taken;
-    }
-}
-
 impl Read for PositionedReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let wanted = usize::try_from(self.remaining).map_or(buf.len(), |r| r.min(buf.len()));

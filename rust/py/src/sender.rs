@@ -72,32 +72,6 @@ struct SenderState {
     broken: bool,
 }
 
-/// How `send_to` moves the file's bytes to the socket.
-#[derive(Clone, Copy)]
-enum SendMode {
-    /// pread each chunk, headers interleaved, into one buffer; one send.
-    Copy,
-    /// pread each chunk's data into one buffer; one sendmsg of iovecs
-    /// (headers and data) per chunk.
-    Writev,
-    /// Per PDU: its header sent with MSG_MORE, then sendfile(2) of its data.
-    Sendfile,
-    /// Sendfile, with TCP_CORK set around the whole call.
-    SendfileCork,
-}
-
-impl SendMode {
-    fn parse(name: &str) -> PyResult<Self> {
-        match name {
-            "copy" => Ok(SendMode::Copy),
-            "writev" => Ok(SendMode::Writev),
-            "sendfile" => Ok(SendMode::Sendfile),
-            "sendfile_cork" => Ok(SendMode::SendfileCork),
-            _ => Err(PyValueError::new_err(format!("unknown send mode {name:?}"))),
-        }
-    }
-}
-
 #[pymethods]
 impl FileDataSetSender {
     #[new]
@@ -168,22 +142,17 @@ impl FileDataSetSender {
 
     /// Sends the rest of the stream (what iterating would still yield) to
     /// the connected stream socket `fd`, with the GIL released; returns the
-    /// number of bytes sent. The core sends on its own duplicate of `fd`.
+    /// number of bytes sent. The core sends on its own duplicate of `fd`:
+    /// per chunk, one pread of its data and one sendmsg of its PDUs (headers
+    /// and data as iovecs).
     /// A non-blocking socket (as `settimeout` makes it) is waited for at
     /// most `timeout` seconds each time it is full (None: no limit), then
     /// TimeoutError; a blocking socket blocks. A failed send raises OSError
     /// (e.g. BrokenPipeError when the peer has closed); after any error an
     /// unknown part of the stream has been sent, and the sender raises
     /// RuntimeError if used again.
-    #[pyo3(signature = (fd, timeout = None, *, _mode = "sendfile"))]
-    fn send_to(
-        &self,
-        py: Python<'_>,
-        fd: RawFd,
-        timeout: Option<f64>,
-        _mode: &str,
-    ) -> PyResult<u64> {
-        let mode = SendMode::parse(_mode)?;
+    #[pyo3(signature = (fd, timeout = None))]
+    fn send_to(&self, py: Python<'_>, fd: RawFd, timeout: Option<f64>) -> PyResult<u64> {
         let timeout = timeout
             .map(|t| {
                 Duration::try_from_secs_f64(t)
@@ -198,17 +167,7 @@ impl FileDataSetSender {
             broken,
         } = &mut *state;
         let chunk_size = self.chunk_size;
-        let result = py.detach(|| match mode {
-            SendMode::Copy => send_copy(stream, source, &mut sock, chunk_size),
-            SendMode::Writev => send_writev(stream, source, &mut sock, chunk_size),
-            SendMode::Sendfile => send_sendfile(stream, source, &mut sock, chunk_size),
-            SendMode::SendfileCork => {
-                sock.set_cork(true)?;
-                let sent = send_sendfile(stream, source, &mut sock, chunk_size);
-                sock.set_cork(false)?;
-                sent
-            }
-        });
+        let result = py.detach(|| send_chunks(stream, source, &mut sock, chunk_size));
         if result.is_err() {
             *broken = true;
         }
@@ -233,99 +192,43 @@ impl FileDataSetSender {
     }
 }
 
-/// `SendMode::Copy`: the chunks the iterator yields, each in one send.
-fn send_copy(
-    stream: &mut DataSetStream,
-    source: &mut PositionedReader,
-    sock: &mut socket::Socket,
-    chunk_size: usize,
-) -> Result<(), socket::SendError> {
-    let mut buf = Vec::new();
-    while !stream.is_done() {
-        let len = stream.next_chunk_len(chunk_size)?;
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        let chunk = buf.get_mut(..len).unwrap_or_default();
-        stream.next_chunk_into(source, chunk, chunk_size)?;
-        sock.send_all(chunk, false)?;
-    }
-    Ok(())
-}
-
-/// `SendMode::Writev`: per chunk, one read of its data and one sendmsg.
-fn send_writev(
+/// `send_to`'s body: per chunk, one read of its data (pread, into a buffer
+/// reused for every chunk) and one sendmsg of its PDUs, each PDU's header,
+/// data and pad byte as iovecs (the command set's PDUs, on a first call,
+/// ahead of the first chunk's).
+fn send_chunks(
     stream: &mut DataSetStream,
     source: &mut PositionedReader,
     sock: &mut socket::Socket,
     chunk_size: usize,
 ) -> Result<(), socket::SendError> {
     const PAD: [u8; 1] = [0];
-    // The command set's PDUs (on a first call) go in the first sendmsg.
     let command = stream.take_command_pdus()?.unwrap_or_default();
-    let mut pending_command = command.as_slice();
+    let mut command = command.as_slice();
     let mut parts: Vec<FragmentParts> = Vec::new();
-    let mut data = Vec::new();
+    let mut buf = Vec::new();
     while !stream.is_done() {
         parts.clear();
         let taken = stream.next_fragment_parts(chunk_size, &mut parts)?;
         let taken = usize::try_from(taken).map_err(|_| too_long(taken))?;
-        if data.len() < taken {
-            data.resize(taken, 0);
+        if buf.len() < taken {
+            buf.resize(taken, 0);
         }
-        let chunk = data.get_mut(..taken).unwrap_or_default();
-        source.read_exact(chunk).map_err(read_error)?;
+        let data = buf.get_mut(..taken).unwrap_or_default();
+        source.read_exact(data).map_err(read_error)?;
+        let mut data = &*data;
         let mut iov = Vec::with_capacity(1 + 3 * parts.len());
-        iov.push(IoSlice::new(std::mem::take(&mut pending_command)));
-        iov_send(sock, &mut iov, &parts, chunk, &PAD)?;
-    }
-    Ok(())
-}
-
-/// Appends each fragment's header, data (taken in order from `data`) and
-/// pad to `iov`, and sends them all.
-fn iov_send<'a>(
-    sock: &mut socket::Socket,
-    iov: &mut Vec<IoSlice<'a>>,
-    parts: &'a [FragmentParts],
-    mut data: &'a [u8],
-    pad: &'a [u8],
-) -> Result<(), socket::SendError> {
-    for part in parts {
-        iov.push(IoSlice::new(&part.header));
-        let (now, rest) = data.split_at(part.data_len.min(data.len()));
-        iov.push(IoSlice::new(now));
-        data = rest;
-        if part.pad {
-            iov.push(IoSlice::new(pad));
-        }
-    }
-    sock.send_vectored(iov)
-}
-
-/// `SendMode::Sendfile`: per PDU, the header with MSG_MORE, then the
-/// data moved from the file by the kernel.
-fn send_sendfile(
-    stream: &mut DataSetStream,
-    source: &mut PositionedReader,
-    sock: &mut socket::Socket,
-    chunk_size: usize,
-) -> Result<(), socket::SendError> {
-    if let Some(command) = stream.take_command_pdus()? {
-        sock.send_all(&command, true)?;
-    }
-    let mut parts: Vec<FragmentParts> = Vec::new();
-    while !stream.is_done() {
-        parts.clear();
-        stream.next_fragment_parts(chunk_size, &mut parts)?;
+        iov.push(IoSlice::new(std::mem::take(&mut command)));
         for part in &parts {
-            sock.send_all(&part.header, true)?;
-            sock.send_file(source.file(), source.position(), part.data_len)?;
-            source.advance(part.data_len as u64);
+            let (now, rest) = data.split_at(part.data_len.min(data.len()));
+            iov.push(IoSlice::new(&part.header));
+            iov.push(IoSlice::new(now));
             if part.pad {
-                sock.send_all(&[0], false)?;
+                iov.push(IoSlice::new(&PAD));
             }
+            data = rest;
         }
+        sock.send_vectored(&mut iov)?;
     }
     Ok(())
 }

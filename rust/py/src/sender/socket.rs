@@ -1,6 +1,6 @@
 //! Writing to a connected stream socket that Python owns, on the core's own
-//! duplicate of its descriptor, with the GIL released: send, sendmsg and
-//! sendfile, each retried until all is sent. A non-blocking socket (Python's
+//! duplicate of its descriptor, with the GIL released: sendmsg, retried
+//! until all is sent. A non-blocking socket (Python's
 //! `settimeout` makes it one) is waited for with poll, at most `timeout` for
 //! each wait; a signal interrupting a call runs Python's handlers, as
 //! Python's own socket calls do (PEP 475).
@@ -71,23 +71,6 @@ impl Socket {
         self.sent
     }
 
-    /// Sends all of `buf`; with `more`, tells the kernel more follows at once
-    /// (MSG_MORE), so that it need not leave in a segment of its own.
-    pub fn send_all(&mut self, mut buf: &[u8], more: bool) -> Result<(), SendError> {
-        let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
-        while !buf.is_empty() {
-            // SAFETY: `buf` is a live slice of `buf.len()` initialised bytes,
-            // which send only reads during the call; the descriptor is our own
-            // duplicate, open while `self` lives.
-            let ret =
-                unsafe { libc::send(self.file.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags) };
-            if let Some(n) = self.outcome(ret)? {
-                buf = buf.get(n..).unwrap_or_default();
-            }
-        }
-        Ok(())
-    }
-
     /// Sends all of `bufs` in as few sendmsg calls as IOV_MAX allows.
     pub fn send_vectored(&mut self, mut bufs: &mut [IoSlice<'_>]) -> Result<(), SendError> {
         // Empty slices carry nothing; skip those at the front.
@@ -110,59 +93,6 @@ impl Socket {
             }
         }
         Ok(())
-    }
-
-    /// Sends `len` bytes of `file` from `offset` with sendfile(2), which
-    /// moves them in the kernel (the file position is not used or moved).
-    /// A file shorter than that gives UnexpectedEof.
-    pub fn send_file(&mut self, file: &File, offset: u64, len: usize) -> Result<(), SendError> {
-        let mut offset = libc::off_t::try_from(offset).map_err(|_| {
-            SendError::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "file offset out of range",
-            ))
-        })?;
-        let mut left = len;
-        while left > 0 {
-            // SAFETY: sendfile reads from `file` and writes to our socket,
-            // both open descriptors we own or borrow for the call, and
-            // updates `offset`, a live local; no user memory is touched.
-            let ret = unsafe {
-                libc::sendfile(self.file.as_raw_fd(), file.as_raw_fd(), &mut offset, left)
-            };
-            match self.outcome(ret)? {
-                Some(0) => {
-                    return Err(SendError::Io(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the data set file ended early",
-                    )))
-                }
-                Some(n) => left = left.saturating_sub(n),
-                None => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets TCP_CORK: while on, only full segments leave.
-    pub fn set_cork(&self, on: bool) -> Result<(), SendError> {
-        let value = libc::c_int::from(on);
-        // SAFETY: `value` is a live c_int and we pass its size; setsockopt
-        // only reads it. The descriptor is our own duplicate.
-        let ret = unsafe {
-            libc::setsockopt(
-                self.file.as_raw_fd(),
-                libc::IPPROTO_TCP,
-                libc::TCP_CORK,
-                (&value as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if ret == 0 {
-            Ok(())
-        } else {
-            Err(SendError::Io(io::Error::last_os_error()))
-        }
     }
 
     /// The count a send call returned, or None after waiting when it should
