@@ -176,6 +176,56 @@ impl DataSetStream {
         self.done
     }
 
+    /// The command set's P-DATA-TF PDUs, on the first call only (`None`
+    /// after it, or after a first `next_chunk`): for a writer that sends the
+    /// data set's bytes itself, with `next_fragment_parts`.
+    pub fn take_command_pdus(&mut self) -> Result<Option<Vec<u8>>, EncodeError> {
+        let Some(command) = self.command.take() else {
+            return Ok(None);
+        };
+        let mut out = vec![0; part_len(self.fragment_len, command.len())?];
+        write_part(
+            &mut out,
+            0,
+            self.fragment_len,
+            self.context_id,
+            true,
+            &command,
+        )?;
+        Ok(Some(out))
+    }
+
+    /// The next chunk's data set fragments (the same ones `next_chunk` would
+    /// produce for `max_bytes`) as their parts, appended to `out`, and counted
+    /// as produced: the caller sends each header, then the next `data_len`
+    /// bytes of the source, then a NULL byte if `pad`. Returns the data set
+    /// bytes the chunk takes from the source. The command set's PDUs must
+    /// have been taken first (`take_command_pdus`).
+    pub fn next_fragment_parts(
+        &mut self,
+        max_bytes: usize,
+        out: &mut Vec<FragmentParts>,
+    ) -> Result<u64, EncodeError> {
+        if self.command.is_some() {
+            return Err(EncodeError::new(
+                "P-DATA-TF command set not yet taken",
+                EncodeErrorReason::InvalidValue,
+            ));
+        }
+        let mut data = 0u64;
+        for Fragment { take, pad, last } in self.plan(max_bytes) {
+            out.push(FragmentParts {
+                header: fragment_header(self.context_id, false, last, take + pad)?,
+                data_len: take,
+                pad: pad == 1,
+            });
+            self.remaining -= take as u64;
+            self.done = last;
+            data += take as u64;
+        }
+        Ok(data)
+    }
+
     /// The data set fragments of the next chunk: at least one, then as many
     /// as fit in `max_bytes` of data.
     fn plan(&self, max_bytes: usize) -> impl Iterator<Item = Fragment> {
@@ -231,6 +281,17 @@ impl DataSetStream {
         self.done = last;
         Ok(end)
     }
+}
+
+/// One data set fragment as the parts a writer sends: the P-DATA-TF and PDV
+/// item headers, the length of the data set bytes that follow them, and
+/// whether one NULL pad byte follows those (an odd-length data set's tail,
+/// with `pad_odd_length`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FragmentParts {
+    pub header: [u8; FRAGMENT_OVERHEAD],
+    pub data_len: usize,
+    pub pad: bool,
 }
 
 /// One data set fragment of a chunk: its data length, a pad byte or none,

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use fastdimse_proto::dimse::decode_command_set;
 use fastdimse_proto::error::EncodeErrorReason;
 use fastdimse_proto::fragment::{
-    fragment_into, fragmented_len, DataSetStream, UNLIMITED_FRAGMENT_LEN,
+    fragment_into, fragmented_len, DataSetStream, FragmentParts, UNLIMITED_FRAGMENT_LEN,
 };
 use fastdimse_proto::pdu::{decode_pdu, split_pdus, Pdu};
 use fastdimse_proto::receiver::{DataSet, Event, Receiver, ReceiverConfig};
@@ -250,6 +250,61 @@ proptest! {
         let (_, received) = receive(peer_max, &fragment(peer_max, 1, &command, Some(&data)), 4096);
         prop_assert_eq!(received, Some(data));
     }
+}
+
+proptest! {
+    /// A writer that sends the file's bytes itself (writev, sendfile) puts
+    /// on the wire exactly what `next_chunk` produces.
+    #[test]
+    fn fragment_parts_assemble_to_next_chunk(
+        peer_index in 0..PEER_MAXIMA.len(),
+        data_len in 0usize..30_000,
+        max_bytes in 0usize..10_000,
+        pad in any::<bool>(),
+    ) {
+        let peer_max = PeerMaxPdu(PEER_MAXIMA[peer_index]);
+        let data: Vec<u8> = (0..data_len).map(|i| (i % 251) as u8).collect();
+        let command = c_store_rq();
+        let new_stream = || {
+            let stream = DataSetStream::new(peer_max, 1, &command, data_len as u64).unwrap();
+            if pad { stream.pad_odd_length() } else { stream }
+        };
+        let mut expected = Vec::new();
+        let mut stream = new_stream();
+        let mut source = data.as_slice();
+        while stream.next_chunk(&mut source, &mut expected, max_bytes).unwrap() {}
+
+        let mut stream = new_stream();
+        let mut sent = stream.take_command_pdus().unwrap().unwrap();
+        prop_assert_eq!(stream.take_command_pdus().unwrap(), None);
+        let mut source = data.as_slice();
+        while !stream.is_done() {
+            let mut parts = Vec::new();
+            let taken = stream.next_fragment_parts(max_bytes, &mut parts).unwrap();
+            prop_assert!(!parts.is_empty());
+            prop_assert_eq!(taken, parts.iter().map(|p| p.data_len as u64).sum::<u64>());
+            for FragmentParts { header, data_len, pad } in parts {
+                sent.extend_from_slice(&header);
+                let (now, rest) = source.split_at(data_len);
+                sent.extend_from_slice(now);
+                source = rest;
+                if pad {
+                    sent.push(0);
+                }
+            }
+        }
+        prop_assert!(source.is_empty());
+        prop_assert_eq!(sent, expected);
+    }
+}
+
+#[test]
+fn fragment_parts_need_the_command_taken_first() {
+    let mut stream = DataSetStream::new(PeerMaxPdu(100), 1, b"cmd!", 10).unwrap();
+    let err = stream
+        .next_fragment_parts(1000, &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(err.reason, EncodeErrorReason::InvalidValue);
 }
 
 #[test]

@@ -1,11 +1,16 @@
 //! The sending side: `fragment_message` (one message, one buffer) and
 //! `FileDataSetSender` (a data set read from a file in bounded pieces).
 
-use std::os::fd::RawFd;
-use std::sync::Mutex;
+mod socket;
 
-use fastdimse_proto::fragment::{self, DataSetStream};
-use fastdimse_proto::PeerMaxPdu;
+use std::io::{IoSlice, Read};
+use std::os::fd::RawFd;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use fastdimse_proto::error::EncodeErrorReason;
+use fastdimse_proto::fragment::{self, DataSetStream, FragmentParts};
+use fastdimse_proto::{EncodeError, PeerMaxPdu};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
@@ -62,6 +67,9 @@ pub struct FileDataSetSender {
 struct SenderState {
     stream: DataSetStream,
     source: PositionedReader,
+    /// Whether a `send_to` failed part way: what is on the wire is not a
+    /// whole stream, and nothing more may follow it.
+    broken: bool,
 }
 
 #[pymethods]
@@ -98,7 +106,11 @@ impl FileDataSetSender {
         };
         let source = PositionedReader::new(fd::dup(fd)?, offset, length);
         Ok(FileDataSetSender {
-            state: Mutex::new(SenderState { stream, source }),
+            state: Mutex::new(SenderState {
+                stream,
+                source,
+                broken: false,
+            }),
             chunk_size,
         })
     }
@@ -109,13 +121,11 @@ impl FileDataSetSender {
 
     /// The next run of PDUs; reads the file with the GIL released.
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        let mut state = self.state.lock_py_attached(py).map_err(|_| {
-            PyRuntimeError::new_err("FileDataSetSender is unusable: a previous call panicked")
-        })?;
+        let mut state = self.lock(py)?;
         if state.stream.is_done() {
             return Ok(None);
         }
-        let SenderState { stream, source } = &mut *state;
+        let SenderState { stream, source, .. } = &mut *state;
         let chunk_size = self.chunk_size;
         let len = stream.next_chunk_len(chunk_size).or_raise(py)?;
         // Read straight into the new bytes object (one copy of the file's data):
@@ -129,6 +139,115 @@ impl FileDataSetSender {
         drop(state);
         Ok(Some(chunk))
     }
+
+    /// Sends the rest of the stream (what iterating would still yield) to
+    /// the connected stream socket `fd`, with the GIL released; returns the
+    /// number of bytes sent. The core sends on its own duplicate of `fd`:
+    /// per chunk, one pread of its data and one sendmsg of its PDUs (headers
+    /// and data as iovecs).
+    /// A non-blocking socket (as `settimeout` makes it) is waited for at
+    /// most `timeout` seconds each time it is full (None: no limit), then
+    /// TimeoutError; a blocking socket blocks. A failed send raises OSError
+    /// (e.g. BrokenPipeError when the peer has closed); after any error an
+    /// unknown part of the stream has been sent, and the sender raises
+    /// RuntimeError if used again.
+    #[pyo3(signature = (fd, timeout = None))]
+    fn send_to(&self, py: Python<'_>, fd: RawFd, timeout: Option<f64>) -> PyResult<u64> {
+        let timeout = timeout
+            .map(|t| {
+                Duration::try_from_secs_f64(t)
+                    .map_err(|_| PyValueError::new_err("timeout must be a non-negative number"))
+            })
+            .transpose()?;
+        let mut sock = socket::Socket::new(fd::dup(fd)?, timeout);
+        let mut state = self.lock(py)?;
+        let SenderState {
+            stream,
+            source,
+            broken,
+        } = &mut *state;
+        let chunk_size = self.chunk_size;
+        let result = py.detach(|| send_chunks(stream, source, &mut sock, chunk_size));
+        if result.is_err() {
+            *broken = true;
+        }
+        drop(state);
+        result.map_err(|err| err.into_py(py))?;
+        Ok(sock.sent())
+    }
+}
+
+impl FileDataSetSender {
+    /// The state, unless a call panicked with it or a send failed part way.
+    fn lock(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, SenderState>> {
+        let state = self.state.lock_py_attached(py).map_err(|_| {
+            PyRuntimeError::new_err("FileDataSetSender is unusable: a previous call panicked")
+        })?;
+        if state.broken {
+            return Err(PyRuntimeError::new_err(
+                "FileDataSetSender is unusable: a previous send_to failed part way",
+            ));
+        }
+        Ok(state)
+    }
+}
+
+/// `send_to`'s body: per chunk, one read of its data (pread, into a buffer
+/// reused for every chunk) and one sendmsg of its PDUs, each PDU's header,
+/// data and pad byte as iovecs (the command set's PDUs, on a first call,
+/// ahead of the first chunk's).
+fn send_chunks(
+    stream: &mut DataSetStream,
+    source: &mut PositionedReader,
+    sock: &mut socket::Socket,
+    chunk_size: usize,
+) -> Result<(), socket::SendError> {
+    const PAD: [u8; 1] = [0];
+    let command = stream.take_command_pdus()?.unwrap_or_default();
+    let mut command = command.as_slice();
+    let mut parts: Vec<FragmentParts> = Vec::new();
+    let mut buf = Vec::new();
+    while !stream.is_done() {
+        parts.clear();
+        let taken = stream.next_fragment_parts(chunk_size, &mut parts)?;
+        let taken = usize::try_from(taken).map_err(|_| too_long(taken))?;
+        if buf.len() < taken {
+            buf.resize(taken, 0);
+        }
+        let data = buf.get_mut(..taken).unwrap_or_default();
+        source.read_exact(data).map_err(read_error)?;
+        let mut data = &*data;
+        let mut iov = Vec::with_capacity(1 + 3 * parts.len());
+        iov.push(IoSlice::new(std::mem::take(&mut command)));
+        for part in &parts {
+            let (now, rest) = data.split_at(part.data_len.min(data.len()));
+            iov.push(IoSlice::new(&part.header));
+            iov.push(IoSlice::new(now));
+            if part.pad {
+                iov.push(IoSlice::new(&PAD));
+            }
+            data = rest;
+        }
+        sock.send_vectored(&mut iov)?;
+    }
+    Ok(())
+}
+
+fn read_error(err: std::io::Error) -> socket::SendError {
+    socket::SendError::Encode(EncodeError::new(
+        "data set source",
+        EncodeErrorReason::Source(err.kind()),
+    ))
+}
+
+fn too_long(length: u64) -> socket::SendError {
+    socket::SendError::Encode(EncodeError::new(
+        "P-DATA-TF",
+        EncodeErrorReason::TooLong {
+            length,
+            limit: usize::MAX as u64,
+        },
+    ))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
