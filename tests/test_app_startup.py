@@ -82,7 +82,6 @@ def test_echoscu_runs_without_pydicom(storescp: Server, tmp_path: Path) -> None:
     assert _loaded(loaded) & _NOT_FOR_ECHOSCU == set()
 
 
-@pytest.mark.xfail(strict=True, reason="fastdimse._io.threads still imports ssl for all")
 def test_echoscu_without_tls_does_not_load_ssl(storescp: Server, tmp_path: Path) -> None:
     loaded = tmp_path / "loaded"
     result = run(_app(True, loaded, "echoscu", "127.0.0.1", str(storescp.port)))

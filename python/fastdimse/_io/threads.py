@@ -17,12 +17,13 @@ import logging
 import os
 import select
 import socket
-import ssl
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeGuard
 
 from fastdimse import _core
 from fastdimse._upper.connection import (
@@ -37,6 +38,9 @@ from fastdimse._upper.connection import (
     Write,
 )
 from fastdimse._upper.state_table import Event, Indication, InvalidEventError, State, Transition
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Clock", "DataSetRouter", "IndicationHandler", "UpperLayer"]
 
@@ -253,10 +257,10 @@ class UpperLayer:
         sock = self._sock
         if sock is None:
             return
-        if isinstance(sock, ssl.SSLSocket):
-            self._serve_tls(sock)
-        elif type(sock) is socket.socket:
+        if type(sock) is socket.socket:
             self._serve_in_core(sock)
+        elif _is_tls(sock):
+            self._serve_tls(sock)
         else:
             self._serve_python(sock)
 
@@ -468,6 +472,12 @@ class UpperLayer:
         except OSError:
             pass
         sock.close()
+
+
+def _is_tls(sock: socket.socket) -> TypeGuard[ssl.SSLSocket]:
+    # ssl is imported only by those who use TLS: a socket of its kind means it is loaded.
+    ssl_module = sys.modules.get("ssl")
+    return ssl_module is not None and isinstance(sock, ssl_module.SSLSocket)
 
 
 def _about_equal(a: float | None, b: float | None) -> bool:

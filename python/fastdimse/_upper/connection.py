@@ -27,8 +27,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from fastdimse import _core
 
@@ -48,6 +47,7 @@ from fastdimse._upper.state_table import (
     Indicate,
     Indication,
     InvalidEventError,
+    Marker,
     Send,
     State,
     StateMachine,
@@ -71,36 +71,37 @@ __all__ = [
 LOGGER = logging.getLogger("fastdimse.dul")
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
+# Named tuples and a Marker, not frozen dataclasses: those cost about a
+# millisecond each to define, at every start of every app.
+
+
+class Write(NamedTuple):
     """Bytes for the peer: one PDU, or one message's run of P-DATA-TF PDUs."""
 
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Deliver:
+class Deliver(NamedTuple):
     """An indication for the service user; ``pdu`` is the PDU (or message) behind it."""
 
     kind: Indication
     pdu: object | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Disconnect:
+class Disconnect(Marker):
     """Close the transport connection (also when the peer closed it first)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class Observe:
+
+class Observe(NamedTuple):
     """A PDU's bytes, ``sent`` by us or received: for EVT_PDU_*/EVT_DATA_* only."""
 
     data: bytes
     sent: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Transitioned:
+class Transitioned(NamedTuple):
     """The state machine took a step (for EVT_FSM_TRANSITION)."""
 
     transition: Transition

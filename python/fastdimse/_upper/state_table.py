@@ -400,7 +400,7 @@ class Indication(enum.Enum):
 # those cost about a millisecond each to define, at every start of every app.
 
 
-class _Signal:
+class Marker:
     """An effect without data: equal to any other of its class."""
 
     __slots__ = ()
@@ -417,7 +417,7 @@ class _Signal:
         return f"{type(self).__name__}()"
 
 
-class Connect(_Signal):
+class Connect(Marker):
     """Open the transport connection to the peer (AE-1)."""
 
     __slots__ = ()
@@ -436,7 +436,7 @@ class Indicate(NamedTuple):
     pdu: object | None = None
 
 
-class Close(_Signal):
+class Close(Marker):
     """Close (or release, when the peer closed first) the transport connection."""
 
     __slots__ = ()
