@@ -41,3 +41,6 @@ log "Python packages"
 log "building fastdimse._core ($profile)"
 VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" \
     .venv/bin/maturin develop --quiet --profile "$profile" >&2
+# Bytecode now, as pip does when it installs a wheel: without it every app's
+# start recompiles the package where PYTHONDONTWRITEBYTECODE is set.
+"$py" -m compileall -q python/fastdimse >&2

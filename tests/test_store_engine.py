@@ -479,3 +479,23 @@ def test_a_message_id_used_again_at_once_keeps_its_own_spool(
     assoc.release()
     (stored,) = store.directory.iterdir()
     assert data_set_bytes(stored) == data_set_bytes(ct_file)
+
+
+def test_file_store_stores_at_the_path_asked_for_beforehand(
+    scps: list[Scp], ct_file: Path, tmp_path: Path
+) -> None:
+    """``store(event, path=store.path_for(event))``: the name is worked out once."""
+    store = FileStore(tmp_path / "out")
+    stored: list[Path] = []
+
+    def handler(event: Any) -> int:
+        path = store.path_for(event)
+        stored.append(store.store(event, path=path))
+        assert stored[-1] == path
+        return 0
+
+    assoc = serve(scps, handler, spool=store.directory).associate()
+    assert assoc.send_c_store(ct_file, status_only=True) == 0
+    assoc.release()
+    assert [p.name for p in store.directory.iterdir()] == [stored[0].name]
+    assert data_set_bytes(stored[0]) == data_set_bytes(ct_file)

@@ -99,21 +99,25 @@ class Request(NamedTuple):
 def _finish_spool(primitive: Any, spool: Spool, length: int | None) -> None:
     """Keep a small data set in memory, then delete its spool file (unless the
     handler moved it into place)."""
-    _keep_small_data_set(primitive, length)
-    spool.discard()
+    if _keep_small_data_set(primitive, length):
+        spool.discard()
+    else:
+        spool.close()  # moved away: nothing left to delete
 
 
-def _keep_small_data_set(primitive: Any, length: int | None) -> None:
+def _keep_small_data_set(primitive: Any, length: int | None) -> bool:
     """Read a small spooled data set into ``primitive.DataSet`` before its file goes,
-    for handlers that keep the event (see ``spool.KEEP_IN_MEMORY``)."""
+    for handlers that keep the event (see ``spool.KEEP_IN_MEMORY``); False when the
+    file is known to be gone already."""
     spooled = primitive.__dict__.get("_spooled")
     if spooled is None or length is None or length > KEEP_IN_MEMORY:
-        return
+        return True
     try:
         _ = primitive.DataSet  # reads the file once, unless already read
     except FileNotFoundError:
-        return  # the handler moved it away: it stored it, and took what it needed
+        return False  # the handler moved it away: it stored it, and took what it needed
     del primitive.__dict__["_spooled"]
+    return True
 
 
 class MessageSink(Protocol):

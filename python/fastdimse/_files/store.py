@@ -152,11 +152,12 @@ class FileStore:
             return exc.status
         return SUCCESS
 
-    def store(self, event: Event) -> Path:
-        """Store the event's data set; its path. Raises :class:`StoreError`
-        with the status to answer when it cannot, leaving nothing behind."""
+    def store(self, event: Event, *, path: Path | None = None) -> Path:
+        """Store the event's data set; its path (``path``, when the caller has
+        asked :meth:`path_for` already). Raises :class:`StoreError` with the
+        status to answer when it cannot, leaving nothing behind."""
         started = time.perf_counter()
-        final = self.path_for(event)
+        final = self.path_for(event) if path is None else path
         spool, offset = _spool_of(event)
         if self.validate:
             self._check(event, spool, offset)

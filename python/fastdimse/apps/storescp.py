@@ -218,11 +218,11 @@ class StoreToDirectory:
         from fastdimse._files.store import StoreError
 
         path = self._store.path_for(event)
-        self._logger.info(f"Storing DICOM file: {path.name}")
+        self._logger.info("Storing DICOM file: %s", path.name)
         if path.exists():
             self._logger.warning("DICOM file already exists, overwriting")
         try:
-            self._store.store(event)
+            self._store.store(event, path=path)
         except StoreError as exc:
             # Nothing was left behind; the status says why (0xA700, 0xA900, 0xC210).
             self._logger.error(f"Could not store {path.name} (0x{exc.status:04X}): {exc}")
