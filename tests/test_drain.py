@@ -7,6 +7,7 @@ left half sent. Waits are on events or on what the wire says, with generous dead
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,8 @@ from tests.test_engine_concurrency import requestor, serve
 
 from fastdimse import AE, _core, evt
 from fastdimse._io.thread_association import Association
+from fastdimse._io.threads import UpperLayer
+from fastdimse._upper.state_table import State
 from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
 from fastdimse.sop_class import Verification
 from helpers import DEADLINE, wait_until
@@ -120,3 +123,23 @@ def test_a_connection_not_yet_associated_is_closed(scp: AE) -> None:
         served_association(scp)._drain()
         answer = peer.read(deadline=DEADLINE)
     assert answer.closed and answer.pdus == []
+
+
+def test_a_connection_killed_before_its_thread_took_it_over_is_closed() -> None:
+    """The race behind the test above, made certain: the server's stop kills the
+    association before its thread has handed it the accepted socket. The socket is
+    closed when it arrives (it stayed open until garbage collection, and the peer
+    waited)."""
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        upper = UpperLayer(
+            requestor=False, on_indication=lambda *_: None, local_max_pdu=0, artim_timeout=DEADLINE
+        )
+        upper.kill()
+        upper.accept(ours)
+        assert ours.fileno() == -1
+        assert upper.closed.is_set()
+        assert upper.state is State.STA1
+        peer.settimeout(DEADLINE)
+        assert peer.recv(1) == b""
+        upper.serve()  # returns at once

@@ -176,6 +176,13 @@ class UpperLayer:
     def accept(self, sock: socket.socket) -> None:
         """A peer connected to us (Evt5): wait for its A-ASSOCIATE-RQ under ARTIM."""
         self._sock = sock
+        if self._closed.is_set():
+            # Killed (the server stops) before this thread took the connection over:
+            # kill() found no socket to close, so close it here. (If both saw it, it is
+            # closed twice, which is harmless.)
+            self._closed.clear()
+            self._close_socket()
+            return
         self._run(self._connection.transport_accepted)
 
     def request_association(
@@ -278,8 +285,9 @@ class UpperLayer:
             except TimeoutError:
                 self.expire()
                 continue
-            except OSError:
-                # Reset, or closed under us by kill()/abort from another thread.
+            except (OSError, ValueError):
+                # Reset, or closed under us by kill()/abort from another thread
+                # (ValueError: its descriptor was already -1).
                 read = None
             if read is None:
                 self._take(b"")
