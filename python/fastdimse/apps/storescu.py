@@ -29,6 +29,7 @@ refused, rejected, aborted, timed out) or the files need more than 128 presentat
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -142,6 +143,9 @@ def main(args: list[str] | None = None) -> None:
 
     show = len(files) > 1 and ns.log_type != "q"
     progress = Progress(tally, logger, sys.stderr) if show else None
+    # What start-up built lives for the whole run: out of the collector's sight, the
+    # full collections the sending loop triggers do not walk it again (~5% of the CPU).
+    gc.freeze()
     try:
         send_files(assoc, files, tally, logger, progress)
     except KeyboardInterrupt:
