@@ -191,6 +191,10 @@ def build_cases(args: argparse.Namespace, have_ours: bool, have_dcmtk: bool) -> 
                 for scp in scps
                 if section == "b" or scp not in ONLY_IN_B
             ]
+            if section == "c":
+                # What DCMTK's sender gives at most (received, not stored): the cap of
+                # every receiver in this section, which the socket-to-file floor is not.
+                cases.append(Case("c", "dcmtk", "dcmtk-ignore", "large", 1))
         elif section == "d" and have_dcmtk:
             scus = [s for s in ("ours", "pynetdicom", "dcmtk") if have_ours or s != "ours"]
             cases += [Case("d", scu, "dcmtk-ignore", "study") for scu in scus]
@@ -490,6 +494,7 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"e:floor>{floor}:{payload}",
                 "floor",
             )
+    add("c", "mb_per_s", "c:dcmtk>ours:large", "c:dcmtk>dcmtk-ignore:large", "sender cap")
     for other in ("pynetdicom", "dcmtk"):
         add(
             "d",
