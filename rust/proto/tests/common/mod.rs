@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests: one module per family of tests. Each test crate
+//! compiles all of them and uses some.
+#![allow(dead_code)]
+
+pub mod receiver;
