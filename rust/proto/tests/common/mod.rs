@@ -2,4 +2,5 @@
 //! compiles all of them and uses some.
 #![allow(dead_code)]
 
+pub mod dimse;
 pub mod receiver;
