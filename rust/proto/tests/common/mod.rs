@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod dimse;
+pub mod pdu;
 pub mod receiver;
