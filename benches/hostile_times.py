@@ -1,6 +1,6 @@
 """How fast our SCP answers hostile peers: time from the peer's last byte to the answer.
 
-For each case family (the ones tests/test_hostile_peers.py checks for correctness) this
+For each case family (the ones tests/test_hostile_peers_*.py check for correctness) this
 opens raw connections to one in-process Verification SCP and measures, over ``--runs``
 runs (median reported), the time from the end of the peer's send to the first answer PDU,
 or to the connection's close when the standard's answer is a close. Timer cases run with

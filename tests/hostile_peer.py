@@ -1,6 +1,6 @@
 """A hostile DICOM peer over a raw socket, and the SCP it attacks.
 
-Shared by tests/test_hostile_peers.py and benches/hostile_times.py. The peer
+Shared by tests/test_hostile_peers_*.py and benches/hostile_times.py. The peer
 speaks bytes, not the library: it builds PDUs with the core's encoders (or by
 hand) and reads the server's answer with a fresh ``_core.Receiver``, so what
 the tests see is exactly what went over the wire.

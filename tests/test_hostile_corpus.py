@@ -125,7 +125,7 @@ def test_manifest_is_well_formed() -> None:
         assert int(entry["local_max_pdu"]) >= 0, entry
         assert entry["description"], entry
         for state in ("sta2", "sta6"):
-            # The answer on the wire (test_hostile_peers.py): "-" for command sets, else
+            # The answer on the wire (test_hostile_peers_*.py): "-" for command sets, else
             # alternatives of "AC", "RJ(r,s,r)", "A-ABORT(s,r)", "RELEASE-RP", "P-DATA"...
             if entry["entry"] == "command":
                 assert entry[state] == "-", entry

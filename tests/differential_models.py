@@ -1,26 +1,20 @@
-"""Differential tests with pynetdicom 3.0.4 as the oracle, in both directions.
+"""The neutral models of the differential tests with pynetdicom 3.0.4
+(tests/test_differential_*.py).
 
-For generated PDUs and command sets, bytes encoded by pynetdicom decode with
-ours to the same values, and bytes encoded by ours decode with pynetdicom's
-own decoders to the same values; for the values both accept, the two
-encoders produce the same bytes. Each side is reached through a neutral
-"model" (plain tuples), so that neither library's objects are compared with
-the other's. Where pynetdicom departs from the standard, the test asserts the
-standard's behaviour and tests/DIVERGENCES.md says why.
+Each side is reached through a "model" (plain tuples), so that neither library's objects are
+compared with the other's: PDUs and user information sub-items to and from ours and
+pynetdicom's, command sets to and from ours and pydicom's, the Hypothesis strategies that
+draw them, and pynetdicom's reassembly of a stream of P-DATA-TF PDUs.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
-from pynetdicom import dimse_messages, pdu, pdu_items, pdu_primitives
-from pynetdicom.dsutils import decode as pynd_decode_dataset
+from pynetdicom import dimse_messages, pdu, pdu_items
 from pynetdicom.dsutils import encode as pynd_encode_dataset
 
 from fastdimse._core import (
@@ -33,25 +27,18 @@ from fastdimse._core import (
     ImplementationClassUid,
     ImplementationVersionName,
     MaximumLength,
-    Message,
     PDataTf,
     Pdv,
     PresentationContextAc,
     PresentationContextRq,
-    Receiver,
     ReleaseRp,
     ReleaseRq,
     RoleSelection,
     SopClassCommonExtended,
     SopClassExtended,
-    UnknownUserItem,
     UserIdentityAc,
     UserIdentityRq,
-    decode_command_set,
-    decode_pdu,
-    fragment_message,
 )
-from fastdimse.errors import DecodeError
 from test_roundtrip_hypothesis import COMMANDS, FIELD_VALUES, ae_titles, context_ids, uids
 
 DIFF = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -528,64 +515,6 @@ def model_of_pynd(value: Any) -> Model:
     raise AssertionError(f"unexpected pynetdicom PDU {value!r}")
 
 
-# --- PDU tests ----------------------------------------------------------------------
-
-
-@DIFF
-@given(pdu_models)
-def test_pynetdicom_encoded_pdus_decode_with_ours_to_the_same_values(model: Model) -> None:
-    encoded = pynd_pdu(model).encode()
-    assert model_of_ours(decode_pdu(encoded)) == model
-
-
-@DIFF
-@given(pdu_models)
-def test_our_encoded_pdus_decode_with_pynetdicom_to_the_same_values(model: Model) -> None:
-    encoded = ours_pdu(model).encode()  # type: ignore[attr-defined]
-    assert model_of_pynd(pynd_decode_pdu(encoded)) == model
-
-
-@DIFF
-@given(pdu_models)
-def test_both_encoders_produce_the_same_bytes(model: Model) -> None:
-    assert ours_pdu(model).encode() == pynd_pdu(model).encode()  # type: ignore[attr-defined]
-
-
-@settings(max_examples=60, deadline=None)
-@given(rq_models)
-def test_pynetdicom_primitive_path_associate_rq_decodes_with_ours(model: Model) -> None:
-    """The A-ASSOCIATE primitive an AE builds, through A_ASSOCIATE_RQ.from_primitive."""
-    from pynetdicom.presentation import PresentationContext
-
-    _, _version, called, calling, app, contexts, items = model
-    primitive = pdu_primitives.A_ASSOCIATE()
-    primitive.application_context_name = app
-    primitive.called_ae_title = called
-    primitive.calling_ae_title = calling
-    for context_id, abstract_syntax, transfer_syntaxes in contexts:
-        context = PresentationContext()
-        context.context_id = context_id
-        context.abstract_syntax = abstract_syntax
-        context.transfer_syntax = list(transfer_syntaxes)
-        primitive.presentation_context_definition_list.append(context)
-    maximum = pdu_primitives.MaximumLengthNotification()
-    maximum.maximum_length_received = items[0][1]
-    class_uid = pdu_primitives.ImplementationClassUIDNotification()
-    class_uid.implementation_class_uid = items[1][1]
-    primitive.user_information = [maximum, class_uid]
-    decoded = decode_pdu(pdu.A_ASSOCIATE_RQ(primitive).encode())
-    assert (decoded.called_ae_title, decoded.calling_ae_title) == (called, calling)
-    assert decoded.application_context == app
-    # pynetdicom's PresentationContext drops repeated transfer syntaxes.
-    assert [
-        (c.id, c.abstract_syntax, tuple(c.transfer_syntaxes)) for c in decoded.presentation_contexts
-    ] == [(i, a, tuple(dict.fromkeys(t))) for i, a, t in contexts]
-    assert decoded.user_information == [
-        MaximumLength(value=items[0][1]),
-        ImplementationClassUid(uid=items[1][1]),
-    ]
-
-
 # --- command sets: model <-> ours <-> pynetdicom (pydicom) --------------------------
 
 KEYWORDS = {
@@ -677,34 +606,6 @@ def model_of_pynd_command(ds: Dataset) -> Model:
     return (command_field, tuple(sorted(fields)))
 
 
-def test_the_command_tables_cover_every_pynetdicom_message_type() -> None:
-    assert set(PYND_MESSAGES) == set(COMMANDS)
-    for name, required, optional, _data_set in COMMANDS.values():
-        keywords = dimse_messages._COMMAND_SET_KEYWORDS[name]
-        assert {KEYWORDS[field] for field in (*required, *optional)} <= set(keywords), name
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.data())
-def test_command_sets_of_every_message_type_agree_both_ways(data: st.DataObject) -> None:
-    for command_field in sorted(PYND_MESSAGES):
-        model = data.draw(command_models(command_field), label=COMMANDS[command_field][0])
-        pynd_bytes = pynd_encode_dataset(pynd_command_dataset(model), True, True)
-        ours_bytes = ours_command(model).encode()
-        assert ours_bytes == pynd_bytes
-        assert model_of_ours_command(decode_command_set(pynd_bytes)) == model
-        decoded = pynd_decode_dataset(io.BytesIO(ours_bytes), True, True)
-        assert decoded.CommandGroupLength == len(ours_bytes) - 12
-        assert model_of_pynd_command(decoded) == model
-
-
-# --- fragmentation and reassembly ---------------------------------------------------
-
-_even_bytes = st.binary(max_size=4000).map(lambda b: b + b"\0" * (len(b) % 2))
-# pynetdicom cannot fragment below 8; odd maxima are a divergence, tested below.
-_even_max_pdus = st.sampled_from([0, 8, 10, 64, 1000, 4096, 16382])
-
-
 def split_pdus(stream: bytes) -> list[bytes]:
     pdus, offset = [], 0
     while offset < len(stream):
@@ -726,338 +627,3 @@ def pynd_reassemble(stream: bytes) -> tuple[Any, int]:
             assert index == len(pdus) - 1, "pynetdicom finished before the last PDU"
             return message, len(pdus)
     raise AssertionError("pynetdicom did not complete the message")
-
-
-@DIFF
-@given(
-    model=command_models(),
-    data_set=_even_bytes,
-    max_pdu=_even_max_pdus,
-    context_id=context_ids,
-)
-def test_our_fragments_reassemble_in_pynetdicom(
-    model: Model, data_set: bytes, max_pdu: int, context_id: int
-) -> None:
-    command = ours_command(model)
-    has_data_set = command.has_data_set
-    if has_data_set and not data_set:
-        data_set = b"\0\0"  # pynetdicom cannot receive an empty data set: see DIVERGENCES.md
-    stream = fragment_message(
-        max_pdu, context_id, command.encode(), data_set if has_data_set else None
-    )
-    for raw in split_pdus(stream):
-        assert raw[0] == 0x04
-        if max_pdu:
-            assert len(raw) - 6 <= max_pdu
-    message, _count = pynd_reassemble(stream)
-    assert message.context_id == context_id
-    assert model_of_pynd_command(message.command_set) == model
-    assert isinstance(message, PYND_MESSAGES[model[0]])
-    if has_data_set:
-        assert message.data_set.getvalue() == data_set
-    else:
-        assert message.data_set.getvalue() == b""
-
-
-@DIFF
-@given(
-    model=command_models(),
-    data_set=_even_bytes.filter(bool),
-    max_pdu=_even_max_pdus,
-    context_id=context_ids,
-    read_size=st.integers(1, 70000),
-)
-def test_pynetdicom_fragments_reassemble_in_our_receiver(
-    model: Model, data_set: bytes, max_pdu: int, context_id: int, read_size: int
-) -> None:
-    message = PYND_MESSAGES[model[0]]()
-    message.command_set = pynd_command_dataset(model)
-    has_data_set = dict(model[1])["command_data_set_type"] != 0x0101
-    message.data_set = io.BytesIO(data_set if has_data_set else b"")
-    stream = b"".join(
-        pdu.P_DATA_TF(primitive).encode() for primitive in message.encode_msg(context_id, max_pdu)
-    )
-    receiver = Receiver(max_pdu)
-    events: list[object] = []
-    for start in range(0, len(stream), read_size):
-        events.extend(receiver.feed(stream[start : start + read_size]))
-    receiver.finish()
-    assert len(events) == 1
-    event = events[0]
-    assert isinstance(event, Message)
-    assert event.context_id == context_id
-    assert model_of_ours_command(event.command) == model
-    if has_data_set:
-        assert bytes(event.data_set) == data_set
-    else:
-        assert event.data_set is None
-
-
-# --- divergences (see tests/DIVERGENCES.md) -----------------------------------------
-
-
-def _rq_with_user_items(items: list[object]) -> bytes:
-    return AssociateRq(
-        called_ae_title="ANY-SCP",
-        calling_ae_title="FINDSCU",
-        presentation_contexts=[
-            PresentationContextRq(
-                id=1, abstract_syntax="1.2.840.10008.1.1", transfer_syntaxes=["1.2.840.10008.1.2"]
-            )
-        ],
-        user_information=items,
-    ).encode()
-
-
-def test_divergence_unknown_user_information_sub_items_are_kept_not_fatal() -> None:
-    """PS3.8 D.2 note 2: unrecognised sub-items are ignored, never a reason to fail."""
-    items = [
-        MaximumLength(value=16382),
-        UnknownUserItem(item_type=0x5F, data=b"future"),
-        ImplementationClassUid(uid="1.2.3.4"),
-    ]
-    encoded = _rq_with_user_items(items)
-    assert decode_pdu(encoded).user_information == items
-    with pytest.raises(KeyError):
-        pynd_decode_pdu(encoded)
-
-
-def test_divergence_fragments_are_even_even_with_an_odd_maximum() -> None:
-    """PS3.8 E.1: each fragment of a message shall consist of an even number of bytes."""
-    command = ours_command(
-        (
-            0x0001,
-            (
-                ("affected_sop_class_uid", "1.2.840.10008.5.1.4.1.1.2"),
-                ("affected_sop_instance_uid", "1.2.3.4.5"),
-                ("command_data_set_type", 0x0001),
-                ("message_id", 7),
-                ("priority", 0),
-            ),
-        )
-    )
-    data_set = bytes(range(256)) * 8
-    max_pdu = 101  # room for 95 bytes of fragment
-    ours = split_pdus(fragment_message(max_pdu, 1, command.encode(), data_set))
-    assert all((len(raw) - 12) % 2 == 0 and len(raw) - 6 <= max_pdu for raw in ours)
-
-    message = dimse_messages.C_STORE_RQ()
-    message.command_set = pynd_command_dataset(model_of_ours_command(command))
-    message.data_set = io.BytesIO(data_set)
-    theirs = [pdu.P_DATA_TF(p).encode() for p in message.encode_msg(1, max_pdu)]
-    assert any((len(raw) - 12) % 2 for raw in theirs)
-    # Odd fragments are still reassembled: the receiver is lenient here.
-    receiver = Receiver(max_pdu)
-    (event,) = receiver.feed(b"".join(theirs))
-    assert bytes(event.data_set) == data_set
-
-
-def test_divergence_an_empty_data_set_still_sends_its_last_fragment() -> None:
-    """PS3.8 E.2: the last fragment of a data set carries the 'last' bit; PS3.7
-    6.3.1: a Command Data Set Type other than 0101H means a data set follows.
-    pynetdicom sends no data set fragment at all for an empty data set."""
-    command = ours_command(
-        (
-            0x0020,
-            (
-                ("affected_sop_class_uid", "1.2.840.10008.5.1.4.1.2.1.1"),
-                ("command_data_set_type", 0x0001),
-                ("message_id", 1),
-                ("priority", 0),
-            ),
-        )
-    )
-    ours = split_pdus(fragment_message(16382, 1, command.encode(), b""))
-    assert [raw[11] for raw in ours] == [0x03, 0x02]  # last command, then last (empty) data
-    (event,) = Receiver().feed(b"".join(ours))
-    assert bytes(event.data_set) == b""
-
-    message = dimse_messages.C_FIND_RQ()
-    message.command_set = pynd_command_dataset(model_of_ours_command(command))
-    message.data_set = io.BytesIO(b"")
-    theirs = [pdu.P_DATA_TF(p).encode() for p in message.encode_msg(1, 16382)]
-    assert len(theirs) == 1  # the command only: a receiver waits for the data set forever
-    receiver = Receiver()
-    assert receiver.feed(b"".join(theirs)) == []
-    assert receiver.message_pending
-
-
-def test_divergence_command_group_length_is_checked() -> None:
-    """PS3.7 E.1 (Table E.1-1): Command Group Length is the even number of bytes
-    that follow it; pynetdicom never reads it, we refuse a wrong one."""
-    ds = pynd_command_dataset(
-        (
-            0x0030,
-            (
-                ("affected_sop_class_uid", "1.2.840.10008.1.1"),
-                ("command_data_set_type", 0x0101),
-                ("message_id", 1),
-            ),
-        )
-    )
-    ds.CommandGroupLength += 2
-    encoded = pynd_encode_dataset(ds, True, True)
-    assert pynd_decode_dataset(io.BytesIO(encoded), True, True).MessageID == 1
-    with pytest.raises(DecodeError) as caught:
-        decode_command_set(encoded)
-    assert caught.value.kind == "InvalidValue"
-
-
-def test_divergence_a_command_without_its_mandatory_elements_is_refused() -> None:
-    """PS3.7 9.3.1.1 (Table 9.3-1): a C-STORE-RQ's Affected SOP Instance UID is
-    mandatory; pynetdicom decodes the command set without it."""
-    ds = Dataset()
-    ds.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-    ds.CommandField = 0x0001
-    ds.MessageID = 1
-    ds.Priority = 0
-    ds.CommandDataSetType = 0x0001
-    ds.CommandGroupLength = len(pynd_encode_dataset(ds, True, True))
-    encoded = pynd_encode_dataset(ds, True, True)
-    assert "AffectedSOPInstanceUID" not in pynd_decode_dataset(io.BytesIO(encoded), True, True)
-    with pytest.raises(DecodeError) as caught:
-        decode_command_set(encoded)
-    assert (caught.value.kind, caught.value.field) == (
-        "Missing",
-        "(0000,1000) Affected SOP Instance UID",
-    )
-
-
-def test_divergence_ac_reserved_fields_are_kept_byte_for_byte() -> None:
-    """PS3.8 9.3.3 (Table 9-17): the AC's bytes 11-42 are sent with the RQ's values
-    and not tested on receipt. pynetdicom strips them to text and re-pads them,
-    so leading spaces, NULs or non-ASCII bytes do not survive."""
-    called = b"  LEADING-SPACE "
-    calling = b"NUL-PADDED\0\0\0\0\0\0"
-    ac = AssociateAc(
-        called_ae_title=called,
-        calling_ae_title=calling,
-        presentation_contexts=[
-            PresentationContextAc(id=1, result=0, transfer_syntax="1.2.840.10008.1.2")
-        ],
-        user_information=[MaximumLength(value=0)],
-    )
-    encoded = ac.encode()
-    assert encoded[10:42] == called + calling
-    decoded = decode_pdu(encoded)
-    assert (decoded.called_ae_title, decoded.calling_ae_title) == (called, calling)
-    assert decoded.encode() == encoded
-    assert pynd_decode_pdu(encoded).encode()[10:42] != called + calling
-
-
-def test_uid_padding_in_items_is_accepted_on_receipt() -> None:
-    """PS3.8 Annex F: UIDs in items are sent unpadded (both encoders agree); a
-    trailing NUL from older peers is tolerated by both decoders."""
-    encoded = bytearray(_rq_with_user_items([MaximumLength(value=0)]))
-    abstract = encoded.index(b"1.2.840.10008.1.1")
-    item_start = abstract - 4  # the abstract syntax sub-item (PS3.8 Table 9-14)
-    context_start = item_start - 8  # its presentation context item (Table 9-13)
-    assert (encoded[item_start], encoded[context_start]) == (0x30, 0x20)
-    encoded[abstract + 17 : abstract + 17] = b"\0"
-    for length_at, size in ((item_start + 2, 2), (context_start + 2, 2), (2, 4)):
-        length = int.from_bytes(encoded[length_at : length_at + size], "big") + 1
-        encoded[length_at : length_at + size] = length.to_bytes(size, "big")
-    decoded = decode_pdu(bytes(encoded))
-    assert decoded.presentation_contexts[0].abstract_syntax == "1.2.840.10008.1.1"
-    assert str(pynd_decode_pdu(bytes(encoded)).presentation_context[0].abstract_syntax) == (
-        "1.2.840.10008.1.1"
-    )
-
-
-def test_pynetdicom_tag_helper_agrees_with_our_tag_encoding() -> None:
-    """AT values are (group << 16 | element), as pydicom's Tag."""
-    command = ours_command(
-        (
-            0x8001,
-            (
-                ("command_data_set_type", 0x0101),
-                ("message_id_being_responded_to", 3),
-                ("offending_element", (0x00100010, 0x00080018)),
-                ("status", 0xC000),
-            ),
-        )
-    )
-    decoded = pynd_decode_dataset(io.BytesIO(command.encode()), True, True)
-    assert list(decoded.OffendingElement) == [Tag(0x0010, 0x0010), Tag(0x0008, 0x0018)]
-
-
-def test_divergence_blank_called_ae_title_decodes_so_that_it_can_be_rejected() -> None:
-    """PS3.8 9.3.2 (Table 9-11): 16 spaces shall not be used as a Called AE title;
-    the acceptor answers A-ASSOCIATE-RJ (Table 9-21, reason 7). We decode it as
-    "" and leave the answer to the policy; pynetdicom fails inside PDU decoding."""
-    raw = bytearray(_rq_with_user_items([MaximumLength(value=0)]))
-    raw[10:26] = b" " * 16
-    assert decode_pdu(bytes(raw)).called_ae_title == ""
-    with pytest.raises(ValueError, match="entirely of spaces"):
-        pynd_decode_pdu(bytes(raw))
-
-
-def _set_reserved_fields(raw: bytes, value: int) -> bytes:
-    """`raw` (an A-ASSOCIATE-RQ/AC) with every reserved field set to `value`."""
-    out = bytearray(raw)
-    out[1] = value  # PDU header
-    out[8:10] = bytes([value]) * 2  # Table 9-11 / 9-17 bytes 9-10
-    if out[0] == 0x01:
-        out[42:74] = bytes([value]) * 32  # Table 9-11 bytes 43-74
-    offset = 74
-    while offset < len(out):
-        item_type, length = out[offset], int.from_bytes(out[offset + 2 : offset + 4], "big")
-        out[offset + 1] = value
-        body = range(offset + 4, offset + 4 + length)
-        if item_type == 0x20:  # Table 9-13 bytes 6-8
-            out[offset + 5 : offset + 8] = bytes([value]) * 3
-            _set_sub_item_reserved(out, body.start + 4, body.stop, value)
-        elif item_type == 0x21:  # Table 9-18 bytes 6 and 8
-            out[offset + 5] = out[offset + 7] = value
-            _set_sub_item_reserved(out, body.start + 4, body.stop, value)
-        elif item_type == 0x50:
-            _set_sub_item_reserved(out, body.start, body.stop, value)
-        offset = body.stop
-    return bytes(out)
-
-
-def _set_sub_item_reserved(out: bytearray, start: int, stop: int, value: int) -> None:
-    while start < stop:
-        if out[start] != 0x57:  # byte 2 of 57H is the sub-item version, not reserved
-            out[start + 1] = value
-        start += 4 + int.from_bytes(out[start + 2 : start + 4], "big")
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.one_of(rq_models, ac_models), st.integers(1, 255))
-def test_reserved_fields_are_not_tested_on_receipt(model: Model, value: int) -> None:
-    """PS3.8 9.3 tables: reserved fields are sent as 00H and not tested when received."""
-    encoded = ours_pdu(model).encode()  # type: ignore[attr-defined]
-    changed = _set_reserved_fields(encoded, value)
-    assert changed != encoded
-    assert model_of_ours(decode_pdu(changed)) == model
-    assert model_of_pynd(pynd_decode_pdu(changed)) == model
-
-
-@pytest.mark.parametrize(
-    "name", [b"\xff\xfe", b"not a UID \x01", b"9" * 80], ids=["non-ASCII", "control", "too long"]
-)
-def test_rejected_context_transfer_syntax_is_not_tested(name: bytes) -> None:
-    """PS3.8 9.3.3.2 (Table 9-18): when Result/Reason is not acceptance, the transfer
-    syntax sub-item is not significant and its value shall not be tested."""
-    ac = AssociateAc(
-        called_ae_title="ANY-SCP",
-        calling_ae_title="STORESCU",
-        presentation_contexts=[
-            PresentationContextAc(id=1, result=0, transfer_syntax="1.2.840.10008.1.2"),
-            PresentationContextAc(id=3, result=3, transfer_syntax="1.2"),
-        ],
-        user_information=[MaximumLength(value=0)],
-    )
-    raw = bytearray(ac.encode())
-    at = raw.rindex(b"\x40\x00\x00\x031.2")
-    raw[at : at + 7] = b"\x40\x00" + len(name).to_bytes(2, "big") + name
-    delta = len(name) - 3
-    context_at = raw.rindex(b"\x21\x00", 0, at)
-    for length_at, size in ((context_at + 2, 2), (2, 4)):
-        length = int.from_bytes(raw[length_at : length_at + size], "big") + delta
-        raw[length_at : length_at + size] = length.to_bytes(size, "big")
-    decoded = decode_pdu(bytes(raw))
-    assert [(c.id, c.result) for c in decoded.presentation_contexts] == [(1, 0), (3, 3)]
-    assert decoded.presentation_contexts[0].transfer_syntax == "1.2.840.10008.1.2"
-    assert decoded.presentation_contexts[1].transfer_syntax is None
