@@ -4,11 +4,14 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::io::Errno;
 
 use crate::errors;
 
@@ -25,6 +28,35 @@ pub fn dup(fd: RawFd) -> PyResult<File> {
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     let owned = borrowed.try_clone_to_owned().map_err(errors::io_error)?;
     Ok(File::from(owned))
+}
+
+/// A timeout argument in seconds (ValueError if negative or not finite).
+pub fn seconds(value: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| PyValueError::new_err(format!("invalid timeout: {value}")))
+}
+
+/// Waits until `socket` is ready for `flags` (or in error: the next call on
+/// it says which): Ok(true), or Ok(false) once `deadline` has passed (None:
+/// no limit). An interrupted wait is `Err(Errno::INTR)`, for the caller to
+/// decide whether signals matter.
+pub fn wait_for(
+    socket: impl AsFd,
+    flags: PollFlags,
+    deadline: Option<Instant>,
+) -> Result<bool, Errno> {
+    let wait = match deadline {
+        None => None,
+        Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Some(Timespec {
+                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(left.subsec_nanos()),
+            }),
+            _ => return Ok(false),
+        },
+    };
+    let mut fds = [PollFd::new(&socket, flags)];
+    poll(&mut fds, wait.as_ref()).map(|ready| ready > 0)
 }
 
 /// `length` bytes of a file from `offset`, read with pread: the file

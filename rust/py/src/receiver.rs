@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use fastdimse_proto::receiver::{self as core, DataSet, Destination, ReceiverConfig};
 use fastdimse_proto::{DecodeError, DecodeOptions, LocalMaxPdu};
-use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError};
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyList};
@@ -155,8 +155,8 @@ impl Receiver {
         idle_timeout: Option<f64>,
     ) -> PyResult<Option<bool>> {
         let socket = fd::dup(fd)?;
-        let timeout = timeout.map(seconds).transpose()?;
-        let idle_timeout = idle_timeout.map(seconds).transpose()?;
+        let timeout = timeout.map(fd::seconds).transpose()?;
+        let idle_timeout = idle_timeout.map(fd::seconds).transpose()?;
         let received =
             py.detach(|| self.read_and_feed(&socket, timeout, until_event, idle_timeout));
         match received {
@@ -272,12 +272,6 @@ impl Receiver {
 
 fn unusable() -> PyErr {
     PyRuntimeError::new_err("Receiver is unusable: a previous call panicked")
-}
-
-/// A timeout in seconds as a Duration (ValueError if negative or not finite).
-fn seconds(value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| PyValueError::new_err(format!("invalid timeout: {value}")))
 }
 
 /// The events a call completed, and how it ended.

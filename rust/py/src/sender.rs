@@ -6,7 +6,6 @@ mod socket;
 use std::io::{IoSlice, Read};
 use std::os::fd::RawFd;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 use fastdimse_proto::error::EncodeErrorReason;
 use fastdimse_proto::fragment::{self, DataSetStream, FragmentParts};
@@ -153,12 +152,7 @@ impl FileDataSetSender {
     /// RuntimeError if used again.
     #[pyo3(signature = (fd, timeout = None))]
     fn send_to(&self, py: Python<'_>, fd: RawFd, timeout: Option<f64>) -> PyResult<u64> {
-        let timeout = timeout
-            .map(|t| {
-                Duration::try_from_secs_f64(t)
-                    .map_err(|_| PyValueError::new_err("timeout must be a non-negative number"))
-            })
-            .transpose()?;
+        let timeout = timeout.map(fd::seconds).transpose()?;
         let mut sock = socket::Socket::new(fd::dup(fd)?, timeout);
         let mut state = self.lock(py)?;
         let SenderState {

@@ -9,11 +9,13 @@
 
 use std::io;
 use std::os::fd::AsFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::net::{recv, RecvFlags};
+
+use crate::fd;
 
 /// One read's size: a 16 KiB PDU or a run of them arrives in one read, and
 /// the buffer stays in cache. The TLS driver reads in the same size.
@@ -40,25 +42,11 @@ pub fn read(socket: impl AsFd, buffer: &mut [u8], deadline: Option<Instant>) -> 
             Err(Errno::AGAIN) => {}
             Err(error) => return Err(error.into()),
         }
-        let wait = match deadline {
-            None => None,
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(timespec(left)),
-                _ => return Ok(Read::TimedOut),
-            },
-        };
-        let mut fds = [PollFd::new(&socket, PollFlags::IN)];
-        match poll(&mut fds, wait.as_ref()) {
+        match fd::wait_for(&socket, PollFlags::IN, deadline) {
             // Readable, hung up or in error: the next recv says which.
-            Ok(_) | Err(Errno::INTR) => {}
+            Ok(true) | Err(Errno::INTR) => {}
+            Ok(false) => return Ok(Read::TimedOut),
             Err(error) => return Err(error.into()),
         }
-    }
-}
-
-fn timespec(duration: Duration) -> Timespec {
-    Timespec {
-        tv_sec: i64::try_from(duration.as_secs()).unwrap_or(i64::MAX),
-        tv_nsec: i64::from(duration.subsec_nanos()),
     }
 }

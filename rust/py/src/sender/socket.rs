@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use fastdimse_proto::EncodeError;
 use pyo3::exceptions::PyTimeoutError;
 use pyo3::prelude::*;
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::net::{sendmsg, SendAncillaryBuffer, SendFlags};
 
-use crate::errors;
+use crate::{errors, fd};
 
 /// Why a send stopped. Bytes may have gone on the wire before it did.
 pub enum SendError {
@@ -111,23 +111,9 @@ impl Socket {
     fn wait_writable(&self) -> Result<(), SendError> {
         let deadline = self.timeout.map(|t| Instant::now() + t);
         loop {
-            let wait = match deadline {
-                None => None,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(SendError::TimedOut);
-                    }
-                    Some(Timespec {
-                        tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-                        tv_nsec: i64::from(left.subsec_nanos()),
-                    })
-                }
-            };
-            let mut fds = [PollFd::new(&self.file, PollFlags::OUT)];
-            match poll(&mut fds, wait.as_ref()) {
-                Ok(0) => {} // the deadline is looked at again above
-                Ok(_) => return Ok(()),
+            match fd::wait_for(&self.file, PollFlags::OUT, deadline) {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(SendError::TimedOut),
                 Err(Errno::INTR) => check_signals()?,
                 Err(err) => return Err(SendError::Io(err.into())),
             }
