@@ -180,8 +180,7 @@ class UpperLayer:
             # Killed (the server stops) before this thread took the connection over:
             # kill() found no socket to close, so close it here. (If both saw it, it is
             # closed twice, which is harmless.)
-            self._closed.clear()
-            self._close_socket()
+            _shut(sock)
             return
         self._run(self._connection.transport_accepted)
 
@@ -292,10 +291,7 @@ class UpperLayer:
             if read is None:
                 self._take(b"")
                 return
-            with self._reading:
-                self._run(connection.received)
-                while connection.pending:
-                    self._run(connection.poll)
+            self._deliver(connection.received)
 
     def _serve_python(self, sock: socket.socket) -> None:
         """``serve`` reading in Python: a socket of another kind (a subclass)."""
@@ -372,8 +368,13 @@ class UpperLayer:
 
     def _receive(self, data: bytes) -> None:
         """Feed ``data``; each indication is delivered before the next PDU is taken."""
+        self._deliver(lambda now: self._connection.receive(data, now))
+
+    def _deliver(self, take: Callable[[float], list[Output]]) -> None:
+        """Run ``take`` (what was read, fed) and then the events it left, one
+        indication at a time, all under the reading lock (``between_messages``)."""
         with self._reading:
-            self._run(lambda now: self._connection.receive(data, now))
+            self._run(take)
             while self._connection.pending:
                 self._run(self._connection.poll)
 
@@ -472,14 +473,17 @@ class UpperLayer:
         self._closed.set()
         if self._timer is not None:
             self._timer.cancel()
-        sock = self._sock
-        if sock is None:
-            return
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
+        if self._sock is not None:
+            _shut(self._sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    """Shut the connection down (the peer sees the end, a blocked reader wakes) and close it."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
 
 
 def _is_tls(sock: socket.socket) -> TypeGuard[ssl.SSLSocket]:
