@@ -28,6 +28,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, cast
 
 from fastdimse import _config
+from fastdimse._files.encoding import decode_data_set
 from fastdimse._files.part10 import encode_file_meta
 from fastdimse._implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
@@ -550,7 +551,7 @@ class Event:
                 transfer_syntax = self.context.transfer_syntax
             except AttributeError:
                 raise AttributeError(missing) from None
-            decoded = _decode(raw, transfer_syntax)
+            decoded = decode_data_set(raw, transfer_syntax)
         else:
             decoded = Dataset()
         self._decoded = decoded
@@ -637,23 +638,6 @@ def _raw_bytes(stream: Any) -> bytes:
     if isinstance(stream, BytesIO):
         return stream.getvalue()
     return bytes(stream)
-
-
-def _decode(raw: bytes, transfer_syntax: str) -> Dataset:
-    """Decode an encoded data set (no File Meta) in `transfer_syntax`."""
-    import zlib
-
-    from pydicom.filereader import read_dataset
-    from pydicom.uid import UID
-
-    uid = UID(transfer_syntax)
-    implicit, little = uid.is_implicit_VR, uid.is_little_endian
-    if uid.is_deflated:
-        raw = zlib.decompress(raw, -zlib.MAX_WBITS)
-        implicit, little = False, True
-    ds = read_dataset(BytesIO(raw), implicit, little)
-    ds.set_original_encoding(implicit, little)
-    return ds
 
 
 def encode_file_header(event: Event) -> bytes:

@@ -3,10 +3,17 @@
 A thin re-export: the code lives in ``fastdimse._services`` (one module a service).
 """
 
-from fastdimse._services import not_yet, storage, verification
+from fastdimse._services import not_yet, query_retrieve, storage, verification
 from fastdimse._services.base import ServiceClass
 from fastdimse._services.not_yet import *  # noqa: F403
+from fastdimse._services.query_retrieve import *  # noqa: F403
 from fastdimse._services.storage import *  # noqa: F403
 from fastdimse._services.verification import *  # noqa: F403
 
-__all__ = ["ServiceClass", *verification.__all__, *storage.__all__, *not_yet.__all__]
+__all__ = [
+    "ServiceClass",
+    *verification.__all__,
+    *storage.__all__,
+    *query_retrieve.__all__,
+    *not_yet.__all__,
+]

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.answers import status_response
-from fastdimse._dimse.primitives.c_services import C_ECHO, C_FIND, C_GET, C_MOVE, C_STORE
+from fastdimse._dimse.primitives.c_services import (
+    C_CANCEL,
+    C_ECHO,
+    C_FIND,
+    C_GET,
+    C_MOVE,
+    C_STORE,
+)
 from fastdimse._dimse.primitives.command_set import data_set_of, from_command_set, to_command_set
 from fastdimse._dimse.primitives.n_services import (
     N_ACTION,
@@ -205,7 +212,12 @@ class DIMSEServiceProvider:
         """
         primitive._context_id = context_id
         responding_to = getattr(primitive, "MessageIDBeingRespondedTo", None)
-        final = responding_to is not None and int(primitive.Status or 0) not in _PENDING
+        # A response (a C-CANCEL names a request too, but is one itself).
+        final = (
+            responding_to is not None
+            and type(primitive) is not C_CANCEL
+            and int(primitive.Status or 0) not in _PENDING
+        )
         if final:
             # The final answer: done with the request before the peer can see it,
             # so that it finds no spool file of ours, and its Message ID is free

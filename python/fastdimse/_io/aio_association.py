@@ -24,7 +24,15 @@ from fastdimse._dimse.primitives.c_services import C_ECHO
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
-from fastdimse._services.base import HandlerCall, Serve
+from fastdimse._services.base import Serve
+from fastdimse._services.steps import (
+    EXHAUSTED,
+    Associate,
+    HandlerCall,
+    NextResult,
+    Release,
+    SendStore,
+)
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.state_table import Event, State
 
@@ -264,7 +272,7 @@ class Association(AssociationCore):
                 service, context = found
                 async with self._handler_slot():
                     rsp = await run_serve_async(
-                        service.serve(request.primitive, context), self._call_handler
+                        service.serve(request.primitive, context), self._perform_step
                     )
                 if rsp is not None:
                     self.dimse.send_msg(rsp, request.context_id)
@@ -279,29 +287,64 @@ class Association(AssociationCore):
         slots: asyncio.Semaphore = ae._handler_slots()
         return slots
 
+    async def _perform_step(self, step: Any) -> Any:
+        """Perform a service's step (``_services.steps``) without blocking the loop."""
+        kind = type(step)
+        if kind is HandlerCall:
+            return await self._call_handler(step)
+        if kind is NextResult:
+            return await self._next_result(step.results)
+        if kind is SendStore:
+            return await step.target.send_c_store(
+                step.dataset,
+                msg_id=step.message_id,
+                originator_aet=step.originator_aet,
+                originator_id=step.originator_id,
+            )
+        if kind is Associate:
+            ae: Any = self._ae  # the asyncio AE: its associate is awaitable
+            return await ae.associate(step.address, step.port, **step.kwargs)
+        if kind is Release:
+            return await step.target.release()
+        raise TypeError(f"not a service step: {step!r}")
+
     async def _call_handler(self, call: HandlerCall) -> Any:
         """Await an ``async def`` handler here; run a plain one on a worker thread."""
         handler = self.get_handlers(call.event)[0]
         if _is_async(handler):
             result = evt.trigger(self, call.event, call.attrs)
-            return await result if inspect.isawaitable(result) else result
+        else:
+            result = await self._on_worker(lambda: evt.trigger(self, call.event, call.attrs))
+        return await result if inspect.isawaitable(result) else result
+
+    async def _next_result(self, results: Any) -> Any:
+        """The next of a handler's results: an async generator's on the loop, a plain
+        one's on a worker thread (its code may block); EXHAUSTED after the last."""
+        if hasattr(results, "__anext__"):
+            try:
+                return await results.__anext__()
+            except StopAsyncIteration:
+                return EXHAUSTED
+        return await self._on_worker(lambda: next(results, EXHAUSTED))
+
+    async def _on_worker(self, call: Callable[[], Any]) -> Any:
+        """``call()`` on a worker thread of the AE; its result (or exception) here."""
         future: asyncio.Future[Any] = self._loop.create_future()
 
         def job() -> None:
             try:
-                value = evt.trigger(self, call.event, call.attrs)
+                value = call()
             except BaseException as error:
                 self._loop.call_soon_threadsafe(_settle_future, future, None, error)
             else:
                 self._loop.call_soon_threadsafe(_settle_future, future, value, None)
 
         self._ae._workers().submit(job)
-        result = await future
-        return await result if inspect.isawaitable(result) else result
+        return await future
 
 
-async def run_serve_async(serve: Serve, call: Callable[[HandlerCall], Any]) -> Any:
-    """``service_class.run_serve`` for asyncio: each handler call is awaited."""
+async def run_serve_async(serve: Serve, call: Callable[[Any], Any]) -> Any:
+    """``service_class.run_serve`` for asyncio: each step is awaited."""
     try:
         request = next(serve)
         while True:

@@ -22,10 +22,17 @@ from typing import TYPE_CHECKING, Any
 from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.pending import PendingResponse
-from fastdimse._dimse.primitives.c_services import C_ECHO
+from fastdimse._dimse.primitives.c_services import C_ECHO, C_FIND, C_GET, C_MOVE
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.threads import UpperLayer
+from fastdimse._services.qr_scu import (
+    InvalidResponse,
+    QueryRequest,
+    cancel_request,
+    prepare_query,
+    read_response,
+)
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.service_user import ServiceUser
 from fastdimse._upper.state_table import Event, Indication, State
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from fastdimse._dimse.provider import FileMessage
+    from fastdimse._dimse.responses import ThreadResponses
     from fastdimse._engine.ae_base import AEBase as ApplicationEntity
     from fastdimse._engine.server_base import ServerBase
 
@@ -178,6 +186,96 @@ class Association(AssociationCore, threading.Thread):
             in_flight.append((item, self.submit_c_store(item, priority=priority)))
         while in_flight:
             yield _answered(in_flight.popleft(), status_only)
+
+    def send_c_find(
+        self, dataset: Dataset, query_model: str, msg_id: int = 1, priority: int = 2
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send a C-FIND request (PS3.4 C.4.1, PS3.7 9.1.2) now; its responses as
+        ``(status, identifier)`` pairs, the identifier of each Pending match, then
+        the final status (with None). ``ValueError`` before anything is sent when
+        no context for ``query_model`` is accepted or ``dataset`` cannot be
+        encoded. An empty status Dataset ends it when no response came (the DIMSE
+        timeout, or the association ended)."""
+        self._check_established("C-FIND")
+        request = prepare_query(self, C_FIND, dataset, query_model, msg_id, priority)
+        return self._query(request)
+
+    def send_c_get(
+        self, dataset: Dataset, query_model: str, msg_id: int = 1, priority: int = 2
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send a C-GET request (PS3.4 C.4.3, PS3.7 9.1.3) now; its responses as
+        ``(status, identifier)`` pairs, as ``send_c_find``. The peer's C-STORE
+        sub-operations arrive on this association and go to the EVT_C_STORE
+        handler (the storage contexts need the SCP role: ``build_role``), each
+        answered before the peer's next response."""
+        self._check_established("C-GET")
+        request = prepare_query(self, C_GET, dataset, query_model, msg_id, priority)
+        return self._query(request)
+
+    def send_c_move(
+        self,
+        dataset: Dataset,
+        move_aet: str,
+        query_model: str,
+        msg_id: int = 1,
+        priority: int = 2,
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send a C-MOVE request (PS3.4 C.4.2, PS3.7 9.1.4) now, for the instances to
+        go to the AE titled ``move_aet``; its responses as ``send_c_get``'s."""
+        self._check_established("C-MOVE")
+        request = prepare_query(self, C_MOVE, dataset, query_model, msg_id, priority, move_aet)
+        return self._query(request)
+
+    def send_c_cancel(
+        self, msg_id: int, context_id: int | None = None, query_model: str | None = None
+    ) -> None:
+        """Send a C-CANCEL for our request ``msg_id`` (a C-FIND, C-GET or C-MOVE), on
+        ``query_model``'s context or ``context_id``; returns once it is written.
+        The request's generator then ends with the peer's Cancel status."""
+        self._check_established("C-CANCEL")
+        primitive, context_id = cancel_request(self, msg_id, context_id, query_model)
+        self.dimse.send_msg(primitive, context_id)
+
+    def _query(self, request: QueryRequest) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """Send ``request`` (registered first, within the window) and return the
+        generator of its responses: sent before the caller takes any, so that a
+        C-CANCEL never overtakes it."""
+        responses = self.dimse.expect(request.message_id)
+        if responses is not None:
+            self.dimse.send_msg(request.primitive, request.context_id)
+        return self._query_responses(request, responses)
+
+    def _query_responses(
+        self, request: QueryRequest, responses: ThreadResponses | None
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        from pydicom.dataset import Dataset
+
+        number = 1
+        while True:
+            rsp = None
+            if responses is not None:
+                rsp = self.dimse.get_response(request.message_id, responses)
+            if rsp is None:
+                self._handle_no_response()
+                yield Dataset(), None
+                return
+            try:
+                status, identifier, final = read_response(rsp, request, number)
+            except InvalidResponse:
+                self.abort()
+                yield Dataset(), None
+                return
+            yield status, identifier
+            if final:
+                return
+            number += 1
+
+    def _check_established(self, service: str) -> None:
+        if not self.is_established:
+            raise RuntimeError(
+                f"The association with a peer SCP must be established before "
+                f"sending a {service} request"
+            )
 
     def _submit(self, message_id: int, send: Callable[[], None]) -> PendingResponse:
         """Register ``message_id`` (waiting for a slot of the window), then ``send``."""

@@ -1,23 +1,24 @@
 """What every service class is: an SCP bound to one association, written once.
 
-Each service is a generator (``serve``) that yields the handler calls it needs
-(``HandlerCall``), is sent each handler's result (or has its exception thrown
-in), and returns the response to send, or None. The drivers run it: ``SCP``
-(pynetdicom's name) calls the handlers in the current thread (``run_serve``);
-``fastdimse.aio`` awaits ``async def`` handlers on its event loop and runs
-plain ones on worker threads.
+Each service is a generator (``serve``) that yields the steps it needs
+(``steps``: a handler call, the next of a handler's results, a C-STORE
+sub-operation, ...), is sent each step's outcome (or has its exception thrown
+in), and returns the final response to send, or None (it may send pending
+responses itself on the way). The drivers run it: ``SCP`` (pynetdicom's name)
+performs the steps in the current thread (``run_serve``); ``fastdimse.aio``
+awaits ``async def`` handlers on its event loop and runs plain ones on worker
+threads.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias
 
 from fastdimse import status as _status
 from fastdimse._dimse.answers import status_response
-from fastdimse.events import InterventionEvent, trigger
+from fastdimse._services.steps import HandlerCall, perform_step
 
 if TYPE_CHECKING:
     from fastdimse._dimse.provider import DIMSEServiceProvider
@@ -31,6 +32,7 @@ __all__ = [
     "ServiceClass",
     "context_id_of",
     "run_serve",
+    "with_status",
 ]
 
 LOGGER = logging.getLogger("fastdimse.service_class")
@@ -39,20 +41,12 @@ LOGGER = logging.getLogger("fastdimse.service_class")
 STATUS_UNRECOGNISED_OPERATION = 0x0211
 
 
-@dataclass(frozen=True, slots=True)
-class HandlerCall:
-    """What a service asks its driver for: call the handler bound to ``event``."""
-
-    event: InterventionEvent
-    attrs: dict[str, Any]
+# A service's run: yields steps, is sent their outcomes, returns the final response.
+Serve: TypeAlias = Generator[Any, Any, Any]
 
 
-# A service's run: yields handler calls, is sent their results, returns the response.
-Serve: TypeAlias = Generator[HandlerCall, Any, Any]
-
-
-def run_serve(serve: Serve, call: Callable[[HandlerCall], Any]) -> Any:
-    """Run ``serve`` to its end, each handler through ``call`` in this thread; its response."""
+def run_serve(serve: Serve, call: Callable[[Any], Any]) -> Any:
+    """Run ``serve`` to its end, each step through ``call`` in this thread; its response."""
     try:
         request = next(serve)
         while True:
@@ -86,7 +80,8 @@ class ServiceClass:
     """The base of every service class: an SCP bound to one association."""
 
     uid: ClassVar[str | None] = None
-    statuses: ClassVar[dict[int, tuple[str, str]]] = _status.GENERAL_STATUS
+    # The status table of the service; a service with several sets it per request.
+    statuses: dict[int, tuple[str, str]] = _status.GENERAL_STATUS
 
     def __init__(self, assoc: Served) -> None:
         self.assoc = assoc
@@ -136,9 +131,7 @@ class ServiceClass:
 
     def SCP(self, req: Any, context: PresentationContext) -> None:
         """Serve ``req`` in this thread (handlers called here) and send the response."""
-        rsp = run_serve(
-            self.serve(req, context), lambda call: trigger(self.assoc, *call_args(call))
-        )
+        rsp = run_serve(self.serve(req, context), lambda step: perform_step(self.assoc, step))
         if rsp is not None:
             self.dimse.send_msg(rsp, context_id_of(context))
 
@@ -153,8 +146,10 @@ class ServiceClass:
         yield  # a generator with no handler to call
 
 
-def call_args(call: HandlerCall) -> tuple[InterventionEvent, dict[str, Any]]:
-    return call.event, call.attrs
+def with_status(rsp: Any, status: int) -> Any:
+    """``rsp`` with its Status set to ``status``."""
+    rsp.Status = status
+    return rsp
 
 
 def context_id_of(context: PresentationContext) -> int:

@@ -10,24 +10,14 @@ from fastdimse._services.base import ServiceClass
 
 __all__ = [
     "ApplicationEventLoggingServiceClass",
-    "BasicWorklistManagementServiceClass",
-    "ColorPaletteQueryRetrieveServiceClass",
-    "DefinedProcedureProtocolQueryRetrieveServiceClass",
     "DisplaySystemManagementServiceClass",
-    "HangingProtocolQueryRetrieveServiceClass",
-    "ImplantTemplateQueryRetrieveServiceClass",
     "InstanceAvailabilityNotificationServiceClass",
-    "InventoryQueryRetrieveServiceClass",
     "MediaCreationManagementServiceClass",
     "PrintManagementServiceClass",
     "ProcedureStepServiceClass",
-    "ProtocolApprovalQueryRetrieveServiceClass",
-    "QueryRetrieveServiceClass",
     "RTMachineVerificationServiceClass",
-    "RelevantPatientInformationQueryServiceClass",
     "StorageCommitmentServiceClass",
     "StorageManagementServiceClass",
-    "SubstanceAdministrationQueryServiceClass",
     "UnifiedProcedureStepServiceClass",
 ]
 
@@ -37,22 +27,6 @@ def _placeholder(name: str) -> type[ServiceClass]:
 
 
 # Service classes of later issues, by pynetdicom's names.
-QueryRetrieveServiceClass = _placeholder("QueryRetrieveServiceClass")
-BasicWorklistManagementServiceClass = _placeholder("BasicWorklistManagementServiceClass")
-ColorPaletteQueryRetrieveServiceClass = _placeholder("ColorPaletteQueryRetrieveServiceClass")
-DefinedProcedureProtocolQueryRetrieveServiceClass = _placeholder(
-    "DefinedProcedureProtocolQueryRetrieveServiceClass"
-)
-HangingProtocolQueryRetrieveServiceClass = _placeholder("HangingProtocolQueryRetrieveServiceClass")
-ImplantTemplateQueryRetrieveServiceClass = _placeholder("ImplantTemplateQueryRetrieveServiceClass")
-InventoryQueryRetrieveServiceClass = _placeholder("InventoryQueryRetrieveServiceClass")
-ProtocolApprovalQueryRetrieveServiceClass = _placeholder(
-    "ProtocolApprovalQueryRetrieveServiceClass"
-)
-RelevantPatientInformationQueryServiceClass = _placeholder(
-    "RelevantPatientInformationQueryServiceClass"
-)
-SubstanceAdministrationQueryServiceClass = _placeholder("SubstanceAdministrationQueryServiceClass")
 ApplicationEventLoggingServiceClass = _placeholder("ApplicationEventLoggingServiceClass")
 DisplaySystemManagementServiceClass = _placeholder("DisplaySystemManagementServiceClass")
 InstanceAvailabilityNotificationServiceClass = _placeholder(

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastdimse import _config
 from fastdimse._dimse.primitives.c_services import C_STORE
+from fastdimse._files.encoding import encode_data_set
 from fastdimse._files.part10 import read_file_meta
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def _prepare_dataset(contexts: Contexts, req: C_STORE, dataset: Dataset) -> Stor
     target = UID(context.transfer_syntax[0])
     req.AffectedSOPClassUID = dataset.SOPClassUID
     req.AffectedSOPInstanceUID = dataset.SOPInstanceUID
-    req.DataSet = _encode(dataset, target)
+    req.DataSet = encode_data_set(dataset, target)
     return StoreRequest(req, int(context.context_id or 0))
 
 
@@ -186,25 +186,3 @@ def _syntax_matching_encoding(dataset: Dataset, syntax: Any) -> Any:
         LOGGER.warning(f"{message} - using 'Explicit VR Big Endian' instead")
         return ExplicitVRBigEndian
     raise AttributeError(f"{message} - please set an appropriate Transfer Syntax")
-
-
-def _encode(dataset: Dataset, syntax: Any) -> bytes:
-    """``dataset`` (without file meta) in ``syntax``; ValueError when pydicom cannot."""
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_dataset
-
-    buffer = DicomBytesIO()
-    buffer.is_implicit_VR = syntax.is_implicit_VR
-    buffer.is_little_endian = syntax.is_little_endian
-    try:
-        write_dataset(buffer, dataset)
-    except Exception as error:
-        LOGGER.error("Failed to encode the supplied dataset")
-        raise ValueError(f"Failed to encode the supplied dataset: {error}") from error
-    data = buffer.getvalue()
-    if syntax.is_deflated:
-        deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
-        data = deflater.compress(data) + deflater.flush()
-        if len(data) % 2:
-            data += b"\x00"  # a deflated data set is padded to even length (PS3.5 A.5)
-    return data
