@@ -191,6 +191,8 @@ class DIMSEServiceProvider:
         # and then allocating another of the same size makes glibc trim the heap and
         # fault the pages back in, which cost ~0.4 ms per 0.5 MB message here.
         self._last_chunk: bytes | None = None
+        # Our requests whose responses go on after some non-Pending statuses.
+        self._continuing: dict[int, frozenset[int]] = {}
         self._file_sending = threading.Lock()
 
     @property
@@ -285,10 +287,14 @@ class DIMSEServiceProvider:
         chunks = iter(sender)
         return FileMessage(self, primitive, path, chunks, next(chunks))
 
-    def expect(self, message_id: int) -> ThreadResponses | None:
+    def expect(
+        self, message_id: int, *, continuing: frozenset[int] = frozenset()
+    ) -> ThreadResponses | None:
         """Register request ``message_id`` before it is sent, waiting for a slot of
         the window, and start its DIMSE timer; the waiter of its responses, or None
-        if the association ended (or no slot came within the DIMSE timeout)."""
+        if the association ended (or no slot came within the DIMSE timeout).
+        ``continuing``: statuses besides Pending after which more responses come."""
+        self.continue_after(message_id, continuing)
         responses = ThreadResponses()
         self.invoked.dimse_timeout = self.dimse_timeout
         if not self.invoked.register(message_id, responses, self.dimse_timeout, self.clock):
@@ -359,9 +365,22 @@ class DIMSEServiceProvider:
         elif not cancel:
             self._perform_later(primitive, message.context_id, spool, message.data_set_length)
 
+    def continue_after(self, message_id: int, statuses: frozenset[int]) -> None:
+        """Responses to our request ``message_id`` with one of ``statuses`` are not
+        its last (a Repository Query's 0xB001)."""
+        if statuses:
+            self._continuing[message_id] = statuses
+        else:
+            self._continuing.pop(message_id, None)
+
     def _route_response(self, primitive: Any) -> None:
         message_id = int(primitive.MessageIDBeingRespondedTo)
-        final = int(getattr(primitive, "Status", 0) or 0) not in _PENDING
+        status = int(getattr(primitive, "Status", 0) or 0)
+        final = status not in _PENDING
+        if final and self._continuing:
+            final = status not in self._continuing.get(message_id, ())
+            if final:
+                self._continuing.pop(message_id, None)
         if not self.invoked.deliver(message_id, primitive, final, self.clock()):
             LOGGER.warning(
                 "Ignored a %s for Message ID %d, which no request of ours is waiting for",

@@ -240,7 +240,7 @@ class Association(AssociationCore, threading.Thread):
         """Send ``request`` (registered first, within the window) and return the
         generator of its responses: sent before the caller takes any, so that a
         C-CANCEL never overtakes it."""
-        responses = self.dimse.expect(request.message_id)
+        responses = self.dimse.expect(request.message_id, continuing=request.continuing)
         if responses is not None:
             self.dimse.send_msg(request.primitive, request.context_id)
         return self._query_responses(request, responses)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from fastdimse._upper.contexts import PresentationContext
 
 __all__ = [
+    "STATUS_SOP_CLASS_NOT_SUPPORTED",
     "STATUS_UNRECOGNISED_OPERATION",
     "HandlerCall",
     "Serve",
@@ -39,6 +40,8 @@ LOGGER = logging.getLogger("fastdimse.service_class")
 
 # 0x0211: Unrecognized Operation (PS3.7 C.5.9).
 STATUS_UNRECOGNISED_OPERATION = 0x0211
+# 0x0122: SOP Class Not Supported (PS3.7 C.5.13).
+STATUS_SOP_CLASS_NOT_SUPPORTED = 0x0122
 
 
 # A service's run: yields steps, is sent their outcomes, returns the final response.

@@ -18,6 +18,7 @@ handler end the operation early, as pynetdicom does.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastdimse._dimse.primitives.c_services import C_GET, C_MOVE
@@ -121,8 +122,7 @@ def serve_retrieve(
     log_request_identifier(kind.name, req, context)
     established = _established(service)
     try:
-        results = yield HandlerCall(kind.event, find_attrs(service, req, context))
-        results = iter(results)
+        results = _iterate((yield HandlerCall(kind.event, find_attrs(service, req, context))))
     except Exception as error:
         LOGGER.error("Exception in handler bound to 'evt.%s'", kind.event.name)
         LOGGER.exception(error)
@@ -370,6 +370,20 @@ def _remove_bulk_data(dataset: Any) -> None:
             "data elements: %s",
             ",".join(removed),
         )
+
+
+def _iterate(results: Any) -> Iterator[Any]:
+    """The handler's results as an iterator; one that is not iterable (None) fails
+    at its first item, where pynetdicom finds out (so the status is that step's)."""
+    try:
+        return iter(results)
+    except TypeError as error:
+        return _failing(error)
+
+
+def _failing(error: Exception) -> Iterator[Any]:
+    raise error
+    yield  # a generator that raises when first asked
 
 
 def _established(service: ServiceClass) -> Any:

@@ -58,12 +58,19 @@ class Contexts(Protocol):
     ) -> PresentationContext: ...
 
 
+# Repository Query (PS3.4 C.6.4): 0xB001 ends one batch of matches, not the query.
+_REPOSITORY_QUERY = "1.2.840.10008.5.1.4.1.1.201.6"
+_BATCH_ENDS = frozenset({0xB001})
+
+
 class QueryRequest(NamedTuple):
     """A C-FIND, C-GET or C-MOVE request ready to send."""
 
     primitive: Any
     context_id: int
     transfer_syntax: str
+    # Statuses after which more responses come, besides Pending.
+    continuing: frozenset[int] = frozenset()
 
     @property
     def message_id(self) -> int:
@@ -114,7 +121,8 @@ def prepare_query(
         for line in str(dataset).splitlines():
             LOGGER.info(line)
         LOGGER.info("")
-    return QueryRequest(req, int(context.context_id or 0), transfer_syntax)
+    continuing = _BATCH_ENDS if str(query_model) == _REPOSITORY_QUERY else frozenset()
+    return QueryRequest(req, int(context.context_id or 0), transfer_syntax, continuing)
 
 
 def cancel_request(
@@ -163,8 +171,10 @@ def read_response(
             setattr(status, keyword, value)
     code = int(rsp.Status)
     category = code_to_category(code)
-    final = category != STATUS_PENDING
-    if final:
+    final = category != STATUS_PENDING and code not in request.continuing
+    if code in request.continuing:
+        LOGGER.info("%s SCP Response: %d - 0x%04X (%s)", request.name, number, code, category)
+    elif final:
         LOGGER.info("%s SCP Result: 0x%04X (%s)", request.name, code, category)
     else:
         LOGGER.info("%s SCP Response: %d - 0x%04X (Pending)", request.name, number, code)
@@ -182,8 +192,10 @@ def read_response(
         else category in (STATUS_CANCEL, STATUS_WARNING, STATUS_FAILURE)
     )
     identifier = None
-    if decodes and rsp.Identifier is not None:
-        identifier = _decode_identifier(rsp.Identifier, request.transfer_syntax)
+    if decodes:
+        # pynetdicom's: an ending C-GET or C-MOVE without a data set gives an empty one.
+        stream = rsp.Identifier or BytesIO()
+        identifier = _decode_identifier(stream, request.transfer_syntax)
     return status, identifier, final
 
 

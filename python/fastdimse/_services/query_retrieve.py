@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fastdimse import status as _status
 from fastdimse._dimse.answers import status_response
 from fastdimse._dimse.primitives.c_services import C_FIND, C_GET, C_MOVE
-from fastdimse._services.base import Serve, ServiceClass
+from fastdimse._services.base import STATUS_SOP_CLASS_NOT_SUPPORTED, Serve, ServiceClass
 from fastdimse._services.qr_find import serve_find, serve_single_find
 from fastdimse._services.qr_retrieve import GET, MOVE, serve_retrieve
 
@@ -39,8 +39,6 @@ __all__ = [
 
 LOGGER = logging.getLogger("fastdimse.service_class")
 
-# 0x0122: SOP Class Not Supported (PS3.7 C.5.13).
-_SOP_CLASS_NOT_SUPPORTED = 0x0122
 
 _DIMSE_NAMES: dict[type, str] = {C_FIND: "C-FIND", C_GET: "C-GET", C_MOVE: "C-MOVE"}
 _STATUSES: dict[str, dict[int, tuple[str, str]]] = {
@@ -111,7 +109,7 @@ class QueryRetrieveServiceClass(ServiceClass):
                 "The supplied abstract syntax is not valid for use with the %s",
                 type(self).__name__,
             )
-            return status_response(req, _SOP_CLASS_NOT_SUPPORTED)
+            return status_response(req, STATUS_SOP_CLASS_NOT_SUPPORTED)
         if self._statuses_by_service is not None:
             self.statuses = self._statuses_by_service[service]
         if service == "C-FIND":
@@ -158,7 +156,7 @@ class RelevantPatientInformationQueryServiceClass(_FindOnly):
             not isinstance(req, C_FIND)
             or str(context.abstract_syntax) not in (self._SUPPORTED_UIDS["C-FIND"])
         ):
-            return status_response(req, _SOP_CLASS_NOT_SUPPORTED)
+            return status_response(req, STATUS_SOP_CLASS_NOT_SUPPORTED)
         return (yield from serve_single_find(self, req, context))
 
 

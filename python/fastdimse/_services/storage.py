@@ -7,9 +7,15 @@ import logging
 from typing import TYPE_CHECKING
 
 from fastdimse import status as _status
+from fastdimse._dimse.answers import status_response
 from fastdimse._dimse.primitives.c_services import C_STORE
 from fastdimse._dimse.primitives.checked import copy_uids
-from fastdimse._services.base import HandlerCall, Serve, ServiceClass
+from fastdimse._services.base import (
+    STATUS_SOP_CLASS_NOT_SUPPORTED,
+    HandlerCall,
+    Serve,
+    ServiceClass,
+)
 from fastdimse.events import EVT_C_STORE
 
 if TYPE_CHECKING:
@@ -35,6 +41,15 @@ class StorageServiceClass(ServiceClass):
     def serve(self, req: C_STORE, context: PresentationContext) -> Serve:
         """Answer with the EVT_C_STORE handler's status; 0xC211 if it raises."""
         rsp = C_STORE()
+        if context.as_scp is False:
+            # Only the SCP role stores: an SCU that sent a C-GET without negotiating
+            # the SCP role for this SOP class (PS3.7 D.3.3.4) refuses its instances.
+            LOGGER.error(
+                "A C-STORE request arrived on a presentation context where this AE is "
+                "not the SCP: answering 0x%04X",
+                STATUS_SOP_CLASS_NOT_SUPPORTED,
+            )
+            return status_response(req, STATUS_SOP_CLASS_NOT_SUPPORTED)
         rsp.MessageID = req.MessageID
         rsp.MessageIDBeingRespondedTo = req.MessageID
         copy_uids(req, rsp, "AffectedSOPInstanceUID", "AffectedSOPClassUID")

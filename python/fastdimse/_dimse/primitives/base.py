@@ -9,7 +9,12 @@ from fastdimse._dimse.primitives import checked
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pydicom.dataset import Dataset
+
 __all__ = ["DIMSEPrimitive"]
+
+# Command sets are always in Implicit VR Little Endian (PS3.7 6.3.1).
+_IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 
 
 class DIMSEPrimitive:
@@ -43,6 +48,16 @@ class DIMSEPrimitive:
     def is_valid_response(self) -> bool:
         """``True`` if every mandatory response parameter is set."""
         return all(getattr(self, k) is not None for k in self.RESPONSE_KEYWORDS)
+
+    @property
+    def command_set(self) -> Dataset:
+        """The message's command set as a pydicom Dataset (what pynetdicom's DIMSE
+        message has), built from the parameters when asked for."""
+        from fastdimse._dimse.primitives.command_set import to_command_set
+        from fastdimse._files.encoding import decode_data_set
+
+        command = to_command_set(self)  # type: ignore[arg-type]  # every concrete primitive
+        return decode_data_set(command.encode(), _IMPLICIT_VR_LITTLE_ENDIAN)
 
     @property
     def msg_type(self) -> str:
