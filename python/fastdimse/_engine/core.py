@@ -26,6 +26,7 @@ from fastdimse._dimse.primitives.c_services import C_STORE
 from fastdimse._dimse.provider import DIMSEServiceProvider, Request
 from fastdimse._engine.signal import Signal
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
+from fastdimse._services.qr_scu import cancel_request
 from fastdimse._upper.codes import PROVIDER_ABORT as _PROVIDER_ABORT
 from fastdimse._upper.codes import REJECT_REASON_TEXT as _REJECT_REASONS
 from fastdimse._upper.codes import RESULT_TEXT as _REJECT_RESULTS
@@ -270,6 +271,23 @@ class AssociationCore:
 
     def _is_bound(self, event: Any) -> bool:
         return bool(self._handlers.get(event))
+
+    def send_c_cancel(
+        self, msg_id: int, context_id: int | None = None, query_model: str | None = None
+    ) -> None:
+        """Send a C-CANCEL for our request ``msg_id`` (a C-FIND, C-GET or C-MOVE), on
+        ``query_model``'s context or ``context_id``; returns once it is written
+        (never waits: the request's responses end with the peer's Cancel status)."""
+        self._check_established("C-CANCEL")
+        primitive, context_id = cancel_request(self, msg_id, context_id, query_model)
+        self.dimse.send_msg(primitive, context_id)
+
+    def _check_established(self, service: str) -> None:
+        if not self.is_established:
+            raise RuntimeError(
+                f"The association with a peer SCP must be established before "
+                f"sending a {service} request"
+            )
 
     def _message_id(self, msg_id: int | None) -> int:
         return self.dimse.invoked.next_message_id() if msg_id is None else msg_id

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastdimse import _core
 from fastdimse import events as evt
-from fastdimse._dimse.primitives.c_services import C_ECHO
+from fastdimse._dimse.primitives.c_services import C_ECHO, C_FIND, C_GET, C_MOVE
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
 from fastdimse._services.base import Serve
+from fastdimse._services.qr_scu import InvalidResponse, QueryRequest, prepare_query, read_response
 from fastdimse._services.steps import (
     EXHAUSTED,
     Associate,
@@ -37,6 +38,7 @@ from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare
 from fastdimse._upper.state_table import Event, State
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from types import TracebackType
 
     from pydicom.dataset import Dataset
@@ -108,6 +110,78 @@ class Association(AssociationCore):
             return int(self._check_received_status(rsp).get("Status", -1))
         return self._status_or_empty(rsp)
 
+    def send_c_find(
+        self, dataset: Dataset, query_model: str, msg_id: int = 1, priority: int = 2
+    ) -> AsyncIterator[tuple[Dataset, Dataset | None]]:
+        """A C-FIND request, as the threaded ``send_c_find``: ``async for status,
+        identifier in assoc.send_c_find(...)``. It is sent when iteration starts
+        (within the window); ``ValueError`` here, before anything is sent, when
+        no context for ``query_model`` is accepted or ``dataset`` cannot be encoded."""
+        self._check_established("C-FIND")
+        return self._query(prepare_query(self, C_FIND, dataset, query_model, msg_id, priority))
+
+    def send_c_get(
+        self, dataset: Dataset, query_model: str, msg_id: int = 1, priority: int = 2
+    ) -> AsyncIterator[tuple[Dataset, Dataset | None]]:
+        """A C-GET request, as ``send_c_find``; the peer's C-STORE sub-operations go
+        to the EVT_C_STORE handler (``async def`` ones awaited on the loop)."""
+        self._check_established("C-GET")
+        return self._query(prepare_query(self, C_GET, dataset, query_model, msg_id, priority))
+
+    def send_c_move(
+        self,
+        dataset: Dataset,
+        move_aet: str,
+        query_model: str,
+        msg_id: int = 1,
+        priority: int = 2,
+    ) -> AsyncIterator[tuple[Dataset, Dataset | None]]:
+        """A C-MOVE request to ``move_aet``, as ``send_c_find``."""
+        self._check_established("C-MOVE")
+        request = prepare_query(self, C_MOVE, dataset, query_model, msg_id, priority, move_aet)
+        return self._query(request)
+
+    async def _query(self, request: QueryRequest) -> AsyncIterator[tuple[Dataset, Dataset | None]]:
+        """Send ``request`` within the window; its responses as they come."""
+        from pydicom.dataset import Dataset
+
+        message_id = request.message_id
+        window = self._window_slots()
+        await window.acquire()
+        task = asyncio.current_task()
+        if task is not None:
+            self._exchanges.add(task)
+        try:
+            responses = _AsyncResponses(self._loop)
+            invoked = self.dimse.invoked
+            invoked.dimse_timeout = self.dimse_timeout
+            self.dimse.continue_after(message_id, request.continuing)
+            if not invoked.register(message_id, responses, 0, self._loop.time):
+                yield Dataset(), None
+                return
+            self.dimse.send_msg(request.primitive, request.context_id)
+            number = 1
+            while True:
+                rsp = await self._response(message_id, responses)
+                if rsp is None:
+                    invoked.withdraw(message_id)
+                    self._handle_no_response()
+                    yield Dataset(), None
+                    return
+                try:
+                    status, identifier, final = read_response(rsp, request, number)
+                except InvalidResponse:
+                    self.abort()
+                    yield Dataset(), None
+                    return
+                yield status, identifier
+                if final:
+                    return
+                number += 1
+        finally:
+            window.release()
+            self._exchanges.discard(task)
+
     async def _exchange(self, message_id: int, send: Callable[[], Any]) -> Any:
         """Send a request within the window and wait for its final response (or None)."""
         window = self._window_slots()
@@ -172,13 +246,6 @@ class Association(AssociationCore):
 
             return Dataset()
         return self._check_received_status(rsp)
-
-    def _check_established(self, service: str) -> None:
-        if not self.is_established:
-            raise RuntimeError(
-                f"The association with a peer SCP must be established before "
-                f"sending a {service} request"
-            )
 
     # -- release and abort ----------------------------------------------------
 

@@ -29,7 +29,6 @@ from fastdimse._io.threads import UpperLayer
 from fastdimse._services.qr_scu import (
     InvalidResponse,
     QueryRequest,
-    cancel_request,
     prepare_query,
     read_response,
 )
@@ -95,11 +94,7 @@ class Association(AssociationCore, threading.Thread):
 
     def submit_c_echo(self, msg_id: int | None = None) -> PendingResponse:
         """Send a C-ECHO request without waiting for its response (see ``submit_c_store``)."""
-        if not self.is_established:
-            raise RuntimeError(
-                "The association with a peer SCP must be established before "
-                "sending a C-ECHO request"
-            )
+        self._check_established("C-ECHO")
         context = self._get_valid_context(VERIFICATION_SOP_CLASS, "", "scu")
         primitive = C_ECHO()
         primitive.MessageID = self._message_id(msg_id)
@@ -150,11 +145,7 @@ class Association(AssociationCore, threading.Thread):
         uses (``msg_id`` to choose it; ``ValueError`` if it is outstanding).
         Errors come as ``send_c_store`` raises them, before anything is sent.
         """
-        if not self.is_established:
-            raise RuntimeError(
-                "The association with a peer SCP must be established before "
-                "sending a C-STORE request"
-            )
+        self._check_established("C-STORE")
         message_id = self._message_id(msg_id)
         request = prepare_c_store(
             self, dataset, message_id, priority, originator_aet, originator_id
@@ -226,16 +217,6 @@ class Association(AssociationCore, threading.Thread):
         request = prepare_query(self, C_MOVE, dataset, query_model, msg_id, priority, move_aet)
         return self._query(request)
 
-    def send_c_cancel(
-        self, msg_id: int, context_id: int | None = None, query_model: str | None = None
-    ) -> None:
-        """Send a C-CANCEL for our request ``msg_id`` (a C-FIND, C-GET or C-MOVE), on
-        ``query_model``'s context or ``context_id``; returns once it is written.
-        The request's generator then ends with the peer's Cancel status."""
-        self._check_established("C-CANCEL")
-        primitive, context_id = cancel_request(self, msg_id, context_id, query_model)
-        self.dimse.send_msg(primitive, context_id)
-
     def _query(self, request: QueryRequest) -> Iterator[tuple[Dataset, Dataset | None]]:
         """Send ``request`` (registered first, within the window) and return the
         generator of its responses: sent before the caller takes any, so that a
@@ -269,13 +250,6 @@ class Association(AssociationCore, threading.Thread):
             if final:
                 return
             number += 1
-
-    def _check_established(self, service: str) -> None:
-        if not self.is_established:
-            raise RuntimeError(
-                f"The association with a peer SCP must be established before "
-                f"sending a {service} request"
-            )
 
     def _submit(self, message_id: int, send: Callable[[], None]) -> PendingResponse:
         """Register ``message_id`` (waiting for a slot of the window), then ``send``."""

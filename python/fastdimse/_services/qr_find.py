@@ -20,7 +20,7 @@ from fastdimse._dimse.primitives.c_services import C_FIND
 from fastdimse._dimse.primitives.checked import copy_uids
 from fastdimse._files.encoding import decode_data_set, encode_data_set
 from fastdimse._services.base import Serve, context_id_of, with_status
-from fastdimse._services.steps import EXHAUSTED, HandlerCall, NextResult
+from fastdimse._services.steps import EXHAUSTED, HandlerCall, NextResult, results_of
 from fastdimse.events import EVT_C_FIND
 from fastdimse.status import (
     STATUS_CANCEL,
@@ -51,7 +51,7 @@ def serve_find(service: ServiceClass, req: C_FIND, context: PresentationContext)
     log_request_identifier("Find", req, context)
     try:
         results = yield HandlerCall(EVT_C_FIND, find_attrs(service, req, context))
-        results = iter([(0x0000, None)] if results is None else results)
+        results = results_of([(0x0000, None)] if results is None else results)
     except Exception as error:
         LOGGER.error(_HANDLER_ERROR)
         LOGGER.exception(error)
@@ -103,7 +103,7 @@ def serve_single_find(service: ServiceClass, req: C_FIND, context: PresentationC
     log_request_identifier("Find", req, context)
     try:
         results = yield HandlerCall(EVT_C_FIND, find_attrs(service, req, context))
-        item = EXHAUSTED if results is None else (yield NextResult(iter(results)))
+        item = EXHAUSTED if results is None else (yield NextResult(results_of(results)))
     except Exception as error:
         LOGGER.error(_HANDLER_ERROR)
         LOGGER.exception(error)

@@ -32,6 +32,7 @@ from fastdimse._services.steps import (
     NextResult,
     Release,
     SendStore,
+    results_of,
 )
 from fastdimse.events import EVT_C_GET, EVT_C_MOVE, InterventionEvent
 from fastdimse.status import (
@@ -376,7 +377,7 @@ def _iterate(results: Any) -> Iterator[Any]:
     """The handler's results as an iterator; one that is not iterable (None) fails
     at its first item, where pynetdicom finds out (so the status is that step's)."""
     try:
-        return iter(results)
+        return results_of(results)  # type: ignore[no-any-return]
     except TypeError as error:
         return _failing(error)
 

@@ -22,6 +22,7 @@ __all__ = [
     "Release",
     "SendStore",
     "perform_step",
+    "results_of",
 ]
 
 
@@ -73,6 +74,14 @@ class _Exhausted:
 
 # The outcome of NextResult once the results have no more items.
 EXHAUSTED: Any = _Exhausted()
+
+
+def results_of(value: Any) -> Any:
+    """A handler's return as the iterator ``NextResult`` takes: an async iterable's
+    async iterator (for ``fastdimse.aio``), anything else's ``iter()``."""
+    if hasattr(value, "__aiter__"):
+        return value.__aiter__()
+    return iter(value)
 
 
 def perform_step(assoc: Any, step: Any) -> Any:
