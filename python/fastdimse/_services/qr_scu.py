@@ -18,13 +18,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from fastdimse import _config
 from fastdimse._dimse.primitives.c_services import C_CANCEL, C_FIND, C_GET, C_MOVE
 from fastdimse._files.encoding import decode_data_set, encode_data_set
-from fastdimse.status import (
-    STATUS_CANCEL,
-    STATUS_FAILURE,
-    STATUS_PENDING,
-    STATUS_WARNING,
-    code_to_category,
-)
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -154,6 +147,15 @@ def read_response(
     valid response of the request's service.
     """
     from pydicom.dataset import Dataset
+
+    # Here: an SCU that never queries (echoscu) does not load the status tables.
+    from fastdimse.status import (
+        STATUS_CANCEL,
+        STATUS_FAILURE,
+        STATUS_PENDING,
+        STATUS_WARNING,
+        code_to_category,
+    )
 
     if type(rsp) is not type(request.primitive):
         name = type(rsp).__name__.replace("_", "-")
