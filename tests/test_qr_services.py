@@ -435,3 +435,46 @@ def test_identifiers_go_in_the_accepted_transfer_syntax(serve: Any) -> None:
     assert int(status.Status) == 0xFF00
     assert identifier.PatientID == "P00007"
     assert identifier.original_encoding == (False, True)  # explicit VR, little endian
+
+
+def test_get_streams_yielded_file_paths_from_disk(serve: Any, tmp_path: Any) -> None:
+    paths = []
+    for number in range(3):
+        ds = ct(number)
+        ds.PixelData = bytes(range(256)) * 8 * (number + 1)
+        ds.Rows, ds.Columns, ds.BitsAllocated = 16, 16 * (number + 1), 8
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        path = tmp_path / f"{number}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+
+    def handle(event: Any) -> Iterator[Any]:
+        yield len(paths)
+        for path in paths:
+            yield 0xFF00, str(path)
+
+    store = Stored()
+    assoc = associate(serve([(evt.EVT_C_GET, handle)]), store)
+    final = list(assoc.send_c_get(query(), GET))[-1][0]
+    assoc.release()
+    assert int(final.Status) == 0x0000
+    from pydicom import dcmread
+
+    for received, path in zip(store.datasets, paths, strict=True):
+        original = dcmread(path)
+        assert [(e.tag, e.value) for e in received] == [(e.tag, e.value) for e in original]
+
+
+def test_failed_file_paths_are_listed_by_their_instance_uid(serve: Any, tmp_path: Any) -> None:
+    path = tmp_path / "one.dcm"
+    ct(5).save_as(path, enforce_file_format=True)
+
+    def handle(event: Any) -> Iterator[Any]:
+        yield 1
+        yield 0xFF00, path
+
+    assoc = associate(serve([(evt.EVT_C_GET, handle)]), Stored(status=0xA700))
+    final, identifier = list(assoc.send_c_get(query(), GET))[-1]
+    assoc.release()
+    assert int(final.Status) == 0xA702
+    assert uids(identifier) == [ct(5).SOPInstanceUID]

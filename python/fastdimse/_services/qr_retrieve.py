@@ -5,7 +5,9 @@ The handler bound to EVT_C_GET yields the number of sub-operations, then
 ``(status, dataset)`` pairs; one bound to EVT_C_MOVE first yields the move
 destination, ``(address, port)`` or ``(address, port, associate kwargs)``
 (``(None, None)`` when the AE title is unknown: 0xA801). Each Pending pair's
-data set is sent as a C-STORE sub-operation: on the request's own association
+data set is sent as a C-STORE sub-operation (a pydicom Dataset, or, beyond
+pynetdicom, the path of a DICOM file, streamed from disk unchanged when its
+transfer syntax was accepted): on the request's own association
 for C-GET (its reader reads on meanwhile, so the sub-operation's response
 comes back while the handler waits), on one association to the destination,
 opened once and reused for the whole move, for C-MOVE. A Pending response
@@ -18,11 +20,13 @@ handler end the operation early, as pynetdicom does.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastdimse._dimse.primitives.c_services import C_GET, C_MOVE
 from fastdimse._dimse.primitives.checked import copy_uids
+from fastdimse._files.part10 import read_file_meta
 from fastdimse._services.base import Serve, context_id_of, with_status
 from fastdimse._services.qr_find import encode_identifier, find_attrs, log_request_identifier
 from fastdimse._services.steps import (
@@ -226,20 +230,22 @@ def _sub_operations(
             return _final(rsp, counters, context)
         if category != STATUS_PENDING or not dataset:
             continue
-        if not isinstance(dataset, Dataset):
+        if isinstance(dataset, str | os.PathLike):
+            dataset = _file_to_send(dataset, context)
+        if not isinstance(dataset, Dataset | str | os.PathLike):
             LOGGER.error("Received invalid dataset from callback")
             counters.failed += 1
             counters.failed_uids.append("")
             service.dimse.send_msg(counters.put(rsp), context_id)
             continue
-        if str(context.abstract_syntax) == _WITHOUT_BULK_DATA:
+        if isinstance(dataset, Dataset) and str(context.abstract_syntax) == _WITHOUT_BULK_DATA:
             _remove_bulk_data(dataset)
         store_status = yield from _store(req, target, dataset, number, kind, service)
         if store_status == STATUS_FAILURE:
             counters.failed += 1
-            uid = getattr(dataset, "SOPInstanceUID", None)
+            uid = _instance_uid(dataset)
             if uid is not None:
-                counters.failed_uids.append(str(uid))
+                counters.failed_uids.append(uid)
         elif store_status == STATUS_WARNING:
             counters.warning += 1
         elif store_status == STATUS_SUCCESS:
@@ -270,6 +276,32 @@ def _store(
         return STATUS_FAILURE
     LOGGER.info("%s SCP: Received Store SCP response 0x%04X (%s)", kind.name, code, category)
     return category
+
+
+def _file_to_send(path: str | os.PathLike[str], context: PresentationContext) -> Any:
+    """A yielded file path, sent from disk as it is (``send_c_store`` streams it); read
+    only when the bulk data must go first (Composite Instance Retrieve Without Bulk
+    Data), or its file meta does not read (then it fails as its C-STORE would)."""
+    if str(context.abstract_syntax) != _WITHOUT_BULK_DATA:
+        return path
+    from pydicom import dcmread
+
+    try:
+        return dcmread(path)
+    except Exception as error:
+        LOGGER.error("The file %s could not be read: %s", path, error)
+        return path
+
+
+def _instance_uid(dataset: Any) -> str | None:
+    """The SOP Instance UID of a sub-operation's data set or file (None if unknown)."""
+    if not isinstance(dataset, str | os.PathLike):
+        uid = getattr(dataset, "SOPInstanceUID", None)
+        return None if uid is None else str(uid)
+    try:
+        return read_file_meta(dataset).sop_instance_uid
+    except (OSError, ValueError):
+        return None
 
 
 def _final(rsp: Any, counters: _Counters, context: PresentationContext) -> Any:
