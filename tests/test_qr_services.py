@@ -478,3 +478,23 @@ def test_failed_file_paths_are_listed_by_their_instance_uid(serve: Any, tmp_path
     assoc.release()
     assert int(final.Status) == 0xA702
     assert uids(identifier) == [ct(5).SOPInstanceUID]
+
+
+def test_a_string_naming_no_file_is_an_invalid_data_set(serve: Any) -> None:
+    def handle(event: Any) -> Iterator[Any]:
+        yield 2
+        yield 0xFF00, ct(1)
+        yield 0xFF00, "no such file"  # pynetdicom's rule: counted failed, not sent
+        yield 0xFF00, ct(2)
+
+    store = Stored()
+    assoc = associate(serve([(evt.EVT_C_GET, handle)]), store)
+    results = list(assoc.send_c_get(query(), GET))
+    assoc.release()
+    final, identifier = results[-1]
+    assert [int(s.Status) for s, _ in results] == [0xFF00] * 3 + [0xB000]
+    assert (int(final.NumberOfCompletedSuboperations), int(final.NumberOfFailedSuboperations)) == (
+        2,
+        1,
+    )
+    assert len(store.datasets) == 2

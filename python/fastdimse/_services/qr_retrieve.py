@@ -230,9 +230,9 @@ def _sub_operations(
             return _final(rsp, counters, context)
         if category != STATUS_PENDING or not dataset:
             continue
-        if isinstance(dataset, str | os.PathLike):
+        if _is_file(dataset):
             dataset = _file_to_send(dataset, context)
-        if not isinstance(dataset, Dataset | str | os.PathLike):
+        elif not isinstance(dataset, Dataset):
             LOGGER.error("Received invalid dataset from callback")
             counters.failed += 1
             counters.failed_uids.append("")
@@ -276,6 +276,14 @@ def _store(
         return STATUS_FAILURE
     LOGGER.info("%s SCP: Received Store SCP response 0x%04X (%s)", kind.name, code, category)
     return category
+
+
+def _is_file(dataset: Any) -> bool:
+    """Whether a yielded value is a file to send: a path object, or a string naming an
+    existing file (any other string is an invalid data set, as in pynetdicom)."""
+    if isinstance(dataset, os.PathLike):
+        return True
+    return isinstance(dataset, str) and os.path.isfile(dataset)
 
 
 def _file_to_send(path: str | os.PathLike[str], context: PresentationContext) -> Any:

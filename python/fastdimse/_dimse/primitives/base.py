@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastdimse._dimse.primitives import checked
@@ -15,6 +16,14 @@ __all__ = ["DIMSEPrimitive"]
 
 # Command sets are always in Implicit VR Little Endian (PS3.7 6.3.1).
 _IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+
+# A primitive's core CommandSet: ``command_set.to_command_set``, registered by that
+# module (it imports every primitive class, so this one cannot import it).
+_COMMAND_SET_ENCODER: list[Callable[[Any], Any]] = []
+
+
+def register_command_set_encoder(encode: Callable[[Any], Any]) -> None:
+    _COMMAND_SET_ENCODER[:] = [encode]
 
 
 class DIMSEPrimitive:
@@ -53,10 +62,9 @@ class DIMSEPrimitive:
     def command_set(self) -> Dataset:
         """The message's command set as a pydicom Dataset (what pynetdicom's DIMSE
         message has), built from the parameters when asked for."""
-        from fastdimse._dimse.primitives.command_set import to_command_set
         from fastdimse._files.encoding import decode_data_set
 
-        command = to_command_set(self)  # type: ignore[arg-type]  # every concrete primitive
+        command = _COMMAND_SET_ENCODER[0](self)
         return decode_data_set(command.encode(), _IMPLICIT_VR_LITTLE_ENDIAN)
 
     @property

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fastdimse import _config
 from fastdimse._dimse.primitives import checked
-from fastdimse._dimse.primitives.base import DIMSEPrimitive
+from fastdimse._dimse.primitives.base import DIMSEPrimitive, register_command_set_encoder
 from fastdimse._dimse.primitives.c_services import (
     C_CANCEL,
     C_ECHO,
@@ -390,3 +390,6 @@ ELEMENTS: dict[int, tuple[tuple[str, str], ...]]
 # Command Field -> the message's data-set parameter, for messages that carry one
 DATA_SET_KEYWORDS: dict[int, str]
 ELEMENTS, DATA_SET_KEYWORDS = _by_field()
+
+
+register_command_set_encoder(to_command_set)
