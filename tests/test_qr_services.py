@@ -498,3 +498,4 @@ def test_a_string_naming_no_file_is_an_invalid_data_set(serve: Any) -> None:
         1,
     )
     assert len(store.datasets) == 2
+    assert identifier.FailedSOPInstanceUIDList == ""  # the invalid one has no UID
