@@ -288,7 +288,9 @@ def ours_fragment(max_pdu: int, command: bytes, data_set: bytes) -> bytes:
 
 def ours_reassemble(stream: bytes, max_pdu: int, read_size: int) -> tuple[int, int]:
     """Feeds `stream` to a Receiver in `read_size` reads; returns (command field, data length)."""
-    receiver = core.Receiver(max_pdu)
+    # Reassembly into memory is what is measured: no cap below the data set (the
+    # default is 1 MiB, and the bulk rows are larger).
+    receiver = core.Receiver(max_pdu, max_memory_data_set=len(stream))
     view = memoryview(stream)
     result = None
     for start in range(0, len(stream), read_size):

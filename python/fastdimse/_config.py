@@ -22,6 +22,7 @@ __all__ = [
     "LOG_HANDLER_LEVEL",
     "LOG_REQUEST_IDENTIFIERS",
     "LOG_RESPONSE_IDENTIFIERS",
+    "MAX_IN_MEMORY_DATA_SET",
     "PASS_CONTEXTVARS",
     "STORE_RECV_CHUNKED_DATASET",
     "STORE_SEND_CHUNKED_DATASET",
@@ -64,6 +65,16 @@ STORE_RECV_CHUNKED_DATASET: bool = False
 """As a Storage SCP, write each received data set to a temporary file in the
 DICOM File Format instead of holding it in memory; the handler finds it at
 ``event.dataset_path``. Default ``False``."""
+
+MAX_IN_MEMORY_DATA_SET: int = 1024 * 1024
+"""The largest data set, in bytes, received into memory: a C-FIND, C-GET or
+C-MOVE identifier, an N-service data set, and the data set of any response
+(C-STORE requests are written to a spool file and not capped). A peer's
+request over it is answered 0xA700 (Out of Resources) without reaching a
+handler; a response over it aborts the association. The bytes past the limit
+are received and dropped, never held. Read when an association starts.
+Not in pynetdicom, which holds whatever the peer sends. Default ``1048576``
+(1 MiB)."""
 
 PASS_CONTEXTVARS: bool = False
 """Run the threads the library starts in a copy of the caller's

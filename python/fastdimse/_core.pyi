@@ -5,6 +5,8 @@ from typing import TypeAlias, final
 
 from typing_extensions import Buffer
 
+from fastdimse.errors import DataSetTooLargeError
+
 __all__ = [
     "READ_SIZE",
     "Abort",
@@ -420,7 +422,7 @@ class Message:
         command: CommandSet,
         data_set: DataSetBuffer | None = None,
         data_set_length: int | None = None,
-        data_set_error: OSError | None = None,
+        data_set_error: OSError | DataSetTooLargeError | None = None,
     ) -> Message: ...
     @property
     def context_id(self) -> int: ...
@@ -431,7 +433,7 @@ class Message:
     @property
     def data_set_length(self) -> int | None: ...
     @property
-    def data_set_error(self) -> OSError | None: ...
+    def data_set_error(self) -> OSError | DataSetTooLargeError | None: ...
 
 @final
 class DataSetStart:
@@ -473,6 +475,7 @@ class Receiver:
         local_max_pdu: int = 16382,
         *,
         max_associate_pdu: int = 1048576,
+        max_memory_data_set: int = 1048576,
         enforce_uid_conformance: bool = False,
         observe_pdus: bool = False,
         report_pdata: bool = False,

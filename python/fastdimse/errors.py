@@ -16,6 +16,7 @@ __all__ = [
     "Answer",
     "CoreError",
     "DataSetError",
+    "DataSetTooLargeError",
     "DataSetWriteError",
     "DecodeError",
     "EncodeError",
@@ -150,3 +151,26 @@ class DataSetWriteError(CoreError, OSError):
     Constructed as ``OSError(errno, strerror)``; ``errno`` is None when the
     failure has no errno equivalent.
     """
+
+
+class DataSetTooLargeError(CoreError, ValueError):
+    """A data set received into memory was larger than the receiver's limit
+    (``Message.data_set_error``; ``Receiver(max_memory_data_set=...)``, by
+    default ``_config.MAX_IN_MEMORY_DATA_SET``).
+
+    Like ``DataSetWriteError`` it is reported on the message, not raised: the
+    buffer was freed when the data set passed ``limit`` bytes and the rest was
+    received and dropped (``length`` bytes in all), so the stream stays in step
+    and the association can answer (or abandon) the message.
+    """
+
+    limit: int
+    length: int
+
+    def __init__(self, message: str, limit: int, length: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.length = length
+
+    def __reduce__(self) -> tuple[type[DataSetTooLargeError], tuple[str, int, int]]:
+        return (type(self), (str(self), self.limit, self.length))

@@ -53,6 +53,7 @@ from fastdimse._files.spool import (
 )
 from fastdimse._logging import log_dimse
 from fastdimse._upper.codes import DEFAULT_MAX_LENGTH
+from fastdimse.errors import DataSetTooLargeError
 from fastdimse.events import (
     EVT_C_STORE,
     EVT_DIMSE_RECV,
@@ -347,8 +348,14 @@ class DIMSEServiceProvider:
             error = spool.error or message.data_set_error
             if error is not None:
                 spool.discard()
-                self._refuse_unstored(message, error)
+                reason = error.strerror if isinstance(error, OSError) else None
+                self._refuse_data_set(
+                    message, f"could not be written: {error}", reason or "data set not stored"
+                )
                 return
+        elif isinstance(message.data_set_error, DataSetTooLargeError):
+            self._drop_too_large(message, message.data_set_error)
+            return
         primitive = from_command_set(
             command, None if data is None else bytes(data), message.context_id
         )
@@ -467,22 +474,44 @@ class DIMSEServiceProvider:
         self.performed.drop_held()
         self.invoked.end()
 
-    def _refuse_unstored(self, message: _core.Message, error: OSError) -> None:
-        """Answer a C-STORE whose data set could not be written: Out of Resources."""
+    def _refuse_data_set(self, message: _core.Message, problem: str, comment: str) -> None:
+        """Answer a request whose data set was not kept (its spool file failed, or it
+        was larger than the in-memory limit) with Out of Resources: no handler sees
+        it, and nothing of it is held."""
         command = message.command
+        request = from_command_set(command, None, message.context_id)
         LOGGER.error(
-            "The data set of C-STORE request %s could not be written, answering 0x%04X: %s",
+            "The data set of %s request %s %s: answering 0x%04X",
+            type(request).__name__.replace("_", "-"),
             command.message_id,
+            problem,
             _OUT_OF_RESOURCES,
+        )
+        rsp = status_response(request, _OUT_OF_RESOURCES)
+        rsp.ErrorComment = comment[:64]  # LO: at most 64 characters
+        # Never performed, so it ends nothing: a request still running under the same
+        # Message ID keeps its place and its clean-up.
+        self.send_msg(rsp, message.context_id, answers_request=False)
+
+    def _drop_too_large(self, message: _core.Message, error: DataSetTooLargeError) -> None:
+        """A data set received into memory passed the limit (and was dropped as it
+        came): a request is refused; a response cannot be, so the association is
+        aborted and the request it answers ends with it (as is a request on a
+        context never accepted, where nothing may be sent)."""
+        command = message.command
+        response = bool(command.command_field & 0x8000)
+        if not response and message.context_id in self.contexts:
+            comment = f"Data set larger than the limit of {error.limit} bytes"
+            self._refuse_data_set(message, f"was dropped: {error}", comment)
+            return
+        LOGGER.error(
+            "The data set of %s %s (context %d) was dropped: %s; aborting the association",
+            command.command_name,
+            command.message_id_being_responded_to if response else command.message_id,
+            message.context_id,
             error,
         )
-        rsp = C_STORE()
-        rsp.MessageIDBeingRespondedTo = command.message_id
-        rsp.AffectedSOPClassUID = command.affected_sop_class_uid
-        rsp.AffectedSOPInstanceUID = command.affected_sop_instance_uid
-        rsp.Status = _OUT_OF_RESOURCES
-        rsp.ErrorComment = (error.strerror or "data set not stored")[:64]
-        self.send_msg(rsp, message.context_id)
+        self.user.abort()
 
 
 class FileMessage:

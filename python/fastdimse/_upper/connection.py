@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
-from fastdimse import _core
+from fastdimse import _config, _core
 
 # A-ABORT (source, reason) of PS3.8 9.3.8 for what the connection itself aborts:
 # a provider abort, reason not specified, when the peer goes quiet; a user abort
@@ -481,6 +481,7 @@ class UpperLayerConnection:
     def _new_receiver(self) -> _core.Receiver:
         return _core.Receiver(
             self._local_max_pdu,
+            max_memory_data_set=_config.MAX_IN_MEMORY_DATA_SET,
             observe_pdus=self._observe,
             report_pdata=True,
             announce_data_sets=True,

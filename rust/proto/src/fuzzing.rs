@@ -8,7 +8,7 @@ use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use crate::dimse::{decode_command_set, encode_command_set};
 use crate::limits::{DecodeOptions, LocalMaxPdu};
 use crate::pdu::{decode_pdu, pdu_type};
-use crate::receiver::{Receiver, ReceiverConfig};
+use crate::receiver::{DataSet, Event, Receiver, ReceiverConfig};
 use crate::scan::{self, DataSetErrorKind, ScanError, ScanResult};
 
 /// One whole PDU through `decode_pdu`.
@@ -41,13 +41,18 @@ pub fn framer(data: &[u8]) {
         _ => 16382,
     };
     let chunk = usize::from(*chunk_selector).max(1);
-    run_receiver(stream, local_max, chunk);
+    run_receiver(
+        stream,
+        local_max,
+        chunk,
+        ReceiverConfig::default().max_memory_data_set,
+    );
 }
 
 /// PDVs through the reassembler: `data` is read as a list of
 /// (context id, control header, length, bytes) records, wrapped in
 /// well-formed P-DATA-TF PDUs, so the fuzzer spends its time on the message
-/// rules rather than on framing.
+/// rules rather than on framing. Data sets over 1 KiB pass the memory cap.
 pub fn reassemble(data: &[u8]) {
     let mut stream = Vec::new();
     let mut rest = data;
@@ -64,7 +69,7 @@ pub fn reassemble(data: &[u8]) {
         stream.extend_from_slice(value);
         rest = tail;
     }
-    run_receiver(&stream, 0, 1 << 16);
+    run_receiver(&stream, 0, 1 << 16, FUZZ_MEMORY_CAP);
 }
 
 /// A decoded PDU re-encodes, and the result decodes to the same value.
@@ -143,9 +148,15 @@ impl Seek for Dribble<'_> {
     }
 }
 
-fn run_receiver(stream: &[u8], local_max: u32, chunk: usize) {
+/// A memory cap that PDVs of at most 255 bytes reach within a few records.
+const FUZZ_MEMORY_CAP: u64 = 1024;
+
+/// Feeds `stream` in reads of `chunk` bytes; a data set kept in memory is
+/// within `memory_cap`, and one reported too large passed it.
+fn run_receiver(stream: &[u8], local_max: u32, chunk: usize, memory_cap: u64) {
     let config = ReceiverConfig {
         local_max_pdu: LocalMaxPdu(local_max),
+        max_memory_data_set: memory_cap,
         observe_pdus: true,
         report_pdata: true,
         ..ReceiverConfig::default()
@@ -155,7 +166,17 @@ fn run_receiver(stream: &[u8], local_max: u32, chunk: usize) {
         if receiver.feed(piece).is_err() {
             return;
         }
-        while receiver.next_event().is_some() {}
+        while let Some(event) = receiver.next_event() {
+            if let Event::Message(message) = event {
+                match message.data_set {
+                    Some(DataSet::Memory(bytes)) => assert!(bytes.len() as u64 <= memory_cap),
+                    Some(DataSet::TooLarge { limit, length }) => {
+                        assert!(limit == memory_cap && length > limit);
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
     let _ = receiver.finish();
 }

@@ -6,6 +6,13 @@
 /// Default cap on an A-ASSOCIATE-RQ/AC/RJ PDU body, as DCMTK's.
 pub const DEFAULT_MAX_ASSOCIATE_PDU: u32 = 1024 * 1024;
 
+/// Default cap on a data set the receiver holds in memory (a C-FIND or
+/// C-GET/C-MOVE identifier, an N-service attribute list, any response's
+/// data set): a query is a few KiB, so this leaves room without letting a
+/// peer make us hold whatever it sends. Data sets the caller sends to a
+/// writer (C-STORE's, spooled to a file) are not capped.
+pub const DEFAULT_MAX_MEMORY_DATA_SET: u64 = 1024 * 1024;
+
 /// The PDU header: type (1), reserved (1), length (4).
 pub const PDU_HEADER_LEN: usize = 6;
 

@@ -171,7 +171,9 @@ fn receive(local_max: u32, stream: &[u8], chunk: usize) -> (u8, Option<Vec<u8>>)
     let message = messages.pop().unwrap();
     let data = message.data_set.map(|d| match d {
         DataSet::Memory(bytes) => bytes,
-        DataSet::Written { .. } | DataSet::Unwritten { .. } => panic!("memory expected"),
+        DataSet::Written { .. } | DataSet::Unwritten { .. } | DataSet::TooLarge { .. } => {
+            panic!("memory expected")
+        }
     });
     (message.context_id, data)
 }

@@ -1,24 +1,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Length fields the peer merely claims allocate nothing: a counting global
 //! allocator (this file is its own test binary) measures what feeding
-//! headers that claim 4 GB costs, to the receiver and to the data set scan. Tests run one at a time through a lock so
-//! that they count only their own allocations.
+//! headers that claim 4 GB costs, to the receiver and to the data set scan, and
+//! what a data set received into memory holds around its cap. Tests run one at a
+//! time through a lock so that they count only their own allocations.
+
+mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Cursor, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use fastdimse_proto::receiver::{Receiver, ReceiverConfig};
+use common::receiver;
+use fastdimse_proto::receiver::{DataSet, Event, Receiver, ReceiverConfig};
 use fastdimse_proto::scan;
 use fastdimse_proto::LocalMaxPdu;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 
-/// Counts every byte requested from the system allocator.
+/// Counts every byte requested from the system allocator, and every byte given back.
 struct Counting;
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static FREED: AtomicUsize = AtomicUsize::new(0);
 static SERIAL: Mutex<()> = Mutex::new(());
 
 // SAFETY: forwards to `System` unchanged; only adds a counter.
@@ -29,11 +34,13 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        FREED.fetch_add(layout.size(), Ordering::Relaxed);
         // SAFETY: `ptr` came from `System.alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        FREED.fetch_add(layout.size(), Ordering::Relaxed);
         // SAFETY: as for `alloc` and `dealloc`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -166,4 +173,65 @@ fn scan_of_a_deflated_data_set_inflates_in_bounded_chunks() {
     let (used, result) = allocated_during(|| scan::scan_bytes(&compressed, deflated));
     assert!(result.is_err());
     assert!(used < BUDGET, "{used} bytes allocated");
+}
+
+/// Bytes allocated and not yet freed, by everyone (the tests hold `SERIAL`).
+fn live() -> usize {
+    ALLOCATED
+        .load(Ordering::Relaxed)
+        .saturating_sub(FREED.load(Ordering::Relaxed))
+}
+
+/// A C-FIND-RQ and its identifier of `length` bytes, one 16376-byte PDV to a P-DATA-TF.
+fn c_find_stream(length: usize) -> Vec<u8> {
+    let data = vec![0x5Au8; length];
+    receiver::message_stream(1, &receiver::c_find_rq(1), &data, 16376, 1)
+}
+
+/// Feeds `stream` in 16 KiB reads (all but its last byte); returns the most bytes held
+/// live after any read, what is held after the last of them, and the one message's data
+/// set once the last byte is fed.
+fn held_while_receiving(limit: u64, stream: &[u8]) -> (usize, usize, Option<DataSet>) {
+    let config = ReceiverConfig {
+        max_memory_data_set: limit,
+        ..ReceiverConfig::default()
+    };
+    let (head, last) = stream.split_at(stream.len() - 1);
+    let mut receiver = Receiver::new(config);
+    let before = live();
+    let mut most = 0;
+    for piece in head.chunks(16 * 1024) {
+        receiver.feed(piece).unwrap();
+        most = most.max(live().saturating_sub(before));
+    }
+    let after = live().saturating_sub(before);
+    assert!(receiver.message_pending() && !receiver.has_events());
+    receiver.feed(last).unwrap();
+    match receiver.next_event() {
+        Some(Event::Message(message)) => (most, after, message.data_set),
+        other => panic!("a message expected, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_data_set_over_the_memory_cap_is_freed_when_it_passes_the_cap() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    const MIB: usize = 1024 * 1024;
+    // 8 MiB against a 1 MiB cap: never more than the cap held, and once it is passed
+    // (long before the message ends) nothing of the data set is.
+    let (most, after, data_set) = held_while_receiving(MIB as u64, &c_find_stream(8 * MIB));
+    assert!(most <= MIB + BUDGET, "{most} bytes held at most");
+    assert!(
+        after < BUDGET,
+        "{after} bytes still held after the cap was passed"
+    );
+    assert!(matches!(
+        data_set,
+        Some(DataSet::TooLarge { limit, length }) if limit == MIB as u64 && length == 8 * MIB as u64
+    ));
+    // Exactly at the cap in 16376-byte fragments: the buffer's growth stops at the cap
+    // (doubling would take it to 2 MiB).
+    let (most, _, data_set) = held_while_receiving(MIB as u64, &c_find_stream(MIB));
+    assert!(most <= MIB + BUDGET, "{most} bytes held at most");
+    assert!(matches!(data_set, Some(DataSet::Memory(bytes)) if bytes.len() == MIB));
 }

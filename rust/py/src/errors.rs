@@ -146,6 +146,17 @@ pub fn data_set_write_error(py: Python<'_>, kind: io::ErrorKind) -> PyResult<Py<
         .unbind())
 }
 
+/// The `DataSetTooLargeError` a message carries when its data set, received
+/// in memory, passed `limit` bytes (`length` were received): a value, not raised.
+pub fn data_set_too_large_error(py: Python<'_>, limit: u64, length: u64) -> PyResult<Py<PyAny>> {
+    let message = format!(
+        "the data set of {length} bytes is larger than the limit of {limit} bytes in memory"
+    );
+    Ok(class(py, "DataSetTooLargeError")?
+        .call1((message, limit, length))?
+        .unbind())
+}
+
 /// Instantiates `fastdimse.errors.<name>` with the arguments `make` builds;
 /// a failure to do so is raised in its place.
 fn raise<'py, A, F>(py: Python<'py>, name: &str, make: F) -> PyErr

@@ -32,6 +32,7 @@ const FILE_WRITE_BUFFER: usize = 1024 * 1024;
 // in `inspect.signature`); these keep the two in step.
 const _: () = assert!(LocalMaxPdu::DEFAULT.0 == 16382);
 const _: () = assert!(fastdimse_proto::limits::DEFAULT_MAX_ASSOCIATE_PDU == 1048576);
+const _: () = assert!(fastdimse_proto::limits::DEFAULT_MAX_MEMORY_DATA_SET == 1048576);
 
 /// The receiving side of one association (see the module documentation).
 #[pyclass(module = "fastdimse._core", frozen)]
@@ -63,10 +64,11 @@ enum Received {
 #[pymethods]
 impl Receiver {
     #[new]
-    #[pyo3(signature = (local_max_pdu = 16382, *, max_associate_pdu = 1048576, enforce_uid_conformance = false, observe_pdus = false, report_pdata = false, announce_data_sets = false))]
+    #[pyo3(signature = (local_max_pdu = 16382, *, max_associate_pdu = 1048576, max_memory_data_set = 1048576, enforce_uid_conformance = false, observe_pdus = false, report_pdata = false, announce_data_sets = false))]
     fn new(
         local_max_pdu: u32,
         max_associate_pdu: u32,
+        max_memory_data_set: u64,
         enforce_uid_conformance: bool,
         observe_pdus: bool,
         report_pdata: bool,
@@ -75,6 +77,7 @@ impl Receiver {
         let config = ReceiverConfig {
             local_max_pdu: LocalMaxPdu(local_max_pdu),
             max_associate_pdu,
+            max_memory_data_set,
             options: DecodeOptions {
                 enforce_uid_conformance,
             },
@@ -339,7 +342,10 @@ fn event_to_py(py: Python<'_>, event: core::Event) -> PyResult<Bound<'_, PyAny>>
 /// `data_set` None and `data_set_length` its byte count; one received in
 /// memory has `data_set_length == len(data_set)`. When writing to the file
 /// failed, `data_set_error` is the `DataSetWriteError` (an OSError with its
-/// errno) and the bytes after the failure were received and dropped.
+/// errno) and the bytes after the failure were received and dropped. When a
+/// data set received in memory passed the receiver's `max_memory_data_set`,
+/// `data_set` is None, `data_set_error` the `DataSetTooLargeError` and
+/// `data_set_length` the bytes received (those past the limit were dropped).
 #[pyclass(module = "fastdimse._core", frozen)]
 pub struct Message {
     #[pyo3(get)]
@@ -367,6 +373,10 @@ impl Message {
             Some(DataSet::Written { length }) => (None, Some(length)),
             Some(DataSet::Unwritten { error, length }) => {
                 data_set_error = Some(errors::data_set_write_error(py, error)?);
+                (None, Some(length))
+            }
+            Some(DataSet::TooLarge { limit, length }) => {
+                data_set_error = Some(errors::data_set_too_large_error(py, limit, length)?);
                 (None, Some(length))
             }
         };

@@ -21,7 +21,8 @@ use std::io::Write;
 use crate::dimse::CommandSet;
 use crate::error::{DecodeError, ErrorKind};
 use crate::limits::{
-    DecodeOptions, LocalMaxPdu, DEFAULT_MAX_ASSOCIATE_PDU, PDU_HEADER_LEN, PDV_HEADER_LEN,
+    DecodeOptions, LocalMaxPdu, DEFAULT_MAX_ASSOCIATE_PDU, DEFAULT_MAX_MEMORY_DATA_SET,
+    PDU_HEADER_LEN, PDV_HEADER_LEN,
 };
 use crate::pdu::{self, pdu_type, Pdu};
 use framer::Header;
@@ -36,6 +37,10 @@ pub struct ReceiverConfig {
     pub local_max_pdu: LocalMaxPdu,
     /// Cap on A-ASSOCIATE-RQ/AC/RJ bodies.
     pub max_associate_pdu: u32,
+    /// Cap on a data set received into memory (`Destination::Memory`, or
+    /// any data set without `announce_data_sets`): past it the buffer is
+    /// freed and the message completes with `DataSet::TooLarge`.
+    pub max_memory_data_set: u64,
     pub options: DecodeOptions,
     /// Emit `Event::RawPdu` with each PDU's bytes (pynetdicom's
     /// EVT_PDU_RECV / EVT_DATA_RECV); off by default, it costs a copy.
@@ -53,6 +58,7 @@ impl Default for ReceiverConfig {
         ReceiverConfig {
             local_max_pdu: LocalMaxPdu::DEFAULT,
             max_associate_pdu: DEFAULT_MAX_ASSOCIATE_PDU,
+            max_memory_data_set: DEFAULT_MAX_MEMORY_DATA_SET,
             options: DecodeOptions::default(),
             observe_pdus: false,
             report_pdata: false,
@@ -65,7 +71,8 @@ impl Default for ReceiverConfig {
 /// set goes to memory; with it the caller chooses one per data set, in
 /// `Receiver::resume` (a writer serves exactly one data set).
 pub enum Destination {
-    /// A buffer grown only with bytes actually received.
+    /// A buffer grown only with bytes actually received, up to
+    /// `ReceiverConfig::max_memory_data_set`.
     Memory,
     /// A writer the caller opened (a file Python owns); the core only writes.
     Writer(Box<dyn Write + Send>),
@@ -111,6 +118,11 @@ pub enum DataSet {
         error: std::io::ErrorKind,
         length: u64,
     },
+    /// A data set received into memory passed `limit` bytes: its buffer
+    /// was freed then, and the rest of its `length` bytes were received and
+    /// dropped. The stream goes on: the caller answers a request (e.g. "out
+    /// of resources") or gives up on a response.
+    TooLarge { limit: u64, length: u64 },
 }
 
 /// See the module documentation.
@@ -187,7 +199,7 @@ impl Receiver {
             header_len: 0,
             frame: Frame::Header,
             raw: Vec::new(),
-            reassembler: Reassembler::new(),
+            reassembler: Reassembler::new(config.max_memory_data_set),
             paused: false,
             unprocessed: Vec::new(),
         }

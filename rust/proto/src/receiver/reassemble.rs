@@ -46,7 +46,8 @@ enum Phase {
 
 /// A data set destination in use.
 enum Sink {
-    Memory(Vec<u8>),
+    /// Bytes held for the caller, never more than `limit`.
+    Memory { buf: Vec<u8>, limit: u64 },
     Writer {
         writer: Box<dyn Write + Send>,
         written: u64,
@@ -58,19 +59,26 @@ enum Sink {
         error: std::io::ErrorKind,
         received: u64,
     },
+    /// The memory buffer would have passed its limit: it is freed at once,
+    /// and the rest of the data set is counted and dropped, as for a failed
+    /// writer.
+    TooLarge { limit: u64, received: u64 },
 }
 
 /// Reassembles the PDVs of consecutive messages.
 pub(super) struct Reassembler {
     phase: Phase,
+    /// The cap on a data set received into memory.
+    memory_limit: u64,
     /// The message control header of the PDV whose data is arriving.
     current: MessageControlHeader,
 }
 
 impl Reassembler {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(memory_limit: u64) -> Self {
         Reassembler {
             phase: Phase::Idle,
+            memory_limit,
             current: MessageControlHeader(0),
         }
     }
@@ -207,7 +215,7 @@ impl Reassembler {
                 self.phase = Phase::DataSet {
                     context_id,
                     command,
-                    sink: Sink::new(destination),
+                    sink: Sink::new(destination, self.memory_limit),
                 };
                 true
             }
@@ -244,16 +252,19 @@ impl Reassembler {
         self.phase = Phase::DataSet {
             context_id,
             command,
-            sink: Sink::new(Destination::Memory),
+            sink: Sink::new(Destination::Memory, self.memory_limit),
         };
         None
     }
 }
 
 impl Sink {
-    fn new(destination: Destination) -> Self {
+    fn new(destination: Destination, memory_limit: u64) -> Self {
         match destination {
-            Destination::Memory => Sink::Memory(Vec::new()),
+            Destination::Memory => Sink::Memory {
+                buf: Vec::new(),
+                limit: memory_limit,
+            },
             Destination::Writer(writer) => Sink::Writer { writer, written: 0 },
         }
     }
@@ -261,8 +272,20 @@ impl Sink {
     fn write(&mut self, bytes: &[u8]) {
         let count = bytes.len() as u64;
         match self {
-            // Grown only by bytes received, never reserved from a claim.
-            Sink::Memory(buf) => buf.extend_from_slice(bytes),
+            Sink::Memory { buf, limit } => {
+                let received = (buf.len() as u64).saturating_add(count);
+                if received > *limit {
+                    // The buffer is dropped (freed) here, not when the
+                    // message ends.
+                    *self = Sink::TooLarge {
+                        limit: *limit,
+                        received,
+                    };
+                } else {
+                    reserve_within(buf, bytes.len(), *limit);
+                    buf.extend_from_slice(bytes);
+                }
+            }
             Sink::Writer { writer, written } => {
                 if let Err(error) = writer.write_all(bytes) {
                     // The writer (and its descriptor) is dropped at once.
@@ -274,14 +297,16 @@ impl Sink {
                     *written += count;
                 }
             }
-            Sink::Failed { received, .. } => *received += count,
+            Sink::Failed { received, .. } | Sink::TooLarge { received, .. } => {
+                *received = received.saturating_add(count);
+            }
         }
     }
 
     /// Flushes and drops a writer; hands over a memory buffer.
     fn finish(self) -> DataSet {
         match self {
-            Sink::Memory(buf) => DataSet::Memory(buf),
+            Sink::Memory { buf, .. } => DataSet::Memory(buf),
             Sink::Writer {
                 mut writer,
                 written,
@@ -296,8 +321,26 @@ impl Sink {
                 error,
                 length: received,
             },
+            Sink::TooLarge { limit, received } => DataSet::TooLarge {
+                limit,
+                length: received,
+            },
         }
     }
+}
+
+/// Makes room in `buf` for `more` bytes that have arrived (`buf.len() +
+/// more <= limit`): its capacity doubles as a `Vec`'s does, but never past
+/// `limit`, so a buffer holds at most `limit` bytes of memory. Grown only
+/// by bytes received, never reserved from a length the peer claims.
+fn reserve_within(buf: &mut Vec<u8>, more: usize, limit: u64) {
+    let needed = buf.len().saturating_add(more);
+    if needed <= buf.capacity() {
+        return;
+    }
+    let ceiling = usize::try_from(limit).unwrap_or(usize::MAX);
+    let target = buf.capacity().saturating_mul(2).min(ceiling).max(needed);
+    buf.reserve_exact(target - buf.len());
 }
 
 /// The one place command sets are decoded; offsets in its errors count from

@@ -50,6 +50,28 @@ pub fn c_store_rq(message_id: u16) -> Vec<u8> {
     ])
 }
 
+/// C-FIND-RQ (PS3.7 Table 9.3-2), Patient Root Find: an identifier follows.
+pub fn c_find_rq(message_id: u16) -> Vec<u8> {
+    command_set(&[
+        element(0x0002, b"1.2.840.10008.5.1.4.1.2.1.1\0"),
+        element(0x0100, &0x0020u16.to_le_bytes()),
+        element(0x0110, &message_id.to_le_bytes()),
+        element(0x0700, &0u16.to_le_bytes()),
+        element(0x0800, &0u16.to_le_bytes()),
+    ])
+}
+
+/// C-FIND-RSP (PS3.7 Table 9.3-3), Pending: an identifier follows.
+pub fn c_find_rsp_pending(responding_to: u16) -> Vec<u8> {
+    command_set(&[
+        element(0x0002, b"1.2.840.10008.5.1.4.1.2.1.1\0"),
+        element(0x0100, &0x8020u16.to_le_bytes()),
+        element(0x0120, &responding_to.to_le_bytes()),
+        element(0x0800, &0u16.to_le_bytes()),
+        element(0x0900, &0xFF00u16.to_le_bytes()),
+    ])
+}
+
 pub const CMD: u8 = 0x01;
 pub const CMD_LAST: u8 = 0x03;
 pub const DATA: u8 = 0x00;
@@ -94,6 +116,8 @@ pub enum Ev {
     Message(u8, CommandSet, Option<Vec<u8>>),
     Written(u8, CommandSet, u64),
     Unwritten(u8, io::ErrorKind, u64),
+    /// A data set over the memory cap: context ID, limit, length received.
+    TooLarge(u8, u64, u64),
 }
 
 pub fn summarize(event: Event) -> Ev {
@@ -112,6 +136,7 @@ pub fn summarize(event: Event) -> Ev {
             Some(DataSet::Unwritten { error, length }) => {
                 Ev::Unwritten(m.context_id, error, length)
             }
+            Some(DataSet::TooLarge { limit, length }) => Ev::TooLarge(m.context_id, limit, length),
         },
     }
 }
@@ -212,16 +237,28 @@ impl Write for SharedWriter {
 }
 
 pub fn store_stream(context_id: u8, message_id: u16, data: &[u8], fragment: usize) -> Vec<u8> {
-    let store = c_store_rq(message_id);
-    let mut stream = pdata(&[(context_id, CMD_LAST, &store)]);
-    let chunks: Vec<&[u8]> = data.chunks(fragment).collect();
-    for (i, piece) in chunks.iter().enumerate() {
-        let control = if i + 1 == chunks.len() {
-            DATA_LAST
-        } else {
-            DATA
-        };
-        stream.extend(pdata(&[(context_id, control, piece)]));
+    message_stream(context_id, &c_store_rq(message_id), data, fragment, 1)
+}
+
+/// `command` then `data` on `context_id`, the data set in PDVs of `fragment` bytes,
+/// `per_pdu` PDVs to a P-DATA-TF.
+pub fn message_stream(
+    context_id: u8,
+    command: &[u8],
+    data: &[u8],
+    fragment: usize,
+    per_pdu: usize,
+) -> Vec<u8> {
+    let mut stream = pdata(&[(context_id, CMD_LAST, command)]);
+    let fragments: Vec<&[u8]> = data.chunks(fragment).collect();
+    let last = fragments.len().saturating_sub(1);
+    let pdvs: Vec<(u8, u8, &[u8])> = fragments
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| (context_id, if i == last { DATA_LAST } else { DATA }, *piece))
+        .collect();
+    for group in pdvs.chunks(per_pdu) {
+        stream.extend(pdata(group));
     }
     stream
 }
