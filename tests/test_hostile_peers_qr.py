@@ -65,8 +65,14 @@ def good_query(port: int) -> list[int]:
     return statuses
 
 
-def request(command_field: int, model: str, message_id: int, context_id: int = 1) -> bytes:
-    """A C-FIND or C-GET request with the usual identifier, as P-DATA-TF bytes."""
+def request(
+    command_field: int,
+    model: str,
+    message_id: int,
+    context_id: int = 1,
+    identifier: Dataset | None = None,
+) -> bytes:
+    """A C-FIND or C-GET request (with the usual identifier), as P-DATA-TF bytes."""
     command = _core.CommandSet(
         command_field,
         affected_sop_class_uid=model,
@@ -74,7 +80,8 @@ def request(command_field: int, model: str, message_id: int, context_id: int = 1
         priority=0,
         command_data_set_type=0x0001,
     ).encode()
-    return _core.fragment_message(16382, context_id, command, encode_data_set(query(), IMPLICIT))
+    data_set = encode_data_set(query() if identifier is None else identifier, IMPLICIT)
+    return _core.fragment_message(16382, context_id, command, data_set)
 
 
 def cancel(message_id: int, context_id: int = 1) -> bytes:
@@ -154,3 +161,19 @@ def test_move_to_an_unknown_destination_then_a_good_query() -> None:
         server.shutdown()
     assert moved == [0xA801]
     assert found == [0xFF00] * 3 + [0x0000]
+
+
+def test_huge_identifier_is_refused_then_a_good_query_on_the_same_association(
+    scp: tuple[int, Any],
+) -> None:
+    huge = query()
+    huge.add_new(0x00091010, "OB", bytes(2 * 1024 * 1024))  # 2 MiB: over the 1 MiB cap
+    with Peer(port := scp[0]) as peer:
+        peer.associate(associate_rq(contexts=[(1, FIND, (IMPLICIT,))]))
+        peer.send(request(_C_FIND_RQ, FIND, 1, identifier=huge))
+        refused = peer.read(count=1, deadline=DEADLINE)
+        peer.send(request(_C_FIND_RQ, FIND, 2))
+        served = peer.read(count=4, deadline=DEADLINE)
+    assert [m.command.status for m in messages(refused)] == [0xA700]
+    assert [m.command.status for m in messages(served)] == [0xFF00, 0xFF00, 0xFF00, 0x0000]
+    assert good_query(port) == [0xFF00] * 3 + [0x0000]
