@@ -31,7 +31,12 @@ from helpers import (
 )
 
 if TYPE_CHECKING:
+    from .dcmqrscp import Dcmqrscp
     from .orthanc import Orthanc
+    from .qr_api import Library
+    from .qr_data import QRData
+    from .qr_scp import QRHandlers
+    from .qr_support import StoreServer
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -116,10 +121,17 @@ def pn_aes() -> Iterator[Callable[[str], Any]]:
         return ae
 
     yield make
-    for ae in made:
-        # Let pynetdicom's own threads finish first: shutting an acceptor down while it
-        # waits in Sta13 for our close (after its A-ASSOCIATE-RJ) makes its reactor raise
-        # InvalidEventError for Evt15 in Sta13, a pynetdicom 3.0.4 bug, in its thread.
+    shut_down(made)
+
+
+def shut_down(aes: list[Any]) -> None:
+    """Shut each AE down (either library's), once its associations are over.
+
+    Let pynetdicom's own threads finish first: shutting an acceptor down while it waits in
+    Sta13 for our close (after its A-ASSOCIATE-RJ) makes its reactor raise
+    InvalidEventError for Evt15 in Sta13, a pynetdicom 3.0.4 bug, in its thread.
+    """
+    for ae in aes:
         wait_until(lambda ae=ae: not ae.active_associations, timeout=5.0)
         ae.shutdown()
 
@@ -264,3 +276,129 @@ def odd_deflated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from .store_data import make_odd_deflated
 
     return make_odd_deflated(tmp_path_factory.mktemp("store-odd-deflated"))
+
+
+# -- Query/Retrieve (the library under test chosen by qr_api) ------------------------------
+
+# The move destination that Orthanc and dcmqrscp know (qr_move_destination).
+QR_MOVE_AET = "QRMOVEDEST"
+
+
+@pytest.fixture(scope="session")
+def qr_data(tmp_path_factory: pytest.TempPathFactory) -> QRData:
+    """The Q/R test archive's files (``qr_data.write_archive``), made once a session."""
+    from .qr_data import write_archive
+
+    return write_archive(tmp_path_factory.mktemp("qr-data"))
+
+
+@pytest.fixture(scope="module")
+def qr_move_destination(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreServer]:
+    """A storage SCP of the library under test, titled QR_MOVE_AET, for a whole module: the
+    peers' configurations name it. A test points it at a directory of its own."""
+    from .qr_api import UNDER_TEST
+    from .qr_support import start_store_server
+
+    ae = tune(UNDER_TEST.AE(QR_MOVE_AET))
+    try:
+        server = start_store_server(ae, UNDER_TEST.evt, tmp_path_factory.mktemp("qr-moved"))
+        yield server
+    finally:
+        ae.shutdown()
+
+
+@pytest.fixture(scope="module")
+def orthanc_qr(
+    tmp_path_factory: pytest.TempPathFactory, qr_data: QRData, qr_move_destination: StoreServer
+) -> Iterator[Orthanc]:
+    """Orthanc as a Q/R SCP holding ``qr_data``, with ``qr_move_destination`` as a modality."""
+    from .orthanc import qr_settings, start_orthanc
+
+    settings = qr_settings({QR_MOVE_AET: qr_move_destination.address})
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc-qr"), settings)
+    try:
+        for path in qr_data.paths:
+            server.upload(path)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def dcmqrscp(
+    tmp_path_factory: pytest.TempPathFactory, qr_data: QRData, qr_move_destination: StoreServer
+) -> Iterator[Dcmqrscp]:
+    """DCMTK's dcmqrscp holding ``qr_data``, with ``qr_move_destination`` in its HostTable."""
+    from .dcmqrscp import start_dcmqrscp
+
+    destinations = {QR_MOVE_AET: qr_move_destination.address}
+    server = start_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp"), qr_data.paths, destinations)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def qr_aes() -> Iterator[Callable[..., Any]]:
+    """``make(title, library=None)``: an AE of the library under test (or of ``library``), tuned;
+    each is shut down at the end, once its associations are over."""
+    from .qr_api import UNDER_TEST
+
+    made: list[Any] = []
+
+    def make(title: str, library: Library | None = None) -> Any:
+        ae = tune((library or UNDER_TEST).AE(title))
+        made.append(ae)
+        return ae
+
+    yield make
+    shut_down(made)
+
+
+@pytest.fixture
+def qr_connect(qr_aes: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """``connect(port, called, library=None, receiver=None)``: an established association of
+    an SCU proposing the Q/R models and CT Image Storage; with an EVT_C_STORE ``receiver``,
+    it proposes the storage SCP role (C-GET). Released at the end if still established."""
+    from .qr_api import UNDER_TEST
+    from .qr_support import get_roles, request_qr
+
+    opened: list[Any] = []
+
+    def connect(
+        port: int, called: str, library: Library | None = None, receiver: Any = None
+    ) -> Any:
+        lib = library or UNDER_TEST
+        ae = request_qr(qr_aes("QRSCU", lib), lib.sop_class)
+        options: dict[str, Any] = {}
+        if receiver is not None:
+            options["ext_neg"] = get_roles(lib.build_role)
+            options["evt_handlers"] = [(lib.evt.EVT_C_STORE, receiver)]
+        assoc = ae.associate(LOCALHOST, port, ae_title=called, **options)
+        assert assoc.is_established, f"{lib.name} could not associate with {called}"
+        opened.append(assoc)
+        return assoc
+
+    yield connect
+    for assoc in opened:
+        if assoc.is_established:
+            assoc.release()
+
+
+@pytest.fixture
+def qr_serve(qr_aes: Callable[..., Any]) -> Callable[..., int]:
+    """``serve(handlers, library=None)``: a Q/R SCP titled QRSCP answering with ``handlers``
+    (a ``qr_scp.QRHandlers``) on a free port; the port."""
+    from .qr_api import UNDER_TEST
+    from .qr_support import support_qr
+
+    def serve(handlers: QRHandlers, library: Library | None = None) -> int:
+        lib = library or UNDER_TEST
+        ae = support_qr(qr_aes("QRSCP", lib), lib.sop_class)
+        server = ae.start_server(
+            (LOCALHOST, 0), block=False, evt_handlers=handlers.handlers(lib.evt)
+        )
+        return int(server.server_address[1])
+
+    return serve

@@ -1,9 +1,14 @@
-"""Debian's Orthanc as a real storage peer, run in the foreground by the tests.
+"""Debian's Orthanc as a real storage and Query/Retrieve peer, run in the foreground by the tests.
 
 Each run has its own configuration, storage and index in a temporary directory,
 free DICOM and HTTP ports (never the packaged service's 4242/8042), no plugins,
 HTTP for this machine only and without authentication. The process is killed by
 ``Orthanc.stop()`` (the fixture's finalizer), whatever the test's outcome.
+
+As a Q/R SCP (``qr_settings``) it answers C-FIND, C-MOVE and C-GET from any AE title
+(Debian 12's Orthanc 1.10.1 has C-GET SCP since 1.7.0, the DicomAlwaysAllow* options since
+1.9.x), moves to the modalities listed in its configuration, and is loaded over its REST API
+(``Orthanc.upload``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,22 @@ def orthanc_binary() -> str:
     if found is None:
         missing_peer("Orthanc is not installed (scripts/setup.sh installs Debian's orthanc)")
     return found
+
+
+def qr_settings(modalities: dict[str, tuple[str, int]]) -> dict[str, Any]:
+    """Configuration for Orthanc as a Q/R SCP: C-FIND, C-GET and C-MOVE from any calling AE
+    title, and ``modalities`` (AE title -> (host, port)) as the known move destinations."""
+    return {
+        "DicomAlwaysAllowFind": True,
+        "DicomAlwaysAllowGet": True,
+        "DicomAlwaysAllowMove": True,
+        "DicomModalities": {
+            aet.lower(): [aet, host, port] for aet, (host, port) in modalities.items()
+        },
+        # Its C-STORE sub-operations (C-MOVE) wait this long for our SCP.
+        "DicomScuTimeout": int(DEADLINE),
+        "SynchronousCMove": True,
+    }
 
 
 def configuration(directory: Path, dicom_port: int, http_port: int) -> dict[str, Any]:
@@ -122,6 +143,12 @@ class Orthanc:
         path.write_bytes(self.request("GET", f"/instances/{identifier}/file"))
         return path
 
+    def upload(self, path: Path) -> str:
+        """Store the DICOM file ``path`` through the REST API; Orthanc's instance identifier."""
+        answer = json.loads(self.request("POST", "/instances", path.read_bytes()))
+        identifier: str = answer["ID"]
+        return identifier
+
     def delete(self, identifier: str) -> None:
         self.request("DELETE", f"/instances/{identifier}")
 
@@ -137,14 +164,18 @@ class Orthanc:
             return ""
 
 
-def start_orthanc(directory: Path) -> Orthanc:
-    """Start Orthanc in the foreground on free ports; returns once its REST API answers."""
+def start_orthanc(directory: Path, settings: dict[str, Any] | None = None) -> Orthanc:
+    """Start Orthanc in the foreground on free ports; returns once its REST API answers.
+
+    ``settings`` override the default ``configuration`` (e.g. ``qr_settings``).
+    """
     binary = orthanc_binary()
     directory.mkdir(parents=True, exist_ok=True)
     for _ in range(5):
         dicom_port, http_port = _two_free_ports()
         config = directory / "orthanc.json"
-        config.write_text(json.dumps(configuration(directory, dicom_port, http_port), indent=2))
+        content = {**configuration(directory, dicom_port, http_port), **(settings or {})}
+        config.write_text(json.dumps(content, indent=2))
         log = directory / "orthanc.log"
         with log.open("wb") as sink:
             process = subprocess.Popen(
