@@ -377,6 +377,42 @@ def test_getscu_progress_bar_on_a_terminal(scp: QrScp, tmp_path: Path) -> None:
         assert out[start - 1] == "\n" or out[start - 4 : start] == "\r\x1b[K", repr(out[:start])
 
 
+def test_retrieval_counts_progress_and_summary() -> None:
+    from fastdimse.apps.retrieve import Retrieval
+
+    def response(status: int, **counts: int) -> Dataset:
+        ds = Dataset()
+        ds.Status = status
+        for name, value in counts.items():
+            setattr(ds, f"NumberOf{name}Suboperations", value)
+        return ds
+
+    moved = Retrieval(receiving=False)
+    assert (moved.done, moved.total) == (0, None)
+    moved.responded(response(0xFF00, Remaining=9, Completed=2, Failed=1, Warning=0))
+    assert (moved.done, moved.total, moved.result) == (3, 12, None)
+    assert moved.progress_line() == "Sub-operations: 3 of 12 (1 failed)"
+    moved.responded(response(0xB000, Completed=11, Failed=1, Warning=0))
+    moved.stop()
+    assert moved.result == 0xB000
+    assert moved.summary()[:2] == [
+        "Retrieve result:    0xB000 (Warning)",
+        "Sub-operations:     11 completed, 1 failed, 0 warning",
+    ]
+    got = Retrieval(receiving=True)
+    got.received(0x0000, 2_000_000)
+    got.received(0xA700, 0)
+    got.responded(Dataset())  # no response came
+    got.stop()
+    assert got.progress_line().startswith("Received 2 instances, 2.0 MB, ")
+    lines = got.summary()
+    assert lines[:2] == [
+        "Retrieve result:    none (no final response)",
+        "Sub-operations:     not reported",
+    ]
+    assert "Failures:           1" in lines and "  0xA700: 1" in lines
+
+
 # ---------------------------------------------------------------------------------------------
 # movescu
 
