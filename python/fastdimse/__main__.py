@@ -13,6 +13,9 @@ import sys
 APPS: dict[str, tuple[str, str]] = {
     "echoscp": ("fastdimse.apps.echoscp", "Verification SCP: answers C-ECHO requests"),
     "echoscu": ("fastdimse.apps.echoscu", "Verification SCU: sends C-ECHO requests"),
+    "findscu": ("fastdimse.apps.findscu", "Query/Retrieve and worklist SCU: sends a C-FIND"),
+    "getscu": ("fastdimse.apps.getscu", "Query/Retrieve SCU: C-GET, writes what it receives"),
+    "movescu": ("fastdimse.apps.movescu", "Query/Retrieve SCU: C-MOVE, optionally receiving"),
     "storescp": ("fastdimse.apps.storescp", "Storage SCP: writes received instances to files"),
     "storescu": ("fastdimse.apps.storescu", "Storage SCU: sends DICOM files with C-STORE"),
 }

@@ -19,6 +19,7 @@ from fastdimse.apps.common import (
     add_general_options,
     add_scu_options,
     associate,
+    scu_ae,
     setup_logging,
 )
 
@@ -43,15 +44,11 @@ def main(args: list[str] | None = None) -> None:
     logger.debug("")
 
     # Imported only now: --help, --version and bad arguments stay fast.
-    from fastdimse import AE
     from fastdimse._sop_class_table import VERIFICATION_CLASSES
 
-    ae = AE(ae_title=ns.calling_aet)
+    ae = scu_ae(ns)
     # The UID as a str: fastdimse.sop_class would load pydicom.
     ae.add_requested_context(VERIFICATION_CLASSES["Verification"], requested_syntaxes(ns))
-    ae.acse_timeout = ns.acse_timeout
-    ae.dimse_timeout = ns.dimse_timeout
-    ae.network_timeout = ns.network_timeout
 
     assoc = associate(ae, ns, logger)
     for _ in range(ns.repeat):

@@ -36,6 +36,7 @@ from typing import Any
 
 from fastdimse.apps.common import (
     add_general_options,
+    add_output_options,
     add_scp_options,
     listen_early,
     serve_forever,
@@ -215,6 +216,11 @@ class StoreToDirectory:
         return self._store.spool_directory
 
     def __call__(self, event: Any) -> int:
+        return self.store(event)[0]
+
+    def store(self, event: Any) -> tuple[int, Path | None]:
+        """Store the event's data set: the status to answer and the file written (None
+        when none was)."""
         from fastdimse._files.store import StoreError
 
         path = self._store.path_for(event)
@@ -222,12 +228,12 @@ class StoreToDirectory:
         if path.exists():
             self._logger.warning("DICOM file already exists, overwriting")
         try:
-            self._store.store(event, path=path)
+            stored = self._store.store(event, path=path)
         except StoreError as exc:
             # Nothing was left behind; the status says why (0xA700, 0xA900, 0xC210).
             self._logger.error(f"Could not store {path.name} (0x{exc.status:04X}): {exc}")
-            return exc.status
-        return 0x0000
+            return exc.status, None
+        return 0x0000, stored
 
 
 def parse_args(args: list[str] | None = None) -> argparse.Namespace:
@@ -249,19 +255,7 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
 
     add_scp_options(parser, "STORESCP")
 
-    out = parser.add_argument_group("Output Options")
-    out.add_argument(
-        "-od",
-        "--output-directory",
-        metavar="[d]irectory",
-        help="write received objects to directory d (default: the current directory)",
-        type=str,
-    )
-    out.add_argument(
-        "--ignore",
-        help="receive data but don't store it",
-        action="store_true",
-    )
+    out = add_output_options(parser)
     out.add_argument(
         "--fsync",
         help="make each file durable (file and directory synced) before answering",

@@ -33,23 +33,28 @@ import gc
 import logging
 import os
 import sys
-import time
-import warnings
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from fastdimse.apps.common import (
+    BAR_WIDTH as BAR_WIDTH,  # the progress bar's width, as the tests know it
+)
 from fastdimse.apps.common import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
-    LIBRARY_LOGGER,
+    Progress,
+    StoreOutcomes,
     add_general_options,
     add_scu_options,
     associate,
+    print_summary,
+    scu_ae,
     setup_logging,
+    summary_field,
 )
 
 APP_NAME = "storescu"
@@ -65,10 +70,8 @@ DEFAULT_SYNTAXES = [
 # An association proposes at most 128 presentation contexts (odd IDs 1-255, PS3.8 9.3.2.2).
 MAX_CONTEXTS = 128
 
-# Progress: a bar is redrawn at most this often (s); without a terminal a line this often.
-BAR_INTERVAL = 0.1
-LINE_INTERVAL = 2.0
-BAR_WIDTH = 24
+# The summary's labels are padded to this width.
+SUMMARY_WIDTH = 16
 
 
 class TooManyContexts(Exception):
@@ -92,9 +95,6 @@ def main(args: list[str] | None = None) -> None:
     """Run storescu with `args` (default: sys.argv[1:]); exits with status 1 on failure."""
     ns = parse_args(args)
     logger = setup_logging(ns, APP_NAME)
-    if ns.log_type == "q":
-        # Quiet means nothing on stderr: pydicom warns about non-conformant values there too.
-        warnings.simplefilter("ignore")
     from fastdimse._core import __version__
 
     logger.debug(f"{APP_NAME}.py v{__version__}")
@@ -121,7 +121,6 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(0)
 
     # Imported only now: --help, --version and bad arguments stay fast.
-    from fastdimse import AE
     from fastdimse._sop_class_table import STORAGE_SELECTION
 
     try:
@@ -131,10 +130,7 @@ def main(args: list[str] | None = None) -> None:
         logger.error(str(exc))
         sys.exit(1)
 
-    ae = AE(ae_title=ns.calling_aet)
-    ae.acse_timeout = ns.acse_timeout
-    ae.dimse_timeout = ns.dimse_timeout
-    ae.network_timeout = ns.network_timeout
+    ae = scu_ae(ns)
     for abstract_syntax, syntaxes in contexts:
         ae.add_requested_context(abstract_syntax, syntaxes)
 
@@ -243,8 +239,7 @@ def finish(tally: Tally, progress: Progress | None, show: bool) -> None:
     if progress is not None:
         progress.close()
     if show:
-        sys.stderr.write("".join(f"{line}\n" for line in tally.summary()))
-        sys.stderr.flush()
+        print_summary(tally.summary())
 
 
 def find_files(paths: list[str], recurse: bool) -> tuple[list[Path], list[str]]:
@@ -359,153 +354,48 @@ def requested_syntax(ns: argparse.Namespace) -> str | None:
     return None
 
 
-@dataclass
-class Tally:
-    """What happened to the files: counts, bytes and time for the progress and the summary."""
+@dataclass(kw_only=True)
+class Tally(StoreOutcomes):
+    """What happened to the files: counts, bytes and time for the progress and the summary.
+    `count` and `nbytes` are the requests sent (answered or not) and their bytes."""
 
     total: int
     skipped: int = 0
-    sent: int = 0  # C-STORE requests sent, answered or not
     done: int = 0  # files dealt with (sent or not)
-    bytes_sent: int = 0
-    stored: int = 0  # answered with Success or a Warning
-    warnings: Counter[str] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
-    started: float = field(default_factory=time.monotonic)
-    elapsed: float | None = None
 
     def answered(self, status: int | None, size: int) -> None:
         """Record a sent request and its response status (None: no response)."""
-        self.sent += 1
         self.done += 1
-        self.bytes_sent += size
-        if status is None:
-            self.failures["no response"] += 1
-        elif status == 0x0000:
-            self.stored += 1
-        elif _is_warning(status):
-            self.stored += 1
-            self.warnings[f"0x{status:04X}"] += 1
-        else:
-            self.failures[f"0x{status:04X}"] += 1
+        self.record(status, size)
 
     def not_sent(self, reason: str, count: int = 1) -> None:
         self.done += count
         self.failures[f"not sent, {reason}"] += count
 
-    def seconds(self) -> float:
-        return self.elapsed if self.elapsed is not None else time.monotonic() - self.started
-
-    def stop(self) -> None:
-        if self.elapsed is None:
-            self.elapsed = time.monotonic() - self.started
-
     def summary(self) -> list[str]:
         """The summary block, one line per item."""
-        seconds = max(self.seconds(), 1e-9)
-        megabytes = self.bytes_sent / 1e6
         lines = [
-            f"Instances sent: {self.sent} of {self.total}",
-            f"Bytes sent:     {self.bytes_sent} ({megabytes:.1f} MB)",
-            f"Elapsed:        {seconds:.2f} s",
-            f"Rate:           {self.sent / seconds:.1f} instances/s, "
-            f"{megabytes / seconds:.1f} MB/s",
-            f"Stored:         {self.stored}",
+            summary_field("Instances sent", f"{self.count} of {self.total}", SUMMARY_WIDTH),
+            summary_field(
+                "Bytes sent", f"{self.nbytes} ({self.megabytes():.1f} MB)", SUMMARY_WIDTH
+            ),
+            *self.timing_lines(SUMMARY_WIDTH),
+            summary_field("Stored", self.stored, SUMMARY_WIDTH),
         ]
         if self.skipped:
-            lines.append(f"Skipped:        {self.skipped} (not DICOM files)")
-        if self.warnings:
-            lines.append(f"Warnings:       {sum(self.warnings.values())}")
-            lines += [f"  {key}: {n}" for key, n in sorted(self.warnings.items())]
-        lines.append(f"Failures:       {sum(self.failures.values())}")
-        lines += [f"  {key}: {n}" for key, n in sorted(self.failures.items())]
-        return lines
-
-
-def _is_warning(status: int) -> bool:
-    # Imported here: fastdimse.status builds every service's status table, which a run
-    # answered with Success only never needs.
-    from fastdimse.status import STATUS_WARNING, code_to_category
-
-    return code_to_category(status) == STATUS_WARNING
-
-
-class Progress:
-    """Progress of a send of many files on stderr.
-
-    On a terminal a bar is redrawn in place; log records written meanwhile first erase it.
-    Otherwise an INFO record every LINE_INTERVAL seconds (shown with -v).
-    """
-
-    def __init__(self, tally: Tally, logger: logging.Logger, stream: TextIO) -> None:
-        self._tally = tally
-        self._logger = logger
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._shown = False  # a bar is on screen
-        self._last = time.monotonic()
-        if self._tty:
-            _route_log_records_through(self)
-
-    def update(self) -> None:
-        now = time.monotonic()
-        if self._tty:
-            if now - self._last >= BAR_INTERVAL or self._tally.done == self._tally.total:
-                self._last = now
-                self._draw()
-        elif now - self._last >= LINE_INTERVAL:
-            self._last = now
-            tally = self._tally
-            seconds = max(tally.seconds(), 1e-9)
-            self._logger.info(
-                f"Sent {tally.sent} of {tally.total} instances, "
-                f"{tally.bytes_sent / 1e6:.1f} MB, {tally.sent / seconds:.1f} instances/s, "
-                f"{tally.bytes_sent / 1e6 / seconds:.1f} MB/s"
+            lines.append(
+                summary_field("Skipped", f"{self.skipped} (not DICOM files)", SUMMARY_WIDTH)
             )
+        return lines + self.status_lines(SUMMARY_WIDTH)
 
-    def _draw(self) -> None:
-        tally = self._tally
-        fraction = tally.done / tally.total if tally.total else 1.0
-        filled = int(fraction * BAR_WIDTH)
-        seconds = max(tally.seconds(), 1e-9)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        self._stream.write(
-            f"\r[{bar}] {tally.done}/{tally.total} {fraction:4.0%} "
-            f"{tally.bytes_sent / 1e6:.1f} MB {tally.bytes_sent / 1e6 / seconds:.1f} MB/s\x1b[K"
+    def progress_line(self) -> str:
+        return (
+            f"Sent {self.count} of {self.total} instances, {self.megabytes():.1f} MB, {self.rate()}"
         )
-        self._stream.flush()
-        self._shown = True
 
-    def clear(self) -> None:
-        """Erase the bar (before some other line is written)."""
-        if self._shown:
-            self._stream.write("\r\x1b[K")
-            self._shown = False
-
-    def close(self) -> None:
-        self.clear()
-        self._stream.flush()
-
-
-class _ClearingStream:
-    """A log handler's stream that erases the progress bar before a record is written."""
-
-    def __init__(self, stream: TextIO, progress: Progress) -> None:
-        self._stream = stream
-        self._progress = progress
-
-    def write(self, text: str) -> int:
-        self._progress.clear()
-        return self._stream.write(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-
-def _route_log_records_through(progress: Progress) -> None:
-    for handler in logging.getLogger(LIBRARY_LOGGER).handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
-            handler.setStream(_ClearingStream(sys.stderr, progress))
+    def bar_detail(self) -> str:
+        seconds = max(self.seconds(), 1e-9)
+        return f"{self.megabytes():.1f} MB {self.megabytes() / seconds:.1f} MB/s"
 
 
 def parse_args(args: list[str] | None = None) -> argparse.Namespace:
