@@ -499,3 +499,26 @@ def test_a_string_naming_no_file_is_an_invalid_data_set(serve: Any) -> None:
     )
     assert len(store.datasets) == 2
     assert identifier.FailedSOPInstanceUIDList == ""  # the invalid one has no UID
+
+
+def test_ups_pull_c_find_reaches_the_handler() -> None:
+    from fastdimse.sop_class import UnifiedProcedureStepPull
+
+    def handle(event: Any) -> Iterator[Any]:
+        item = Dataset()
+        item.ProcedureStepState = "SCHEDULED"
+        yield 0xFF00, item
+
+    ae = AE("UPS-SCP")
+    ae.add_supported_context(UnifiedProcedureStepPull)
+    server = ae.start_server((LOCALHOST, 0), block=False, evt_handlers=[(evt.EVT_C_FIND, handle)])
+    try:
+        scu = AE("UPS-SCU")
+        scu.add_requested_context(UnifiedProcedureStepPull)
+        assoc = scu.associate(LOCALHOST, server.server_address[1])
+        results = list(assoc.send_c_find(Dataset(), UnifiedProcedureStepPull))
+        assoc.release()
+    finally:
+        server.shutdown()
+    assert [int(s.Status) for s, _ in results] == [0xFF00, 0x0000]
+    assert results[0][1].ProcedureStepState == "SCHEDULED"

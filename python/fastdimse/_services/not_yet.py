@@ -18,7 +18,6 @@ __all__ = [
     "RTMachineVerificationServiceClass",
     "StorageCommitmentServiceClass",
     "StorageManagementServiceClass",
-    "UnifiedProcedureStepServiceClass",
 ]
 
 
@@ -38,4 +37,3 @@ ProcedureStepServiceClass = _placeholder("ProcedureStepServiceClass")
 RTMachineVerificationServiceClass = _placeholder("RTMachineVerificationServiceClass")
 StorageCommitmentServiceClass = _placeholder("StorageCommitmentServiceClass")
 StorageManagementServiceClass = _placeholder("StorageManagementServiceClass")
-UnifiedProcedureStepServiceClass = _placeholder("UnifiedProcedureStepServiceClass")

@@ -208,8 +208,11 @@ def _decode_identifier(stream: BytesIO, transfer_syntax: str) -> Dataset | None:
         LOGGER.error("Failed to decode the received Identifier dataset")
         LOGGER.exception(error)
         return None
-    if _config.LOG_RESPONSE_IDENTIFIERS and LOGGER.isEnabledFor(logging.DEBUG):
-        LOGGER.debug("# Response Identifier")
+    # At INFO, as pynetdicom (findscu shows its matches so); formatted only if shown.
+    if _config.LOG_RESPONSE_IDENTIFIERS and LOGGER.isEnabledFor(logging.INFO):
+        LOGGER.info("")
+        LOGGER.info("# Response Identifier")
         for line in str(identifier).splitlines():
-            LOGGER.debug(line)
+            LOGGER.info(line)
+        LOGGER.info("")
     return identifier
