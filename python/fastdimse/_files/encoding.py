@@ -1,14 +1,19 @@
 """Data sets to and from the bytes of a DIMSE message, in a transfer syntax.
 
 The one place a data set (a C-STORE's, an identifier, an N-service's) is
-encoded and decoded with pydicom for the wire: no File Meta, the transfer
-syntax's VR and byte order, deflated when the syntax says so (PS3.5 A.5).
+encoded and decoded for the wire: no File Meta, the transfer syntax's VR and
+byte order, deflated when the syntax says so (PS3.5 A.5). Little endian data
+sets of the default character set and the common VRs (what identifiers are
+made of) are encoded here directly (``_direct``), a C-FIND's many responses
+being the hot path; anything else goes through pydicom, whose output the
+direct encoder matches byte for byte (tests/test_encoding_differential.py).
 pydicom is imported at first use: an SCU that only echoes never loads it.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 import zlib
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
@@ -16,19 +21,34 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-__all__ = ["decode_data_set", "encode_data_set"]
+__all__ = ["decode_data_set", "encode_data_set", "encode_directly"]
 
 LOGGER = logging.getLogger("fastdimse.dimse")
 
 
 def encode_data_set(dataset: Dataset, transfer_syntax: Any) -> bytes:
     """``dataset`` (without its file meta) in ``transfer_syntax``; ValueError when
-    pydicom cannot encode it."""
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_dataset
+    it cannot be encoded."""
     from pydicom.uid import UID
 
     syntax = UID(str(transfer_syntax))
+    data = None
+    if syntax.is_little_endian:
+        data = encode_directly(dataset, implicit=syntax.is_implicit_VR)
+    if data is None:
+        data = _encode_with_pydicom(dataset, syntax)
+    if syntax.is_deflated:
+        deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+        data = deflater.compress(data) + deflater.flush()
+        if len(data) % 2:
+            data += b"\x00"  # a deflated data set is padded to even length (PS3.5 A.5)
+    return data
+
+
+def _encode_with_pydicom(dataset: Dataset, syntax: Any) -> bytes:
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
     buffer = DicomBytesIO()
     buffer.is_implicit_VR = syntax.is_implicit_VR
     buffer.is_little_endian = syntax.is_little_endian
@@ -37,13 +57,7 @@ def encode_data_set(dataset: Dataset, transfer_syntax: Any) -> bytes:
     except Exception as error:
         LOGGER.error("Failed to encode the supplied dataset")
         raise ValueError(f"Failed to encode the supplied dataset: {error}") from error
-    data = buffer.getvalue()
-    if syntax.is_deflated:
-        deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
-        data = deflater.compress(data) + deflater.flush()
-        if len(data) % 2:
-            data += b"\x00"  # a deflated data set is padded to even length (PS3.5 A.5)
-    return data
+    return bytes(buffer.getvalue())
 
 
 def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
@@ -59,3 +73,134 @@ def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
     ds = read_dataset(BytesIO(raw), implicit, little)
     ds.set_original_encoding(implicit, little)
     return ds
+
+
+# -- the direct encoder ------------------------------------------------------------
+
+# Text VRs and their padding byte (PS3.5 6.2).
+_TEXT_VRS = {
+    **dict.fromkeys(
+        ("AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM"), b" "
+    ),
+    **dict.fromkeys(("UC", "UR", "UT"), b" "),
+    "UI": b"\x00",
+}
+# Binary VRs of fixed-size numbers, as struct formats.
+_NUMBER_VRS = {
+    "US": "H",
+    "SS": "h",
+    "UL": "I",
+    "SL": "i",
+    "FL": "f",
+    "FD": "d",
+    "SV": "q",
+    "UV": "Q",
+}
+# VRs of raw bytes, and their padding byte.
+_BYTES_VRS = {"OB": b"\x00", "UN": b"\x00", "OW": b"", "OF": b"", "OD": b"", "OL": b"", "OV": b""}
+# Explicit VR: the VRs with a 4-byte length after 2 reserved bytes (PS3.5 7.1.2).
+_LONG_VRS = frozenset(
+    ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV")
+)
+_DEFAULT_CHARSETS = ("", "ISO_IR 6", "ISO 2022 IR 6")
+_SPECIFIC_CHARACTER_SET = 0x00080005
+# pydicom's DataElement class, looked up at first use (pydicom loads lazily).
+_DATA_ELEMENT: list[type] = []
+
+
+def _charset_of(element: Any) -> str:
+    value = getattr(element, "value", "")
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if _is_multi(value) or isinstance(value, list):
+        return "" if not value else (str(value[0]) if len(value) == 1 else "multiple")
+    return str(value or "").strip()
+
+
+class _Unsupported(Exception):
+    """The direct encoder leaves this data set to pydicom."""
+
+
+def encode_directly(dataset: Dataset, *, implicit: bool) -> bytes | None:
+    """``dataset`` in little endian (implicit or explicit VR), or None when it holds
+    what only pydicom encodes (another character set, a value not yet converted
+    from another encoding, an unusual VR or value)."""
+    if not _DATA_ELEMENT:
+        from pydicom.dataelem import DataElement
+
+        _DATA_ELEMENT.append(DataElement)
+    try:
+        return b"".join(_elements(dataset, implicit))
+    except (_Unsupported, AttributeError, TypeError, ValueError, struct.error, UnicodeError):
+        return None
+
+
+def _elements(dataset: Dataset, implicit: bool) -> list[bytes]:
+    # The elements as stored (pydicom's mapping of tag to element), unconverted.
+    stored: dict[int, Any] = dataset._dict
+    charset = stored.get(_SPECIFIC_CHARACTER_SET)
+    if charset is not None and _charset_of(charset) not in _DEFAULT_CHARSETS:
+        raise _Unsupported("character set")
+    parts: list[bytes] = []
+    for tag in sorted(stored, key=int):  # int: pydicom's tags compare in Python
+        element = stored[tag]
+        if type(element) is not _DATA_ELEMENT[0] or tag >> 16 == 2:
+            raise _Unsupported("a raw (not yet converted) or file meta element")
+        vr = element.VR
+        value = _value(vr, element.value, implicit)
+        parts.append(_header(int(tag), vr, len(value), implicit))
+        parts.append(value)
+    return parts
+
+
+def _value(vr: str, value: Any, implicit: bool) -> bytes:
+    if value is None or value == "" or (isinstance(value, list | tuple) and not value):
+        return b""
+    pad = _TEXT_VRS.get(vr)
+    if pad is not None:
+        if type(value) is str:  # the usual case: one plain string
+            text = value.encode("ascii")
+            return text + pad if len(text) % 2 else text
+        values = value if isinstance(value, list | tuple) or _is_multi(value) else (value,)
+        text = "\\".join(_text(v) for v in values).encode("ascii")
+        return text + pad if len(text) % 2 else text
+    fmt = _NUMBER_VRS.get(vr)
+    if fmt is not None:
+        numbers = list(value) if isinstance(value, list | tuple) or _is_multi(value) else [value]
+        return struct.pack(f"<{len(numbers)}{fmt}", *numbers)
+    pad = _BYTES_VRS.get(vr)
+    if pad is not None and isinstance(value, bytes):
+        return value + pad if len(value) % 2 else value
+    if vr == "SQ":
+        return b"".join(_item(item, implicit) for item in value)
+    raise _Unsupported(vr)
+
+
+def _item(item: Dataset, implicit: bool) -> bytes:
+    body = b"".join(_elements(item, implicit))
+    return struct.pack("<HHI", 0xFFFE, 0xE000, len(body)) + body
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        # pydicom's own string forms (PersonName, DSfloat, IS, UID are str or int
+        # subclasses); a plain float in a DS or anything else is left to pydicom.
+        if type(value).__name__ not in ("PersonName", "DSfloat", "DSdecimal"):
+            raise _Unsupported(type(value).__name__)
+    return str(value)
+
+
+def _is_multi(value: Any) -> bool:
+    return type(value).__name__ == "MultiValue"
+
+
+def _header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
+    if implicit:
+        return struct.pack("<HHI", tag >> 16, tag & 0xFFFF, length)
+    if vr in _LONG_VRS:
+        return struct.pack("<HH2sHI", tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
+    if length > 0xFFFF:
+        raise _Unsupported("value too long for a 2-byte length")
+    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), length)
