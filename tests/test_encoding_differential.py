@@ -108,3 +108,56 @@ def test_what_it_leaves_to_pydicom_still_encodes() -> None:
     raw = decode_data_set(encode_data_set(identifier(), IMPLICIT), IMPLICIT)
     assert encode_directly(raw, implicit=True) is None
     assert encode_data_set(raw, IMPLICIT) == pydicom_bytes(identifier(), implicit=True)
+
+
+def pydicom_read(raw: bytes, *, implicit: bool) -> Dataset:
+    from io import BytesIO
+
+    from pydicom.filereader import read_dataset
+
+    ds = read_dataset(BytesIO(raw), implicit, True)
+    ds.set_original_encoding(implicit, True)
+    return ds
+
+
+def as_read(ds: Dataset) -> list[tuple[Any, ...]]:
+    """Every element as pydicom gives it once converted, items included."""
+    out: list[tuple[Any, ...]] = []
+    for element in ds:
+        if element.VR == "SQ":
+            out.append((element.tag, "SQ", [as_read(item) for item in element.value]))
+        else:
+            out.append((element.tag, element.VR, element.value))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(dataset=datasets(), implicit=st.booleans())
+def test_decoded_as_pydicom_reads_it(dataset: Dataset, implicit: bool) -> None:
+    raw = pydicom_bytes(dataset, implicit=implicit)
+    syntax = IMPLICIT if implicit else EXPLICIT
+    ours, theirs = decode_data_set(raw, syntax), pydicom_read(raw, implicit=implicit)
+    assert ours.original_encoding == theirs.original_encoding
+    assert ours.original_character_set == theirs.original_character_set
+    assert as_read(ours) == as_read(theirs)
+
+
+def test_character_set_and_undefined_lengths_decode_as_pydicom() -> None:
+    latin = identifier()
+    latin.SpecificCharacterSet = "ISO_IR 100"
+    latin.PatientName = "Müller^Jürgen"
+    raw = pydicom_bytes(latin, implicit=False)
+    decoded = decode_data_set(raw, EXPLICIT)
+    assert decoded.PatientName == "Müller^Jürgen"
+    theirs = pydicom_read(raw, implicit=False)
+    assert decoded.original_character_set == theirs.original_character_set
+    # A sequence of undefined length (as DCMTK sends them) is read by pydicom.
+    item = b"\x08\x00\x00\x01SH\x02\x00A1"  # (0008,0100) Code Value
+    undefined = (
+        b"\x08\x00\x32\x10SQ\x00\x00\xff\xff\xff\xff"  # (0008,1032) undefined length
+        + b"\xfe\xff\x00\xe0"
+        + len(item).to_bytes(4, "little")
+        + item
+        + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    )
+    assert decode_data_set(undefined, EXPLICIT).ProcedureCodeSequence[0].CodeValue == "A1"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-__all__ = ["decode_data_set", "encode_data_set", "encode_directly"]
+__all__ = ["decode_data_set", "encode_data_set", "encode_directly", "new_dataset"]
 
 LOGGER = logging.getLogger("fastdimse.dimse")
 
@@ -61,7 +61,9 @@ def _encode_with_pydicom(dataset: Dataset, syntax: Any) -> bytes:
 
 
 def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
-    """Decode an encoded data set (no File Meta) in ``transfer_syntax``."""
+    """Decode an encoded data set (no File Meta) in ``transfer_syntax``: as pydicom's
+    ``read_dataset`` does (values stay raw until used), its elements split here
+    when they all have defined lengths (``_split``)."""
     from pydicom.filereader import read_dataset
     from pydicom.uid import UID
 
@@ -70,9 +72,123 @@ def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
     if syntax.is_deflated:
         raw = zlib.decompress(raw, -zlib.MAX_WBITS)
         implicit, little = False, True
+    if little:
+        split = _split(raw, implicit)
+        if split is not None:
+            return split
     ds = read_dataset(BytesIO(raw), implicit, little)
     ds.set_original_encoding(implicit, little)
     return ds
+
+
+def new_dataset(elements: dict[Any, Any] | None = None) -> Dataset:
+    """A pydicom Dataset of ``elements`` (tag to element): what ``Dataset(elements)``
+    makes, about ten times faster (a C-FIND SCU makes two per match)."""
+    factory = _DATASET_FACTORY[0] if _DATASET_FACTORY else _dataset_factory()
+    made: Dataset = factory(elements or {})
+    return made
+
+
+# -- the direct decoder --------------------------------------------------------------
+
+
+def _split(raw: bytes, implicit: bool) -> Dataset | None:
+    """``raw`` (little endian) as pydicom's read_dataset gives it, or None when it has
+    an element of undefined length, an unknown VR or is truncated (pydicom then
+    reads it, and says what is wrong)."""
+    from pydicom.dataelem import RawDataElement, empty_value_for_VR
+    from pydicom.tag import BaseTag
+
+    elements: dict[Any, Any] = {}
+    offset, end = 0, len(raw)
+    while offset < end:
+        if offset + 8 > end:
+            return None
+        group, number, length = _TAG_AND_LENGTH.unpack_from(raw, offset)
+        vr: str | None = None
+        start = offset + 8
+        if not implicit:
+            vr = raw[offset + 4 : offset + 6].decode("latin-1")
+            if vr in _LONG_VRS:
+                if offset + 12 > end:
+                    return None
+                length = _LENGTH.unpack_from(raw, offset + 8)[0]
+                start = offset + 12
+            elif vr in _SHORT_VRS:
+                length = length >> 16
+            else:
+                return None
+        stop = start + length
+        if length == 0xFFFFFFFF or stop > end or group == 0xFFFE:
+            return None
+        tag = BaseTag(group << 16 | number)
+        value: Any = raw[start:stop] if length else empty_value_for_VR(vr, raw=True)
+        elements[tag] = RawDataElement(tag, vr, length, value, start, implicit, True)
+        offset = stop
+    from pydicom.charset import default_encoding
+
+    ds = new_dataset(elements)
+    encoding: Any = default_encoding
+    if _SPECIFIC_CHARACTER_SET in elements:
+        from pydicom.charset import convert_encodings
+        from pydicom.dataelem import convert_raw_data_element
+
+        charset = convert_raw_data_element(elements[_SPECIFIC_CHARACTER_SET]).value
+        encoding = convert_encodings(charset)
+    ds.set_original_encoding(implicit, True, encoding)
+    return ds
+
+
+_TAG_AND_LENGTH = struct.Struct("<HHI")
+_LENGTH = struct.Struct("<I")
+# Explicit VR with a 2-byte length (PS3.5 7.1.2).
+_SHORT_VRS = frozenset("AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
+
+# The factory of new Datasets, made at first use (``_dataset_factory``).
+_DATASET_FACTORY: list[Any] = []
+
+
+def _dataset_factory() -> Any:
+    """A maker of new Datasets that copies a fresh one's attributes instead of running
+    ``Dataset.__init__``: shared when immutable, new and empty when a container.
+    If pydicom ever keeps anything else there, the real constructor is used."""
+    from pydicom.dataset import Dataset
+
+    template = Dataset().__dict__
+    shared: dict[str, Any] = {}
+    fresh: list[tuple[str, Any]] = []
+    for name, value in template.items():
+        if name == "_dict":
+            continue
+        if _immutable(value):
+            shared[name] = value
+        elif type(value) in (dict, list, set) and all(map(_immutable, _contents(value))):
+            fresh.append((name, value))  # copied for each new Dataset
+        else:
+            _DATASET_FACTORY.append(Dataset)
+            return Dataset
+
+    def make(elements: dict[Any, Any]) -> Dataset:
+        ds: Dataset = Dataset.__new__(Dataset)
+        attributes = ds.__dict__
+        attributes.update(shared)
+        for name, value in fresh:
+            attributes[name] = value.copy()
+        attributes["_dict"] = elements
+        return ds
+
+    _DATASET_FACTORY.append(make)
+    return make
+
+
+def _immutable(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str | bytes | tuple)
+
+
+def _contents(container: Any) -> list[Any]:
+    if isinstance(container, dict):
+        return [*container.keys(), *container.values()]
+    return list(container)
 
 
 # -- the direct encoder ------------------------------------------------------------
@@ -105,7 +221,7 @@ _LONG_VRS = frozenset(
 _DEFAULT_CHARSETS = ("", "ISO_IR 6", "ISO 2022 IR 6")
 _SPECIFIC_CHARACTER_SET = 0x00080005
 # pydicom's DataElement class, looked up at first use (pydicom loads lazily).
-_DATA_ELEMENT: list[type] = []
+_DATA_ELEMENT: list[Any] = []
 
 
 def _charset_of(element: Any) -> str:
@@ -137,13 +253,13 @@ def encode_directly(dataset: Dataset, *, implicit: bool) -> bytes | None:
 
 def _elements(dataset: Dataset, implicit: bool) -> list[bytes]:
     # The elements as stored (pydicom's mapping of tag to element), unconverted.
-    stored: dict[int, Any] = dataset._dict
+    stored: Any = dataset._dict
     charset = stored.get(_SPECIFIC_CHARACTER_SET)
     if charset is not None and _charset_of(charset) not in _DEFAULT_CHARSETS:
         raise _Unsupported("character set")
     parts: list[bytes] = []
     for tag in sorted(stored, key=int):  # int: pydicom's tags compare in Python
-        element = stored[tag]
+        element: Any = stored[tag]
         if type(element) is not _DATA_ELEMENT[0] or tag >> 16 == 2:
             raise _Unsupported("a raw (not yet converted) or file meta element")
         vr = element.VR

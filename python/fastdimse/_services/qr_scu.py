@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from fastdimse import _config
 from fastdimse._dimse.primitives.c_services import C_CANCEL, C_FIND, C_GET, C_MOVE
-from fastdimse._files.encoding import decode_data_set, encode_data_set
+from fastdimse._files.encoding import decode_data_set, encode_data_set, new_dataset
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -146,7 +146,6 @@ def read_response(
     Cancel, Warning or Failure; ``InvalidResponse`` for a message that is not a
     valid response of the request's service.
     """
-    from pydicom.dataset import Dataset
 
     # Here: an SCU that never queries (echoscu) does not load the status tables.
     from fastdimse.status import (
@@ -165,13 +164,12 @@ def read_response(
         name = type(rsp).__name__.replace("_", "-")
         LOGGER.error("Received an invalid %s response from the peer", name)
         raise InvalidResponse(name)
-    status = Dataset()
-    status.Status = rsp.Status
+    code = int(rsp.Status)
+    status = _status_dataset(code)
     for keyword in rsp.STATUS_OPTIONAL_KEYWORDS:
         value = getattr(rsp, keyword, None)
         if value is not None:
             setattr(status, keyword, value)
-    code = int(rsp.Status)
     category = code_to_category(code)
     final = category != STATUS_PENDING and code not in request.continuing
     if code in request.continuing:
@@ -199,6 +197,16 @@ def read_response(
         stream = rsp.Identifier or BytesIO()
         identifier = _decode_identifier(stream, request.transfer_syntax)
     return status, identifier, final
+
+
+def _status_dataset(code: int) -> Dataset:
+    """A Dataset of (0000,0900) Status, built from its element (a C-FIND makes one
+    per match: by keyword it costs ten times as much)."""
+    from pydicom.dataelem import DataElement
+    from pydicom.tag import Tag
+
+    tag = Tag(0x00000900)
+    return new_dataset({tag: DataElement(tag, "US", code)})
 
 
 def _decode_identifier(stream: BytesIO, transfer_syntax: str) -> Dataset | None:
