@@ -29,10 +29,11 @@ from fastdimse._services.qr_scu import InvalidResponse, QueryRequest, prepare_qu
 from fastdimse._services.steps import (
     EXHAUSTED,
     Associate,
+    AwaitStore,
     HandlerCall,
     NextResult,
     Release,
-    SendStore,
+    SubmitStore,
 )
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.state_table import Event, State
@@ -361,13 +362,17 @@ class Association(AssociationCore):
             return await self._call_handler(step)
         if kind is NextResult:
             return await self._next_result(step.results)
-        if kind is SendStore:
-            return await step.target.send_c_store(
-                step.dataset,
-                msg_id=step.message_id,
-                originator_aet=step.originator_aet,
-                originator_id=step.originator_id,
+        if kind is SubmitStore:
+            return self._loop.create_task(
+                step.target.send_c_store(
+                    step.dataset,
+                    msg_id=step.message_id,
+                    originator_aet=step.originator_aet,
+                    originator_id=step.originator_id,
+                )
             )
+        if kind is AwaitStore:
+            return await step.handle
         if kind is Associate:
             ae: Any = self._ae  # the asyncio AE: its associate is awaitable
             return await ae.associate(step.address, step.port, **step.kwargs)

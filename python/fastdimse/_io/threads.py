@@ -385,10 +385,11 @@ class UpperLayer:
 
         Notifications (transitions, observed PDUs) run under the lock, in wire
         order; bytes are written in order after it; indications are delivered
-        last, with no lock held, so a handler may call back from any thread.
+        next, with no lock held, so a handler may call back from any thread;
+        the socket is closed last.
         """
         deliveries: list[Deliver] = []
-        connect = False
+        connect = close = False
         with self._lock:
             for output in call(self._clock()):
                 kind = type(output)
@@ -400,7 +401,7 @@ class UpperLayer:
                 elif kind is Deliver:
                     deliveries.append(output)  # type: ignore[arg-type]
                 elif kind is Disconnect:
-                    self._outbox.append(_CLOSE)
+                    close = True
                 elif kind is Observe:
                     if self._on_pdu is not None:
                         self._on_pdu(output.data, output.sent)  # type: ignore[union-attr]
@@ -411,6 +412,11 @@ class UpperLayer:
             self._open()
         for delivery in deliveries:
             self._on_indication(delivery.kind, delivery.pdu)
+        if close:
+            # After the indications: whoever sees the connection close (the peer that
+            # aborted, waiting for it) finds this association already told.
+            self._outbox.append(_CLOSE)
+            self._flush()
 
     def _flush(self) -> None:
         """Write the outbox in order (whoever holds the write lock writes all of it;

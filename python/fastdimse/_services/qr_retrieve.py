@@ -19,8 +19,10 @@ handler end the operation early, as pynetdicom does.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,10 +34,11 @@ from fastdimse._services.qr_find import encode_identifier, find_attrs, log_reque
 from fastdimse._services.steps import (
     EXHAUSTED,
     Associate,
+    AwaitStore,
     HandlerCall,
     NextResult,
     Release,
-    SendStore,
+    SubmitStore,
     results_of,
 )
 from fastdimse.events import EVT_C_GET, EVT_C_MOVE, InterventionEvent
@@ -187,11 +190,19 @@ def _sub_operations(
     target: Any,
     counters: _Counters,
 ) -> Serve:
-    """The C-STORE sub-operations of the handler's results; the final response."""
+    """The C-STORE sub-operations of the handler's results; the final response.
+
+    Up to the target association's window of sub-operations are outstanding at
+    once (one unless the peer granted more, PS3.7 D.3.3.3): each is answered by
+    a Pending response in order as its C-STORE response comes; anything but a
+    sub-operation from the handler waits until those outstanding are answered.
+    """
     from pydicom.dataset import Dataset
 
     established = _established(service)
     context_id = context_id_of(context)
+    window = _window_of(target)
+    in_flight: deque[_InFlight] = deque()
     number = 0
     while True:
         try:
@@ -206,7 +217,7 @@ def _sub_operations(
         number += 1
         if not established():
             return None
-        if counters.remaining <= 0:
+        if counters.remaining - len(in_flight) <= 0:
             LOGGER.warning(
                 "The handler bound to 'evt.%s' yielded further (status, dataset) results "
                 "but these will be ignored as the sub-operations are complete",
@@ -216,6 +227,23 @@ def _sub_operations(
         rsp.Identifier = None
         rsp = service.validate_status(status, rsp)
         category = service.statuses.get(int(rsp.Status), (None, ""))[0]
+        if category == STATUS_PENDING and not dataset:
+            continue  # nothing to send (pynetdicom's rule): not counted either
+        is_file = category == STATUS_PENDING and _is_file(dataset)
+        if is_file:
+            dataset = _file_to_send(dataset, context)
+        if category == STATUS_PENDING and (is_file or isinstance(dataset, Dataset)):
+            if isinstance(dataset, Dataset) and str(context.abstract_syntax) == _WITHOUT_BULK_DATA:
+                _remove_bulk_data(dataset)
+            handle = yield from _submit(req, target, dataset, number, kind, service)
+            in_flight.append(_InFlight(handle, dataset, number, copy.copy(rsp)))
+            while len(in_flight) >= window:
+                yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
+            continue
+        while in_flight:  # the handler's other results come after those in flight
+            yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
+        if not established():
+            return None
         if category is None:
             return rsp  # a status the service class does not know ends the operation
         if category == STATUS_CANCEL:
@@ -228,54 +256,78 @@ def _sub_operations(
             return counters.put(rsp, remaining=False, failed=counters.failed + counters.remaining)
         if category == STATUS_SUCCESS:
             return _final(rsp, counters, context)
-        if category != STATUS_PENDING or not dataset:
-            continue
-        if _is_file(dataset):
-            dataset = _file_to_send(dataset, context)
-        elif not isinstance(dataset, Dataset):
+        if category == STATUS_PENDING:
             LOGGER.error("Received invalid dataset from callback")
             counters.failed += 1
             counters.failed_uids.append("")
             service.dimse.send_msg(counters.put(rsp), context_id)
-            continue
-        if isinstance(dataset, Dataset) and str(context.abstract_syntax) == _WITHOUT_BULK_DATA:
-            _remove_bulk_data(dataset)
-        store_status = yield from _store(req, target, dataset, number, kind, service)
-        if store_status == STATUS_FAILURE:
-            counters.failed += 1
-            uid = _instance_uid(dataset)
-            if uid is not None:
-                counters.failed_uids.append(uid)
-        elif store_status == STATUS_WARNING:
-            counters.warning += 1
-        elif store_status == STATUS_SUCCESS:
-            counters.completed += 1
-        counters.remaining -= 1
-        LOGGER.info("%s SCP Response %d: 0x%04X (Pending)", kind.name, number, rsp.Status)
-        service.dimse.send_msg(counters.put(rsp), context_id)
+    while in_flight:
+        yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
     if not established():
         return None
     return _final(rsp, counters, context)
 
 
-def _store(
+class _InFlight(NamedTuple):
+    """A sub-operation sent and not yet answered, with its Pending response to send."""
+
+    handle: Any
+    dataset: Any
+    number: int
+    pending: Any
+
+
+def _window_of(target: Any) -> int:
+    """How many sub-operations may be outstanding on ``target`` (0, no limit: 16)."""
+    window = int(getattr(target.dimse.invoked, "window", 1))
+    return window if window > 0 else 16
+
+
+def _submit(
     req: Any, target: Any, dataset: Any, number: int, kind: Retrieve, service: ServiceClass
 ) -> Serve:
-    """One C-STORE sub-operation; the category of its response's status."""
+    """Send one C-STORE sub-operation; its handle, or the error that stopped it."""
     # pynetdicom's Message IDs: the request's, counted on by the results (16 bits).
     message_id = (int(req.MessageID) + number - 1) % 0xFFFF + 1
     originator = (service.ae.ae_title, int(req.MessageID)) if kind is MOVE else (None, None)
     try:
-        status = yield SendStore(target, dataset, message_id, *originator)
+        return (yield SubmitStore(target, dataset, message_id, *originator))
+    except Exception as error:
+        return error
+
+
+def _settle(
+    sent: _InFlight, counters: _Counters, kind: Retrieve, service: ServiceClass, context_id: int
+) -> Serve:
+    """Wait for a sub-operation's C-STORE response, count it, send its Pending response."""
+    try:
+        if isinstance(sent.handle, Exception):
+            raise sent.handle
+        status = yield AwaitStore(sent.handle)
         code = int(status.Status)
         category = STORAGE_SERVICE_CLASS_STATUS[code][0]
+        LOGGER.info("%s SCP: Received Store SCP response 0x%04X (%s)", kind.name, code, category)
     except Exception as error:
         LOGGER.warning("C-STORE sub-operation failed.")
         LOGGER.error(str(error))
         LOGGER.info("%s SCP: Received Store SCP response (Failure)", kind.name)
-        return STATUS_FAILURE
-    LOGGER.info("%s SCP: Received Store SCP response 0x%04X (%s)", kind.name, code, category)
-    return category
+        category = STATUS_FAILURE
+    if category == STATUS_FAILURE:
+        counters.failed += 1
+        uid = _instance_uid(sent.dataset)
+        if uid is not None:
+            counters.failed_uids.append(uid)
+    elif category == STATUS_WARNING:
+        counters.warning += 1
+    elif category == STATUS_SUCCESS:
+        counters.completed += 1
+    counters.remaining -= 1
+    if not service.assoc.is_established:
+        return
+    pending = sent.pending
+    pending.Identifier = None
+    LOGGER.info("%s SCP Response %d: 0x%04X (Pending)", kind.name, sent.number, pending.Status)
+    service.dimse.send_msg(counters.put(pending), context_id)
 
 
 def _is_file(dataset: Any) -> bool:

@@ -17,10 +17,11 @@ from fastdimse.events import InterventionEvent, trigger
 __all__ = [
     "EXHAUSTED",
     "Associate",
+    "AwaitStore",
     "HandlerCall",
     "NextResult",
     "Release",
-    "SendStore",
+    "SubmitStore",
     "perform_step",
     "results_of",
 ]
@@ -40,16 +41,23 @@ class NextResult(NamedTuple):
     results: Any
 
 
-class SendStore(NamedTuple):
-    """A C-STORE sub-operation: ``target.send_c_store(dataset, ...)`` on the request's
-    own association (C-GET) or the destination's (C-MOVE); the outcome is the
-    response's status Dataset."""
+class SubmitStore(NamedTuple):
+    """Send a C-STORE sub-operation on the request's own association (C-GET) or the
+    destination's (C-MOVE), within its window, without waiting for the response;
+    the outcome is a handle for ``AwaitStore``."""
 
     target: Any
     dataset: Any
     message_id: int
     originator_aet: str | None = None
     originator_id: int | None = None
+
+
+class AwaitStore(NamedTuple):
+    """Wait for a submitted sub-operation's response; the outcome is its status Dataset
+    (empty if none came)."""
+
+    handle: Any
 
 
 class Associate(NamedTuple):
@@ -94,13 +102,15 @@ def perform_step(assoc: Any, step: Any) -> Any:
             return next(step.results)
         except StopIteration:
             return EXHAUSTED
-    if kind is SendStore:
-        return step.target.send_c_store(
+    if kind is SubmitStore:
+        return step.target.submit_c_store(
             step.dataset,
             msg_id=step.message_id,
             originator_aet=step.originator_aet,
             originator_id=step.originator_id,
         )
+    if kind is AwaitStore:
+        return step.handle.result()
     if kind is Associate:
         return assoc.ae.associate(step.address, step.port, **step.kwargs)
     if kind is Release:
