@@ -11,7 +11,8 @@ API SCP answering from memory: C-FIND yields 10,000 identifiers built at
 start, C-GET yields the 500 files (ours: their paths, streamed from disk;
 pynetdicom: a Dataset read per yield, its only way). ``scu`` is our API: one
 association, one query, timed from the request to the final response, and
-prints a JSON line.
+prints a JSON line. For C-GET it proposes an Asynchronous Operations Window of
+8 sub-operations, which our SCP grants (the others answer one at a time).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import write_study
+from synthetic import study_uid, write_study
 
 MATCHES = 10_000
 GET_INSTANCES = 500
@@ -34,6 +35,8 @@ FIND_MODEL = "1.2.840.10008.5.1.4.1.2.2.1"  # Study Root Q/R - FIND
 GET_MODEL = "1.2.840.10008.5.1.4.1.2.2.3"  # Study Root Q/R - GET
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 SCP_AET = "QRSCP"
+# The Asynchronous Operations Window our SCU proposes for C-GET's sub-operations.
+WINDOW = 8
 SCU_AET = "QRSCU"
 _STUDY = "1.2.826.0.1.3680043.9.7433.99.1"
 _SERIES = "1.2.826.0.1.3680043.9.7433.99.1.1"
@@ -113,14 +116,15 @@ def request_identifier(service: str) -> Any:
     from pydicom.dataset import Dataset
 
     ds = Dataset()
-    ds.StudyInstanceUID = _STUDY
     if service == "find":
         ds.QueryRetrieveLevel = "IMAGE"
+        ds.StudyInstanceUID = _STUDY
         ds.SeriesInstanceUID = _SERIES
         ds.SOPInstanceUID = ""
         ds.InstanceNumber = None
     else:
         ds.QueryRetrieveLevel = "STUDY"
+        ds.StudyInstanceUID = study_uid()  # the study write_study made
     return ds
 
 
@@ -152,6 +156,8 @@ def serve(kind: str, port: int, data: Path) -> None:
                 yield 0xFF00, dcmread(path)
 
     ae = AE(SCP_AET)
+    if kind == "ours":
+        ae.maximum_operations_invoked = WINDOW  # C-GET sub-operations in flight, if asked
     ae.add_supported_context(FIND_MODEL)
     ae.add_supported_context(GET_MODEL)
     ae.add_supported_context(CT_IMAGE_STORAGE, "1.2.840.10008.1.2.1", scu_role=False, scp_role=True)
@@ -178,8 +184,16 @@ def query(service: str, port: int, out: Path, aet: str) -> dict[str, Any]:
     handlers = []
     ext_neg = []
     if service == "get":
+        from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
         ae.add_requested_context(CT_IMAGE_STORAGE, "1.2.840.10008.1.2.1")
-        ext_neg = [build_role(CT_IMAGE_STORAGE, scp_role=True)]
+        # Up to WINDOW of the SCP's sub-operations at once, where it grants them
+        # (ours; pynetdicom and dcmqrscp answer one at a time).
+        ae.maximum_operations_performed = WINDOW
+        window = AsynchronousOperationsWindowNegotiation()
+        window.maximum_number_operations_invoked = 1
+        window.maximum_number_operations_performed = WINDOW
+        ext_neg = [build_role(CT_IMAGE_STORAGE, scp_role=True), window]
         handlers = [(evt.EVT_C_STORE, FileStore(out))]
     assoc = ae.associate("127.0.0.1", port, ae_title=aet, ext_neg=ext_neg, evt_handlers=handlers)
     if not assoc.is_established:

@@ -17,7 +17,7 @@ get)  a C-GET of a study of 500 CT slices (~0.5 MB each): instances per second,
       Our SCP yields the files' paths (streamed from disk), pynetdicom's a
       Dataset read per yield (its only way), dcmqrscp its stored files.
 
-Also each SCP process's CPU seconds per response (from /proc, over the run),
+Also each SCP's CPU seconds per response (its processes', from /proc, over the run),
 which says what it costs where the other side caps the rate. DCMTK runs with
 ``TCP_NODELAY=1``. The data is written once into --data (default
 /tmp/fastdimse-qr-bench) and reused.
@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -90,15 +91,15 @@ def run_once(case: str, scp: str, data: Path, tmp: Path) -> dict[str, Any]:
     server = start_scp(scp, port, data, tmp, log)
     try:
         wait_ready(server, port, log)
-        cpu_before = process_cpu(server.pid)
         aet = DCMTK_AREAS[case] if scp == "dcmtk" else "QRSCP"
-        scu = subprocess.run(
-            [sys.executable, str(PEERS), "scu", case, str(port), str(out), "--aet", aet],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        cpu = process_cpu(server.pid) - cpu_before
+        with CpuMeter(server.pid) as meter:
+            scu = subprocess.run(
+                [sys.executable, str(PEERS), "scu", case, str(port), str(out), "--aet", aet],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        cpu = meter.seconds
     finally:
         stop(server)
     if scu.returncode != 0:
@@ -189,12 +190,49 @@ def stop(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` so far, with its children that ended (a
-    forking SCP's association processes, reaped by the time the SCU is done)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+class CpuMeter:
+    """CPU seconds of a process and its descendants (a forking SCP's association
+    processes), polled every 10 ms, each process's last reading kept after it ends."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = pid
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> CpuMeter:
+        self._sample()
+        self.baseline = sum(self.seen.values())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values()) - self.baseline
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.01):
+            self._sample()
+
+    def _sample(self) -> None:
+        pending = [self.root]
+        while pending:
+            pid = pending.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue  # ended: its last reading stays
+            self.seen[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+            pending.extend(int(child) for child in children)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

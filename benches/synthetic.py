@@ -22,7 +22,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 SECONDARY_CAPTURE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
 
-__all__ = ["CT_IMAGE_STORAGE", "ct_dataset", "write_instance", "write_study"]
+__all__ = ["CT_IMAGE_STORAGE", "ct_dataset", "study_uid", "write_instance", "write_study"]
 
 
 def write_study(
@@ -36,7 +36,7 @@ def write_study(
 ) -> list[Path]:
     """``count`` CT slices of one series in ``directory`` (created if missing)."""
     directory.mkdir(parents=True, exist_ok=True)
-    study, series = _uid(seed, "study"), _uid(seed, "series")
+    study, series = study_uid(seed), _uid(seed, "series")
     paths = []
     for index, pixels in enumerate(_pixel_blocks(rows * columns * 2, count, seed)):
         ds = ct_dataset(
@@ -52,6 +52,11 @@ def write_study(
         write_instance(ds, path, transfer_syntax)
         paths.append(path)
     return paths
+
+
+def study_uid(seed: int = 1) -> str:
+    """The Study Instance UID of the study ``write_study`` writes with ``seed``."""
+    return _uid(seed, "study")
 
 
 def write_instance(ds: Dataset, path: Path, transfer_syntax: str = ExplicitVRLittleEndian) -> Path:
