@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .qr_data import QRData
     from .qr_scp import QRHandlers
     from .qr_support import StoreServer
+    from .store_data import EncodedWriter
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -402,3 +403,43 @@ def qr_serve(qr_aes: Callable[..., Any]) -> Callable[..., int]:
         return int(server.server_address[1])
 
     return serve
+
+
+# -- the archives as Q/R peers ---------------------------------------------------------
+
+UNABLE_TO_PROCESS = 0xC000
+MOVE_DESTINATION_UNKNOWN = 0xA801
+
+
+@dataclass(frozen=True)
+class ArchivePeer:
+    """A running archive: where it listens and its AE title."""
+
+    name: str
+    port: int
+    aet: str
+    log_tail: Callable[[], str]
+    # The status of a C-MOVE to an AE title it does not know: dcmqrscp answers PS3.4's
+    # 0xA801 (Move Destination unknown), Orthanc 1.10.1 a plain 0xC000 (Unable to process).
+    unknown_destination: int
+
+
+@pytest.fixture(params=["orthanc", "dcmqrscp"])
+def archive(request: pytest.FixtureRequest) -> ArchivePeer:
+    """Each archive in turn (module-scoped servers holding ``qr_data``)."""
+    server: Any
+    if request.param == "orthanc":
+        server = request.getfixturevalue("orthanc_qr")
+        return ArchivePeer(
+            "orthanc", server.dicom_port, server.aet, server.log_tail, UNABLE_TO_PROCESS
+        )
+    server = request.getfixturevalue("dcmqrscp")
+    return ArchivePeer(
+        "dcmqrscp", server.port, server.aet, server.log_tail, MOVE_DESTINATION_UNKNOWN
+    )
+
+
+@pytest.fixture
+def moved(qr_move_destination: StoreServer, tmp_path: Path) -> EncodedWriter:
+    """What the move destination receives during this test."""
+    return qr_move_destination.receiver.receive_into(tmp_path / "moved")

@@ -24,7 +24,6 @@ from .store_data import EncodedWriter, assert_same_instance
 
 PENDING_STATUSES = frozenset({PENDING, 0xFF01})
 SUCCESS = 0x0000
-MOVE_DESTINATION_UNKNOWN = 0xA801
 
 
 def models(sop_class: Any) -> dict[str, str]:

@@ -11,13 +11,10 @@ runs the same tests with pynetdicom as the reference).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from .conftest import QR_MOVE_AET
+from .conftest import QR_MOVE_AET, ArchivePeer
 from .qr_api import sop_class
 from .qr_data import (
     QRData,
@@ -31,8 +28,6 @@ from .qr_data import (
     unique,
 )
 from .qr_support import (
-    MOVE_DESTINATION_UNKNOWN,
-    StoreServer,
     assert_complete,
     collect,
     find,
@@ -46,42 +41,14 @@ STUDY_FIND = str(sop_class.StudyRootQueryRetrieveInformationModelFind)
 STUDY_MOVE = str(sop_class.StudyRootQueryRetrieveInformationModelMove)
 STUDY_GET = str(sop_class.StudyRootQueryRetrieveInformationModelGet)
 PATIENT_GET = str(sop_class.PatientRootQueryRetrieveInformationModelGet)
-UNABLE_TO_PROCESS = 0xC000
-
-
-@dataclass(frozen=True)
-class Peer:
-    """A running archive: where it listens and its AE title."""
-
-    name: str
-    port: int
-    aet: str
-    log_tail: Callable[[], str]
-    # The status of a C-MOVE to an AE title it does not know: dcmqrscp answers PS3.4's
-    # 0xA801 (Move Destination unknown), Orthanc 1.10.1 a plain 0xC000 (Unable to process).
-    unknown_destination: int
-
-
-@pytest.fixture(params=["orthanc", "dcmqrscp"])
-def archive(request: pytest.FixtureRequest) -> Peer:
-    server: Any
-    if request.param == "orthanc":
-        server = request.getfixturevalue("orthanc_qr")
-        return Peer("orthanc", server.dicom_port, server.aet, server.log_tail, UNABLE_TO_PROCESS)
-    server = request.getfixturevalue("dcmqrscp")
-    return Peer("dcmqrscp", server.port, server.aet, server.log_tail, MOVE_DESTINATION_UNKNOWN)
-
-
-@pytest.fixture
-def moved(qr_move_destination: StoreServer, tmp_path: Path) -> EncodedWriter:
-    """What the move destination receives during this test."""
-    return qr_move_destination.receiver.receive_into(tmp_path / "moved")
 
 
 # -- C-FIND -------------------------------------------------------------------------------
 
 
-def test_find_patients(archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData) -> None:
+def test_find_patients(
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData
+) -> None:
     assoc = qr_connect(archive.port, archive.aet)
     outcome = find(assoc, patient_query(), PATIENT_FIND)
     outcome.assert_success()
@@ -90,7 +57,9 @@ def test_find_patients(archive: Peer, qr_connect: Callable[..., Any], qr_data: Q
     assert found == qr_data.patients()
 
 
-def test_find_studies(archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData) -> None:
+def test_find_studies(
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData
+) -> None:
     assoc = qr_connect(archive.port, archive.aet)
     outcome = find(assoc, study_query(), STUDY_FIND)
     outcome.assert_success()
@@ -105,7 +74,7 @@ def test_find_studies(archive: Peer, qr_connect: Callable[..., Any], qr_data: QR
 
 
 def test_find_studies_of_each_patient(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData
 ) -> None:
     """Patient Root at the STUDY level, the patient's ID given (a single value match)."""
     assoc = qr_connect(archive.port, archive.aet)
@@ -116,7 +85,7 @@ def test_find_studies_of_each_patient(
         assert set(keys(outcome, "PatientID")) == {patient_id}
 
 
-def test_find_series(archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData) -> None:
+def test_find_series(archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData) -> None:
     assoc = qr_connect(archive.port, archive.aet)
     total = 0
     for study_uid in qr_data.studies():
@@ -132,7 +101,7 @@ def test_find_series(archive: Peer, qr_connect: Callable[..., Any], qr_data: QRD
     assert total == len(qr_data.all_series())
 
 
-def test_find_images(archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData) -> None:
+def test_find_images(archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData) -> None:
     assoc = qr_connect(archive.port, archive.aet)
     found: list[str] = []
     for series_uid, first in qr_data.all_series().items():
@@ -146,7 +115,7 @@ def test_find_images(archive: Peer, qr_connect: Callable[..., Any], qr_data: QRD
 
 
 def test_find_wildcard_and_date_range(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData
 ) -> None:
     """Patient's Name with a wildcard, Study Date as a range: the studies that match both."""
     assoc = qr_connect(archive.port, archive.aet)
@@ -161,7 +130,7 @@ def test_find_wildcard_and_date_range(
     assert unique(keys(outcome, "StudyInstanceUID")) == expected
 
 
-def test_find_no_match(archive: Peer, qr_connect: Callable[..., Any]) -> None:
+def test_find_no_match(archive: ArchivePeer, qr_connect: Callable[..., Any]) -> None:
     assoc = qr_connect(archive.port, archive.aet)
     outcome = find(assoc, study_query("NOBODY"), STUDY_FIND)
     outcome.assert_success()
@@ -172,7 +141,7 @@ def test_find_no_match(archive: Peer, qr_connect: Callable[..., Any]) -> None:
 
 
 def test_move_study(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData, moved: EncodedWriter
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData, moved: EncodedWriter
 ) -> None:
     study_uid = qr_data.largest_study()
     assoc = qr_connect(archive.port, archive.aet)
@@ -181,7 +150,7 @@ def test_move_study(
 
 
 def test_move_series(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData, moved: EncodedWriter
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData, moved: EncodedWriter
 ) -> None:
     first = qr_data.of_study(qr_data.largest_study())[0]
     assoc = qr_connect(archive.port, archive.aet)
@@ -191,7 +160,7 @@ def test_move_series(
 
 
 def test_move_to_unknown_destination(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData, moved: EncodedWriter
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData, moved: EncodedWriter
 ) -> None:
     assoc = qr_connect(archive.port, archive.aet)
     identifier = study_retrieve(qr_data.largest_study())
@@ -204,7 +173,7 @@ def test_move_to_unknown_destination(
 
 
 def test_get_study(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData, tmp_path: Path
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData, tmp_path: Path
 ) -> None:
     study_uid = qr_data.largest_study()
     receiver = EncodedWriter(tmp_path / "got")
@@ -214,7 +183,7 @@ def test_get_study(
 
 
 def test_get_patient(
-    archive: Peer, qr_connect: Callable[..., Any], qr_data: QRData, tmp_path: Path
+    archive: ArchivePeer, qr_connect: Callable[..., Any], qr_data: QRData, tmp_path: Path
 ) -> None:
     """Patient Root at the PATIENT level: every study of the patient, in one C-GET."""
     patient_id = qr_data.instances[0].patient_id

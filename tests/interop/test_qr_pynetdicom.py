@@ -19,11 +19,11 @@ import pytest
 
 from helpers import require_module
 
+from .conftest import MOVE_DESTINATION_UNKNOWN
 from .qr_api import UNDER_TEST, Library, library
 from .qr_data import FIND_LEVELS, QRData, patient_retrieve, study_query, study_retrieve, unique
 from .qr_scp import Archive, QRHandlers
 from .qr_support import (
-    MOVE_DESTINATION_UNKNOWN,
     assert_complete,
     collect,
     find,
