@@ -7,13 +7,15 @@ misbehaving as a peer may (refusing every sub-operation)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydicom.dataset import Dataset
 
-from fastdimse import AE, _core, evt
+from fastdimse import AE, _core, aio, evt
 from fastdimse._files.encoding import encode_data_set
 from fastdimse.sop_class import (
     CTImageStorage,
@@ -43,18 +45,32 @@ def get_three(event: Any) -> Iterator[Any]:
         yield 0xFF00, ct(number)
 
 
-@pytest.fixture
-def scp() -> Iterator[tuple[int, Any]]:
-    """A threaded Q/R SCP of ours (DIMSE and ACSE timeouts 2 s): its port and server."""
-    ae = qr_ae(AE("QR-SCP"))
-    ae.dimse_timeout = ae.acse_timeout = 2
-    server = ae.start_server(
-        (LOCALHOST, 0),
-        block=False,
-        evt_handlers=[(evt.EVT_C_FIND, find_matches), (evt.EVT_C_GET, get_three)],
-    )
-    yield int(server.server_address[1]), server
-    server.shutdown()
+@pytest.fixture(params=["threaded", "asyncio"])
+def scp(request: pytest.FixtureRequest) -> Iterator[tuple[int, Any]]:
+    """Our Q/R SCP (DIMSE and ACSE timeouts 2 s), threaded or under asyncio: its port
+    and its AE (whose ``active_associations`` a test may watch)."""
+    handlers = [(evt.EVT_C_FIND, find_matches), (evt.EVT_C_GET, get_three)]
+    if request.param == "threaded":
+        ae = qr_ae(AE("QR-SCP"))
+        ae.dimse_timeout = ae.acse_timeout = 2
+        server = ae.start_server((LOCALHOST, 0), block=False, evt_handlers=handlers)
+        yield int(server.server_address[1]), ae
+        ae.shutdown()
+        return
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    aio_ae = qr_ae(aio.AE("QR-SCP"))
+    aio_ae.dimse_timeout = aio_ae.acse_timeout = 2
+    starting = aio_ae.start_server((LOCALHOST, 0), evt_handlers=handlers)
+    server = asyncio.run_coroutine_threadsafe(starting, loop).result(DEADLINE)
+    try:
+        yield int(server.server_address[1]), aio_ae
+    finally:
+        asyncio.run_coroutine_threadsafe(aio_ae.shutdown(), loop).result(DEADLINE)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(DEADLINE)
+        loop.close()
 
 
 def good_query(port: int) -> list[int]:
@@ -109,7 +125,7 @@ def test_cancel_for_an_unknown_message_id_is_ignored(scp: tuple[int, Any]) -> No
 def test_get_whose_peer_never_answers_its_sub_operation_is_aborted(
     scp: tuple[int, Any],
 ) -> None:
-    port, server = scp
+    port, ae = scp
     contexts = [(1, GET, (IMPLICIT,)), (3, CTImageStorage, (IMPLICIT,))]
     roles = [_core.RoleSelection(CTImageStorage, 0, 1)]
     items = [_core.MaximumLength(16382), _core.ImplementationClassUid("1.2.3.4"), *roles]
@@ -126,7 +142,7 @@ def test_get_whose_peer_never_answers_its_sub_operation_is_aborted(
     assert any(isinstance(pdu, _core.Abort) for pdu in rest.pdus)
     assert good_query(port) == [0xFF00] * 3 + [0x0000]
     # Nothing of the aborted association is left behind.
-    assert wait_until(lambda: not server.active_associations)
+    assert wait_until(lambda: not ae.active_associations)
 
 
 def test_sub_operations_refused_by_the_peer_end_in_a702(scp: tuple[int, Any]) -> None:
