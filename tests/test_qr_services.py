@@ -522,3 +522,32 @@ def test_ups_pull_c_find_reaches_the_handler() -> None:
         server.shutdown()
     assert [int(s.Status) for s, _ in results] == [0xFF00, 0x0000]
     assert results[0][1].ProcedureStepState == "SCHEDULED"
+
+
+def test_relational_queries_negotiated_are_seen_by_the_handler(serve: Any) -> None:
+    """SOP Class Extended Negotiation (PS3.4 C.3.4): relational queries proposed by the
+    SCU, accepted by the SCP's EVT_SOP_EXTENDED handler, known to its C-FIND handler."""
+    from fastdimse.pdu_primitives import SOPClassExtendedNegotiation
+
+    seen: list[bytes | None] = []
+
+    def accept(event: Any) -> dict[str, bytes]:
+        return dict(event.app_info)
+
+    def handle(event: Any) -> Iterator[tuple[int, Dataset]]:
+        seen.append(event.assoc.acceptor.sop_class_extended.get(FIND))
+        yield 0xFF00, match(1)
+
+    port = serve([(evt.EVT_C_FIND, handle), (evt.EVT_SOP_EXTENDED, accept)])
+    item = SOPClassExtendedNegotiation()
+    item.sop_class_uid = FIND
+    item.service_class_application_information = b"\x01"  # relational queries
+    ae = AE("QR-SCU")
+    ae.add_requested_context(FIND)
+    assoc = ae.associate(LOCALHOST, port, ext_neg=[item])
+    statuses = [int(s.Status) for s, _ in assoc.send_c_find(query(), FIND)]
+    accepted = assoc.acceptor.sop_class_extended.get(FIND)
+    assoc.release()
+    assert statuses == [0xFF00, 0x0000]
+    assert seen == [b"\x01"]
+    assert accepted == b"\x01"  # the requestor sees what was accepted too
