@@ -86,11 +86,13 @@ def run_once(case: str, scp: str, data: Path, tmp: Path, run: int) -> dict[str, 
 
     Each run writes into a directory of its own, all deleted after the case: a run that
     followed the deletion of the last one's 500 files would pay for it (ext4 skips
-    recently freed inodes when it allocates new ones, a fifth of the SCU's time here).
+    recently freed inodes when it allocates new ones, a fifth of the SCU's time here);
+    and starts once what the runs before wrote is on disk.
     """
     port = free_port()
     out = tmp / f"out-{case}-{scp}-{run}"
     out.mkdir()
+    os.sync()  # the runs before are on disk: no run pays for another's writeback
     log = tmp / f"{scp}.log"
     server = start_scp(scp, port, data, tmp, log)
     try:
