@@ -26,7 +26,7 @@ from fastdimse._dimse.primitives.c_services import C_STORE
 from fastdimse._dimse.provider import DIMSEServiceProvider, Request
 from fastdimse._engine.signal import Signal
 from fastdimse._logging import log_abort, log_associate_ac, log_associate_rj, log_associate_rq
-from fastdimse._services.qr_scu import cancel_request
+from fastdimse._services.qr_scu import InvalidResponse, QueryRequest, cancel_request, read_response
 from fastdimse._upper.codes import PROVIDER_ABORT as _PROVIDER_ABORT
 from fastdimse._upper.codes import REJECT_REASON_TEXT as _REJECT_REASONS
 from fastdimse._upper.codes import RESULT_TEXT as _REJECT_RESULTS
@@ -281,6 +281,23 @@ class AssociationCore:
         self._check_established("C-CANCEL")
         primitive, context_id = cancel_request(self, msg_id, context_id, query_model)
         self.dimse.send_msg(primitive, context_id)
+
+    def _query_outcome(
+        self, rsp: Any, request: QueryRequest, number: int
+    ) -> tuple[Dataset, Dataset | None, bool]:
+        """Response ``number`` to a C-FIND, C-GET or C-MOVE as ``(status, identifier,
+        last)``; an empty status, the last, when none came (the DIMSE timeout aborts)
+        or the peer sent what cannot be one (the association is aborted)."""
+        from pydicom.dataset import Dataset
+
+        if rsp is None:
+            self._handle_no_response()
+            return Dataset(), None, True
+        try:
+            return read_response(rsp, request, number)
+        except InvalidResponse:
+            self.abort()
+            return Dataset(), None, True
 
     def _check_established(self, service: str) -> None:
         if not self.is_established:
@@ -570,6 +587,9 @@ class AssociationCore:
         self.is_established = False
         self.dul.request(Event.EVT15, _core.Abort(*USER_ABORT))
         self._negotiated.set()
+        # No response will come: wake our requests' waits (and a reading thread held
+        # by responses nobody takes), rather than after the connection closes.
+        self.dimse.invoked.end()
         if was:
             evt.trigger(self, evt.EVT_ABORTED, {})
         return True

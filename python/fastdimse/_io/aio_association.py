@@ -22,10 +22,11 @@ from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.primitives.c_services import C_ECHO, C_FIND, C_GET, C_MOVE
 from fastdimse._dimse.provider import Request
+from fastdimse._dimse.responses import MAX_QUEUED_RESPONSES
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
 from fastdimse._services.base import Serve
-from fastdimse._services.qr_scu import InvalidResponse, QueryRequest, prepare_query, read_response
+from fastdimse._services.qr_scu import QueryRequest, prepare_query
 from fastdimse._services.steps import (
     EXHAUSTED,
     Associate,
@@ -143,7 +144,8 @@ class Association(AssociationCore):
         return self._query(request)
 
     async def _query(self, request: QueryRequest) -> AsyncIterator[tuple[Dataset, Dataset | None]]:
-        """Send ``request`` within the window; its responses as they come."""
+        """Send ``request`` within the window; its responses as they come (the
+        connection stops reading while too many wait to be taken)."""
         from pydicom.dataset import Dataset
 
         message_id = request.message_id
@@ -152,8 +154,8 @@ class Association(AssociationCore):
         task = asyncio.current_task()
         if task is not None:
             self._exchanges.add(task)
+        responses = _AsyncResponses(self._loop, self.dul.pause_reading, self.dul.resume_reading)
         try:
-            responses = _AsyncResponses(self._loop)
             invoked = self.dimse.invoked
             invoked.dimse_timeout = self.dimse_timeout
             self.dimse.continue_after(message_id, request.continuing)
@@ -166,20 +168,13 @@ class Association(AssociationCore):
                 rsp = await self._response(message_id, responses)
                 if rsp is None:
                     invoked.withdraw(message_id)
-                    self._handle_no_response()
-                    yield Dataset(), None
-                    return
-                try:
-                    status, identifier, final = read_response(rsp, request, number)
-                except InvalidResponse:
-                    self.abort()
-                    yield Dataset(), None
-                    return
+                status, identifier, final = self._query_outcome(rsp, request, number)
                 yield status, identifier
                 if final:
                     return
                 number += 1
         finally:
+            responses.abandon()  # ended, or dropped by the caller
             window.release()
             self._exchanges.discard(task)
 
@@ -446,21 +441,46 @@ def _settle_future(future: asyncio.Future[Any], value: Any, error: BaseException
 
 
 class _AsyncResponses:
-    """The responses to one request, for a task to await (a ``ResponseWaiter``)."""
+    """The responses to one request, for a task to await (a ``ResponseWaiter``).
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    As the threaded ``ThreadResponses``: at most ``MAX_QUEUED_RESPONSES`` wait to be
+    taken; beyond that the connection stops reading (``pause``) until the task takes
+    half of them, ``abandon``s them or the association ends (``resume``)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        pause: Callable[[], None] | None = None,
+        resume: Callable[[], None] | None = None,
+    ) -> None:
         self._loop = loop
         self._items: deque[object] = deque()
         self._ended = False
+        self._abandoned = False
+        self._paused = False
+        self._pause = pause
+        self._resume = resume
         self._arrived = asyncio.Event()
 
     def put(self, response: object, final: bool) -> None:
+        if self._abandoned:
+            return
         self._items.append(response)
+        if len(self._items) > MAX_QUEUED_RESPONSES and not self._paused and self._pause:
+            self._paused = True
+            self._pause()
         self._wake()
 
     def end(self) -> None:
         self._ended = True
+        self._unpause()
         self._wake()
+
+    def abandon(self) -> None:
+        """The task takes no more: drop what is held and whatever comes."""
+        self._abandoned = True
+        self._items.clear()
+        self._unpause()
 
     async def get(self) -> object | None:
         while not self._items:
@@ -468,7 +488,16 @@ class _AsyncResponses:
                 return None
             await self._arrived.wait()
             self._arrived.clear()
-        return self._items.popleft()
+        item = self._items.popleft()
+        if self._paused and len(self._items) <= MAX_QUEUED_RESPONSES // 2:
+            self._unpause()
+        return item
+
+    def _unpause(self) -> None:
+        if self._paused:
+            self._paused = False
+            if self._resume is not None:
+                self._resume()
 
     def _wake(self) -> None:
         try:

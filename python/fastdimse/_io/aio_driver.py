@@ -71,6 +71,8 @@ class AsyncUpperLayer(asyncio.Protocol):
         self._on_pdu: Callable[[bytes, bool], None] | None = None
         self._on_transition = on_transition
         self._transport: asyncio.Transport | None = None
+        # Requests whose responses wait to be taken, holding the reading paused.
+        self._pausers = 0
         self._closed = Signal()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -205,6 +207,20 @@ class AsyncUpperLayer(asyncio.Protocol):
             if self._on_accepted is not None:
                 self._on_accepted()
             self._run(self._connection.transport_accepted)
+
+    def pause_reading(self) -> None:
+        """Stop reading (a request's responses wait to be taken); counted, so each
+        pause needs its ``resume_reading``."""
+        self._pausers += 1
+        transport = self._transport
+        if self._pausers == 1 and transport is not None and not transport.is_closing():
+            transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._pausers = max(0, self._pausers - 1)
+        transport = self._transport
+        if self._pausers == 0 and transport is not None and not transport.is_closing():
+            transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         self._run(lambda now: self._connection.receive(data, now))

@@ -26,12 +26,7 @@ from fastdimse._dimse.primitives.c_services import C_ECHO, C_FIND, C_GET, C_MOVE
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.threads import UpperLayer
-from fastdimse._services.qr_scu import (
-    InvalidResponse,
-    QueryRequest,
-    prepare_query,
-    read_response,
-)
+from fastdimse._services.qr_scu import QueryRequest, prepare_query
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.service_user import ServiceUser
 from fastdimse._upper.state_table import Event, Indication, State
@@ -229,27 +224,21 @@ class Association(AssociationCore, threading.Thread):
     def _query_responses(
         self, request: QueryRequest, responses: ThreadResponses | None
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
-        from pydicom.dataset import Dataset
-
         number = 1
-        while True:
-            rsp = None
+        try:
+            while True:
+                rsp = None
+                if responses is not None:
+                    rsp = self.dimse.get_response(request.message_id, responses)
+                status, identifier, final = self._query_outcome(rsp, request, number)
+                yield status, identifier
+                if final:
+                    return
+                number += 1
+        finally:
+            # Ended, or dropped by the caller: the reading thread never waits for it.
             if responses is not None:
-                rsp = self.dimse.get_response(request.message_id, responses)
-            if rsp is None:
-                self._handle_no_response()
-                yield Dataset(), None
-                return
-            try:
-                status, identifier, final = read_response(rsp, request, number)
-            except InvalidResponse:
-                self.abort()
-                yield Dataset(), None
-                return
-            yield status, identifier
-            if final:
-                return
-            number += 1
+                responses.abandon()
 
     def _submit(self, message_id: int, send: Callable[[], None]) -> PendingResponse:
         """Register ``message_id`` (waiting for a slot of the window), then ``send``."""
@@ -307,6 +296,7 @@ class Association(AssociationCore, threading.Thread):
     def kill(self) -> None:
         """Close the connection at once, with no word to the peer."""
         self.is_established = False
+        self.dimse.invoked.end()  # as abort: no response will come
         self.dul.kill()
         self._negotiated.set()
 
