@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections import deque
 
 __all__ = ["MAX_QUEUED_RESPONSES", "ThreadResponses"]
 
@@ -24,36 +24,44 @@ class ThreadResponses:
     stopped iterating) or the association ends.
     """
 
-    __slots__ = ("_abandoned", "_changed", "_ended", "_final", "_items")
+    __slots__ = ("_abandoned", "_ended", "_final", "_items", "_putting", "_room")
 
     def __init__(self) -> None:
-        self._items: deque[object] = deque()
-        self._changed = threading.Condition(threading.Lock())
+        # A SimpleQueue hands responses over (the cheapest wake-up between two
+        # threads that Python has); the reading thread waits on ``_room`` only when
+        # too many are held, and the requester wakes it only then.
+        self._items: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._room = threading.Condition(threading.Lock())
+        self._putting = False
         self._final = False
         self._ended = False
         self._abandoned = False
 
     def put(self, response: object, final: bool) -> None:
-        with self._changed:
-            self._final = final
-            if self._abandoned:
-                return
-            self._items.append(response)
-            self._changed.notify_all()
-            if not final:
-                self._changed.wait_for(self._has_room)
+        if self._abandoned:
+            return
+        self._final = final
+        self._items.put(response)
+        if not final and self._items.qsize() > MAX_QUEUED_RESPONSES:
+            with self._room:
+                self._putting = True
+                self._room.wait_for(self._has_room)
+                self._putting = False
 
     def end(self) -> None:
-        with self._changed:
-            self._ended = True
-            self._changed.notify_all()
+        self._ended = True
+        self._items.put(_ENDED)
+        self._wake_putter()
 
     def abandon(self) -> None:
         """The requester takes no more: drop what is held and whatever comes."""
-        with self._changed:
-            self._abandoned = True
-            self._items.clear()
-            self._changed.notify_all()
+        self._abandoned = True
+        while True:
+            try:
+                self._items.get_nowait()
+            except queue.Empty:
+                break
+        self._wake_putter()
 
     @property
     def done(self) -> bool:
@@ -62,16 +70,24 @@ class ThreadResponses:
 
     def get(self, timeout: float | None) -> object | None:
         """The next response, or None when the association ended or ``timeout`` passed."""
-        with self._changed:
-            if not self._changed.wait_for(self._has_item, timeout) or not self._items:
-                return None
-            item = self._items.popleft()
-            if len(self._items) == MAX_QUEUED_RESPONSES:
-                self._changed.notify_all()  # the reading thread may put again
-            return item
+        try:
+            item = self._items.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if item is _ENDED:
+            self._items.put(_ENDED)  # every later get ends too
+            return None
+        if self._putting and self._items.qsize() <= MAX_QUEUED_RESPONSES:
+            self._wake_putter()
+        return item
 
-    def _has_item(self) -> bool:
-        return bool(self._items) or self._ended
+    def _wake_putter(self) -> None:
+        with self._room:
+            self._room.notify_all()
 
     def _has_room(self) -> bool:
-        return len(self._items) <= MAX_QUEUED_RESPONSES or self._ended or self._abandoned
+        return self._items.qsize() <= MAX_QUEUED_RESPONSES or self._ended or self._abandoned
+
+
+# Put after the last response when the association ends: no more will come.
+_ENDED = object()
