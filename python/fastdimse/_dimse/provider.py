@@ -9,7 +9,9 @@ ID Being Responded To), a C-CANCEL marks its request, and a request is
 performed by a worker of the AE (``_io.workers``) within the negotiated
 asynchronous operations window (``_dimse.window``), so the reader reads on
 while handlers run. A C-STORE request's data set is written by the core to a
-spool file as it arrives (``spool.py``) and never held in memory.
+spool file as it arrives (``spool.py``) and never held in memory; any other
+data set is held in memory up to ``_config.MAX_IN_MEMORY_DATA_SET`` (beyond it
+the core drops it, and a request is answered 0xA700, a response aborts).
 """
 
 from __future__ import annotations
@@ -316,7 +318,8 @@ class DIMSEServiceProvider:
 
     def data_set_destination(self, start: _core.DataSetStart) -> int | None:
         """Where the data set announced by ``start`` goes: a spool file for a
-        C-STORE request, memory for anything else (identifiers, N-service lists).
+        C-STORE request, memory (capped by the core) for anything else
+        (identifiers, N-service lists).
 
         Called on the association's thread when the command set has arrived.
         """
