@@ -190,9 +190,7 @@ def query(service: str, port: int, out: Path, aet: str) -> dict[str, Any]:
         # Up to WINDOW of the SCP's sub-operations at once, where it grants them
         # (ours; pynetdicom and dcmqrscp answer one at a time).
         ae.maximum_operations_performed = WINDOW
-        window = AsynchronousOperationsWindowNegotiation()
-        window.maximum_number_operations_invoked = 1
-        window.maximum_number_operations_performed = WINDOW
+        window = AsynchronousOperationsWindowNegotiation.of(1, WINDOW)
         ext_neg = [build_role(CT_IMAGE_STORAGE, scp_role=True), window]
         handlers = [(evt.EVT_C_STORE, FileStore(out))]
     assoc = ae.associate("127.0.0.1", port, ae_title=aet, ext_neg=ext_neg, evt_handlers=handlers)

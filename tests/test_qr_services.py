@@ -551,3 +551,47 @@ def test_relational_queries_negotiated_are_seen_by_the_handler(serve: Any) -> No
     assert statuses == [0xFF00, 0x0000]
     assert seen == [b"\x01"]
     assert accepted == b"\x01"  # the requestor sees what was accepted too
+
+
+def test_move_pipelines_its_sub_operations_when_our_ae_may() -> None:
+    """An AE allowed several operations at once proposes that window to the C-MOVE
+    destination; every instance still arrives once, each Pending in order."""
+    moved = Stored()
+    windows: list[int] = []
+    dest = AE("DEST")
+    dest.add_supported_context(CTImageStorage)
+    dest.maximum_operations_performed = 4
+    server = dest.start_server(
+        (LOCALHOST, 0),
+        block=False,
+        evt_handlers=[
+            (evt.EVT_C_STORE, moved),
+            (evt.EVT_ACCEPTED, lambda event: windows.append(event.assoc.dimse.performed.window)),
+        ],
+    )
+    dest_port = int(server.server_address[1])
+
+    def handle(event: Any) -> Iterator[Any]:
+        yield LOCALHOST, dest_port
+        yield 12
+        for number in range(12):
+            yield 0xFF00, ct(number)
+
+    scp_ae = qr_ae(AE("QR-SCP"))
+    scp_ae.maximum_operations_invoked = 4
+    scp = scp_ae.start_server((LOCALHOST, 0), block=False, evt_handlers=[(evt.EVT_C_MOVE, handle)])
+    try:
+        assoc = associate(int(scp.server_address[1]))
+        results = list(assoc.send_c_move(query(), "DEST", MOVE))
+        assoc.release()
+    finally:
+        scp.shutdown()
+        server.shutdown()
+    assert windows == [4]
+    remaining = [int(s.NumberOfRemainingSuboperations) for s, _ in results[:-1]]
+    assert remaining == list(range(11, -1, -1))
+    assert int(results[-1][0].Status) == 0x0000
+    assert int(results[-1][0].NumberOfCompletedSuboperations) == 12
+    assert sorted(ds.SOPInstanceUID for ds in moved.datasets) == sorted(
+        ct(n).SOPInstanceUID for n in range(12)
+    )

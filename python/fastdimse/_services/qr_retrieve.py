@@ -41,6 +41,7 @@ from fastdimse._services.steps import (
     SubmitStore,
     results_of,
 )
+from fastdimse._upper.negotiation_items import AsynchronousOperationsWindowNegotiation
 from fastdimse.events import EVT_C_GET, EVT_C_MOVE, InterventionEvent
 from fastdimse.status import (
     STATUS_CANCEL,
@@ -163,7 +164,7 @@ def serve_retrieve(
         return with_status(rsp, kind.too_many)
     target = service.assoc
     if kind is MOVE:
-        target = yield from _open_destination(req, rsp, destination, kind)
+        target = yield from _open_destination(service, req, rsp, destination, kind)
         if target is None:
             return rsp
     counters = _Counters(total)
@@ -411,12 +412,21 @@ _BAD_DESTINATION = (
 )
 
 
-def _open_destination(req: Any, rsp: Any, destination: Any, kind: Retrieve) -> Serve:
-    """(C-MOVE) The association to the destination, or None (``rsp`` says why)."""
+def _open_destination(
+    service: ServiceClass, req: Any, rsp: Any, destination: Any, kind: Retrieve
+) -> Serve:
+    """(C-MOVE) The association to the destination, or None (``rsp`` says why).
+
+    When our AE may invoke several operations at once (``maximum_operations_invoked``
+    above pynetdicom's 1) and the handler gave no negotiation items of its own, it
+    proposes that window, so that the sub-operations can be pipelined."""
     try:
         kwargs = {"ae_title": req.MoveDestination}
         if len(destination) >= 3 and destination[2]:
             kwargs.update(destination[2])
+        window = int(getattr(service.ae, "maximum_operations_invoked", 1) or 1)
+        if window > 1 and not kwargs.get("ext_neg"):
+            kwargs["ext_neg"] = [AsynchronousOperationsWindowNegotiation.of(window)]
         assoc = yield Associate(destination[0], destination[1], kwargs)
     except Exception as error:
         LOGGER.error("%s: %s", _BAD_DESTINATION, error)

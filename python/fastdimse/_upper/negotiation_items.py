@@ -172,6 +172,15 @@ class AsynchronousOperationsWindowNegotiation(ServiceParameter):
         self._maximum_number_operations_invoked = 1
         self._maximum_number_operations_performed = 1
 
+    @classmethod
+    def of(cls, invoked: int, performed: int = 1) -> AsynchronousOperationsWindowNegotiation:
+        """The item proposing ``invoked`` operations of ours and ``performed`` of the
+        peer's outstanding at once."""
+        item = cls()
+        item.maximum_number_operations_invoked = invoked
+        item.maximum_number_operations_performed = performed
+        return item
+
     @property
     def maximum_number_operations_invoked(self) -> int:
         return self._maximum_number_operations_invoked

@@ -227,10 +227,7 @@ def window_proposal(size: int | None) -> list[Any] | None:
         return None
     from fastdimse._upper.negotiation_items import AsynchronousOperationsWindowNegotiation
 
-    item = AsynchronousOperationsWindowNegotiation()
-    item.maximum_number_operations_invoked = size
-    item.maximum_number_operations_performed = 1
-    return [item]
+    return [AsynchronousOperationsWindowNegotiation.of(size)]
 
 
 def finish(tally: Tally, progress: Progress | None, show: bool) -> None:
