@@ -410,3 +410,26 @@ def test_shorter_network_timeout_cuts_a_waiting_read_short(scp_ae: AE) -> None:
     assoc.network_timeout = 60
     assert wait_until(lambda: assoc.is_aborted)
     assert wait_until(lambda: not scp_ae.active_associations)
+
+
+def test_the_results_list_holds_rejected_contexts_on_both_sides(scp_ae: AE) -> None:
+    """``get_contexts("pcdrl")``: every context of the A-ASSOCIATE-AC with its result,
+    as the requestor read it and as the acceptor sent it."""
+    seen: list[dict[int, int]] = []
+    _, port = start(
+        scp_ae,
+        evt_handlers=[
+            (
+                evt.EVT_ESTABLISHED,
+                lambda event: seen.append(
+                    {cx.context_id: cx.result for cx in event.assoc.acceptor.get_contexts("pcdrl")}
+                ),
+            )
+        ],
+    )
+    assoc = requestor(VERIFICATION, CT_STORAGE).associate("127.0.0.1", port)
+    assert assoc.is_established
+    results = {cx.context_id: cx.result for cx in assoc.acceptor.get_contexts("pcdrl")}
+    assoc.release()
+    assert results == {1: 0x00, 3: 0x03}  # CT: abstract syntax not supported
+    assert wait_until(lambda: seen == [results])

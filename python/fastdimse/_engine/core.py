@@ -481,6 +481,7 @@ class AssociationCore:
             (int(cx.context_id or 0), cx) for cx in acceptance.contexts if cx.result == 0
         )
         self._rejected_cx = [cx for cx in acceptance.contexts if cx.result != 0]
+        self.acceptor.record_results(acceptance.contexts)
         self.dimse.peer_max_pdu = self.requestor.maximum_length
         # The requestor may invoke what the reply grants it, which we perform.
         invoked, performed = self.acceptor.asynchronous_operations
@@ -502,6 +503,7 @@ class AssociationCore:
         log_associate_ac(LOGGER, pdu, sent=False, rq=self._rq)
         self._acse_event(pdu, sent=False)
         contexts = read_associate_ac(self.requestor, self.acceptor, pdu)
+        self.acceptor.record_results(contexts)
         self._accepted_cx.update((int(cx.context_id or 0), cx) for cx in contexts if cx.result == 0)
         self._rejected_cx = [cx for cx in contexts if cx.result != 0]
         self.dimse.peer_max_pdu = self.acceptor.maximum_length

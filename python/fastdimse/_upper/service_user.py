@@ -47,6 +47,9 @@ class ServiceUser:
         self.primitive: Any = None
         # Requested contexts (requestor) or supported contexts (acceptor).
         self._contexts: list[PresentationContext] = []
+        # (Acceptor, once negotiated.) Every context of the A-ASSOCIATE-AC with its
+        # result, the rejected ones too: its Presentation Context Definition Results List.
+        self._results: list[PresentationContext] | None = None
         self._items: list[Any] = []
         # Accepted SOP Class Common Extended items (acceptor, after negotiation).
         self._common_ext: dict[str, prim.SOPClassCommonExtendedNegotiation] = {}
@@ -110,9 +113,17 @@ class ServiceUser:
         self._contexts = list(value)
 
     def get_contexts(self, cx_type: str) -> list[PresentationContext]:
+        """The contexts of ``cx_type`` (pynetdicom's names): ``pcdrl`` is the answer's
+        results list once negotiated, every other type this side's own contexts."""
+        if cx_type == "pcdrl" and self._results is not None:
+            return list(self._results)
         if cx_type in ("requested", "supported", "pcdl", "pcdrl"):
             return self._contexts
         raise ValueError(f"No '{cx_type}' presentation contexts are available")
+
+    def record_results(self, contexts: list[PresentationContext]) -> None:
+        """(Acceptor.) The contexts the A-ASSOCIATE-AC answered, accepted or not."""
+        self._results = list(contexts)
 
     # -- user-information negotiation items ---------------------------------
 
