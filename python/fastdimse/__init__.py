@@ -9,6 +9,7 @@ heavy modules load.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastdimse._core import __version__
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
         build_role,
     )
     from fastdimse.sop_class import register_uid
+
+# A library's loggers stay silent until the application configures logging (as
+# pynetdicom's): records still reach the root logger's handlers, if it has any.
+logging.getLogger("fastdimse").addHandler(logging.NullHandler())
 
 __all__ = [
     "AE",
