@@ -47,7 +47,7 @@ _HANDLER_ERROR = "Exception in handler bound to 'evt.EVT_C_FIND'"
 
 def serve_find(service: ServiceClass, req: C_FIND, context: PresentationContext) -> Serve:
     """Answer a C-FIND with the EVT_C_FIND handler's matches (see the module)."""
-    rsp = find_response(req)
+    rsp = response_to(req)
     log_request_identifier("Find", req, context)
     try:
         results = yield HandlerCall(EVT_C_FIND, find_attrs(service, req, context))
@@ -99,7 +99,7 @@ def serve_find(service: ServiceClass, req: C_FIND, context: PresentationContext)
 def serve_single_find(service: ServiceClass, req: C_FIND, context: PresentationContext) -> Serve:
     """A C-FIND answered by at most one match (Relevant Patient Information Query,
     PS3.4 Q): the handler's first result, then Success after a Pending one."""
-    rsp = find_response(req)
+    rsp = response_to(req)
     log_request_identifier("Find", req, context)
     try:
         results = yield HandlerCall(EVT_C_FIND, find_attrs(service, req, context))
@@ -123,8 +123,9 @@ def serve_single_find(service: ServiceClass, req: C_FIND, context: PresentationC
     return with_status(rsp, 0x0000)
 
 
-def find_response(req: C_FIND) -> C_FIND:
-    rsp = C_FIND()
+def response_to(req: Any) -> Any:
+    """The response of ``req``'s service (C-FIND, C-GET or C-MOVE), its IDs filled in."""
+    rsp = type(req)()
     rsp.MessageID = req.MessageID
     rsp.MessageIDBeingRespondedTo = req.MessageID
     copy_uids(req, rsp, "AffectedSOPClassUID")

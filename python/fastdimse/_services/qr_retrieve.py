@@ -27,10 +27,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastdimse._dimse.primitives.c_services import C_GET, C_MOVE
-from fastdimse._dimse.primitives.checked import copy_uids
 from fastdimse._files.part10 import read_file_meta
 from fastdimse._services.base import Serve, context_id_of, with_status
-from fastdimse._services.qr_find import encode_identifier, find_attrs, log_request_identifier
+from fastdimse._services.qr_find import (
+    encode_identifier,
+    find_attrs,
+    log_request_identifier,
+    response_to,
+)
 from fastdimse._services.steps import (
     EXHAUSTED,
     Associate,
@@ -124,25 +128,21 @@ def serve_retrieve(
     service: ServiceClass, req: Any, context: PresentationContext, kind: Retrieve
 ) -> Serve:
     """Answer a C-GET or C-MOVE with the handler's sub-operations (see the module)."""
-    rsp = kind.primitive()
-    rsp.MessageID = req.MessageID
-    rsp.MessageIDBeingRespondedTo = req.MessageID
-    copy_uids(req, rsp, "AffectedSOPClassUID")
+    rsp = response_to(req)
     log_request_identifier(kind.name, req, context)
-    established = _established(service)
     try:
         results = _iterate((yield HandlerCall(kind.event, find_attrs(service, req, context))))
     except Exception as error:
         LOGGER.error("Exception in handler bound to 'evt.%s'", kind.event.name)
         LOGGER.exception(error)
-        return with_status(rsp, kind.handler_failed) if established() else None
-    if not established():
+        return with_status(rsp, kind.handler_failed) if service.assoc.is_established else None
+    if not service.assoc.is_established:
         return None
     destination: Any = None
     if kind is MOVE:
         destination = yield from _destination(results, req, rsp)
         if destination is None:
-            return rsp if established() else None
+            return rsp if service.assoc.is_established else None
     try:
         total = int((yield NextResult(results)))
     except Exception as error:
@@ -152,7 +152,7 @@ def serve_retrieve(
             error,
         )
         return with_status(rsp, kind.bad_count)
-    if not established():
+    if not service.assoc.is_established:
         return None
     if total < 1:
         return _Counters(0).put(with_status(rsp, 0x0000), remaining=False)
@@ -178,7 +178,7 @@ def serve_retrieve(
         raise
     if kind is MOVE:
         yield Release(target)  # before the final response, as pynetdicom
-    return final if established() else None
+    return final if service.assoc.is_established else None
 
 
 def _sub_operations(
@@ -200,7 +200,6 @@ def _sub_operations(
     """
     from pydicom.dataset import Dataset
 
-    established = _established(service)
     context_id = context_id_of(context)
     window = _window_of(target)
     in_flight: deque[_InFlight] = deque()
@@ -216,7 +215,7 @@ def _sub_operations(
             LOGGER.exception(error)
             status, dataset = kind.handler_failed, None
         number += 1
-        if not established():
+        if not service.assoc.is_established:
             return None
         if counters.remaining - len(in_flight) <= 0:
             LOGGER.warning(
@@ -241,9 +240,9 @@ def _sub_operations(
             while len(in_flight) >= window:
                 yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
             continue
-        while in_flight:  # the handler's other results come after those in flight
-            yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
-        if not established():
+        # The handler's other results come after the sub-operations in flight.
+        yield from _settle_all(in_flight, counters, kind, service, context_id)
+        if not service.assoc.is_established:
             return None
         if category is None:
             return rsp  # a status the service class does not know ends the operation
@@ -262,9 +261,8 @@ def _sub_operations(
             counters.failed += 1
             counters.failed_uids.append("")
             service.dimse.send_msg(counters.put(rsp), context_id)
-    while in_flight:
-        yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
-    if not established():
+    yield from _settle_all(in_flight, counters, kind, service, context_id)
+    if not service.assoc.is_established:
         return None
     return _final(rsp, counters, context)
 
@@ -329,6 +327,18 @@ def _settle(
     pending.Identifier = None
     LOGGER.info("%s SCP Response %d: 0x%04X (Pending)", kind.name, sent.number, pending.Status)
     service.dimse.send_msg(counters.put(pending), context_id)
+
+
+def _settle_all(
+    in_flight: deque[_InFlight],
+    counters: _Counters,
+    kind: Retrieve,
+    service: ServiceClass,
+    context_id: int,
+) -> Serve:
+    """``_settle`` every sub-operation in flight, in the order they were sent."""
+    while in_flight:
+        yield from _settle(in_flight.popleft(), counters, kind, service, context_id)
 
 
 def _is_file(dataset: Any) -> bool:
@@ -487,7 +497,3 @@ def _iterate(results: Any) -> Iterator[Any]:
 def _failing(error: Exception) -> Iterator[Any]:
     raise error
     yield  # a generator that raises when first asked
-
-
-def _established(service: ServiceClass) -> Any:
-    return lambda: service.assoc.is_established
