@@ -164,6 +164,25 @@ def run_app(app: str, *args: str) -> subprocess.CompletedProcess[str]:
     return run(app_cmd(app, *args))
 
 
+def run_on_terminal(cmd: list[str], *, cwd: Path | None = None) -> tuple[int, str]:
+    """Run ``cmd`` with its stderr on a pseudo-terminal (where the apps draw progress
+    bars), to completion; its exit status and everything it wrote there."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave, cwd=cwd)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return proc.wait(APP_TIMEOUT), b"".join(chunks).decode()
+
+
 class Server:
     """A server subprocess whose output goes to a file (no pipe to fill up)."""
 

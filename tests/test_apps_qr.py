@@ -24,7 +24,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from apps_store_support import assert_same_instance, by_instance, read_quietly
-from helpers import APP_TIMEOUT, LOCALHOST, app_cmd, free_port, run_app
+from helpers import APP_TIMEOUT, LOCALHOST, app_cmd, free_port, run_app, run_on_terminal
 
 PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
 STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
@@ -348,26 +348,10 @@ def test_getscu_progress_bar_on_a_terminal(scp: QrScp, tmp_path: Path) -> None:
     from fastdimse.apps.common import BAR_WIDTH
 
     port = scp.start()
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        app_cmd("getscu", LOCALHOST, str(port), "-k", f"PatientID={PATIENT}"),
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
-        cwd=tmp_path,
+    status, out = run_on_terminal(
+        app_cmd("getscu", LOCALHOST, str(port), "-k", f"PatientID={PATIENT}"), cwd=tmp_path
     )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the last writer closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert proc.wait(APP_TIMEOUT) == 0
-    out = b"".join(chunks).decode()
+    assert status == 0
     assert f"\r[{'#' * BAR_WIDTH}] 12/12 100% " in out
     assert "Instances received: 12" in out
     # Log records erase the bar first: each starts a line or follows the erasure.

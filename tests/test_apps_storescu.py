@@ -7,9 +7,7 @@ and the transfer syntax is unchanged, byte for byte.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,10 +38,10 @@ from apps_store_support import (
     storescu,
 )
 from helpers import (
-    APP_TIMEOUT,
     LOCALHOST,
     app_cmd,
     data_set_bytes,
+    run_on_terminal,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -313,25 +311,10 @@ def test_storescu_progress_bar_on_a_terminal(pnd_scp: PndStoreScp, study: list[P
     from fastdimse.apps.storescu import BAR_WIDTH
 
     port = pnd_scp.start()
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        app_cmd("storescu", "-v", LOCALHOST, str(port), str(study[0].parent)),
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
+    status, out = run_on_terminal(
+        app_cmd("storescu", "-v", LOCALHOST, str(port), str(study[0].parent))
     )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the last writer closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert proc.wait(APP_TIMEOUT) == 0
-    out = b"".join(chunks).decode()
+    assert status == 0
     assert f"\r[{'#' * BAR_WIDTH}] 12/12 100% " in out
     assert "Instances sent: 12 of 12" in out
     # Log records erase the bar first: each starts a line or follows the erasure.
