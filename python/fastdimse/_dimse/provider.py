@@ -28,7 +28,6 @@ from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.answers import status_response
 from fastdimse._dimse.primitives.c_services import (
-    C_CANCEL,
     C_ECHO,
     C_FIND,
     C_GET,
@@ -91,6 +90,8 @@ _SERVICE_EVENT: dict[type, evt.InterventionEvent] = {
 
 _C_STORE_RQ = 0x0001
 _C_CANCEL_RQ = 0x0FFF
+# The command field's bit of a response (PS3.7 E.1).
+_RESPONSE = 0x8000
 # PS3.7 C.5: a response status is final unless Pending (0xFF00, 0xFF01).
 _PENDING = frozenset({0xFF00, 0xFF01})
 # 0x0210: Duplicate Invocation (PS3.7 C.5.5): the Message ID is already in use.
@@ -216,23 +217,17 @@ class DIMSEServiceProvider:
         0x0210 that refuses a duplicate while the original still runs).
         """
         primitive._context_id = context_id
-        responding_to = getattr(primitive, "MessageIDBeingRespondedTo", None)
-        # A response (a C-CANCEL names a request too, but is one itself).
-        final = (
-            responding_to is not None
-            and type(primitive) is not C_CANCEL
-            and int(primitive.Status or 0) not in _PENDING
-        )
+        command = to_command_set(primitive)
+        final = bool(command.command_field & _RESPONSE) and (command.status or 0) not in _PENDING
         if final:
             # The final answer: done with the request before the peer can see it,
             # so that it finds no spool file of ours, and its Message ID is free
             # again for its next request.
-            answered = int(responding_to or 0)
+            answered = int(command.message_id_being_responded_to or 0)
             if self._before_response and answers_request:
                 self._finish_request(answered)
             if answers_request and self.performed.busy:
                 self.performed.answered(answered)
-        command = to_command_set(primitive)
         if data_set is None:
             stream = data_set_of(primitive, command.command_field)
             data_set = None if stream is None else stream.getvalue()
@@ -370,7 +365,7 @@ class DIMSEServiceProvider:
             self.performed.cancel(int(command.message_id_being_responded_to or 0))
         log_dimse(LOGGER, primitive, sent=False)
         self.user.notify(EVT_DIMSE_RECV, primitive)
-        if command.command_field & 0x8000:
+        if command.command_field & _RESPONSE:
             self._route_response(primitive)
         elif not cancel:
             self._perform_later(primitive, message.context_id, spool, message.data_set_length)
