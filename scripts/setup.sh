@@ -14,10 +14,16 @@ log() { printf '\n== %s\n' "$*" >&2; }
 # tests (DCMTK also the benchmarks' baseline); strace records the system calls
 # of the storage SCP for the durability tests. Installed only when missing, as
 # root or by sudo. Orthanc lives in /usr/sbin; the tests run their own instance.
+# PostgreSQL is the archive's second index database: the tests run a throwaway
+# server (tests/postgres_server.py) as the package's unprivileged user postgres.
+# Its programs are not on PATH, so dpkg tells whether a postgresql-NN is installed
+# (grep without -q reads it all: pipefail would see dpkg-query's SIGPIPE).
 need_debs=()
 command -v storescp >/dev/null 2>&1 || need_debs+=(dcmtk)
 command -v strace >/dev/null 2>&1 || need_debs+=(strace)
 PATH="$PATH:/usr/sbin" command -v Orthanc >/dev/null 2>&1 || need_debs+=(orthanc)
+dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 'postgresql-[0-9]*' 2>/dev/null \
+    | grep -E '^ii +postgresql-[0-9.]+$' >/dev/null || need_debs+=(postgresql)
 if [ ${#need_debs[@]} -gt 0 ]; then
     log "Debian packages: ${need_debs[*]}"
     sudo_cmd=()
