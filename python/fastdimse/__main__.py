@@ -16,6 +16,7 @@ APPS: dict[str, tuple[str, str]] = {
     "findscu": ("fastdimse.apps.findscu", "Query/Retrieve and worklist SCU: sends a C-FIND"),
     "getscu": ("fastdimse.apps.getscu", "Query/Retrieve SCU: C-GET, writes what it receives"),
     "movescu": ("fastdimse.apps.movescu", "Query/Retrieve SCU: C-MOVE, optionally receiving"),
+    "qrscp": ("fastdimse.apps.qrscp", "Query/Retrieve SCP: stores, indexes and serves an archive"),
     "storescp": ("fastdimse.apps.storescp", "Storage SCP: writes received instances to files"),
     "storescu": ("fastdimse.apps.storescu", "Storage SCU: sends DICOM files with C-STORE"),
 }

@@ -1,0 +1,343 @@
+"""The Archive: a store directory and its index, served over Query/Retrieve.
+
+    archive = Archive("instances")          # index in instances.sqlite beside it
+    ae.start_server(("", 11112), evt_handlers=archive.handlers)
+
+Each instance is indexed as it is stored, before its C-STORE is answered.
+C-FIND answers once per matching entity at the query level (PS3.4 C.4.1.3);
+C-GET and C-MOVE send the files below the matched entities, streamed from disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydicom import dcmread
+from pydicom.errors import InvalidDicomError
+
+from fastdimse import evt
+from fastdimse._files.scan import scan_file
+from fastdimse._files.store import (
+    CANNOT_UNDERSTAND,
+    DATA_SET_MISMATCH,
+    OUT_OF_RESOURCES,
+    SUCCESS,
+    FileStore,
+    StoreError,
+)
+from fastdimse.archive.index import Index
+from fastdimse.archive.levels import Model, model_of
+from fastdimse.archive.query import QueryError, instances, matches, plan
+from fastdimse.archive.responses import response_of
+from fastdimse.errors import DataSetError
+
+__all__ = ["Archive"]
+
+LOGGER = logging.getLogger("fastdimse.archive")
+
+PENDING = 0xFF00
+CANCEL = 0xFE00
+UNABLE_TO_PROCESS = 0xC001  # PS3.4 C.4.1.1.4 (C000-CFFF): the index failed
+# The byte of SOP Class Extended Negotiation that asks for relational queries
+# and retrievals (PS3.4 C.5.1.1, C.5.2.1, C.5.3.1).
+_RELATIONAL = 0
+
+
+class Archive:
+    """A directory of stored instances and the index of them.
+
+    ``database``: an SQLite file's path (default: ``<directory>.sqlite`` beside
+    the directory, never inside it) or a database URL (``postgresql://...``).
+    ``destinations``: the C-MOVE destinations, AE title -> (address, port).
+    ``fsync``: make each instance and its index entry durable against power loss
+    before it is acknowledged (they always are against the process being killed).
+    Thread-safe: one Archive serves every association of a server.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        database: str | os.PathLike[str] | None = None,
+        *,
+        destinations: Mapping[str, tuple[str, int]] | None = None,
+        fsync: bool = False,
+    ) -> None:
+        self.directory = Path(os.path.abspath(directory))
+        if database is None:
+            database = self.directory.with_name(self.directory.name + ".sqlite")
+        self.destinations = dict(destinations or {})
+        # Checked by the store handler itself: it reads each data set back to index it.
+        self.files = FileStore(self.directory, fsync=fsync, validate=False)
+        self.index = Index(database, self.directory, durable=fsync)
+        self.store = _StoreHandler(self)
+
+    @property
+    def handlers(self) -> list[tuple[Any, Any]]:
+        """The event handlers to bind to an AE: C-STORE, C-FIND, C-GET, C-MOVE, and the
+        SOP Class Extended Negotiation that accepts relational queries."""
+        return [
+            (evt.EVT_C_STORE, self.store),
+            (evt.EVT_C_FIND, self.find),
+            (evt.EVT_C_GET, self.get),
+            (evt.EVT_C_MOVE, self.move),
+            (evt.EVT_SOP_EXTENDED, self.negotiate),
+        ]
+
+    def close(self) -> None:
+        self.index.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the handlers ---------------------------------------------------------------
+
+    def find(self, event: Any) -> Iterator[tuple[int, Any]]:
+        """EVT_C_FIND: one pending response per matching entity, then success."""
+        query = self._plan(event)
+        if isinstance(query, int):
+            yield query, None
+            return
+        identifier = event.identifier
+        ae_title = str(event.assoc.ae.ae_title)
+        try:
+            with self.index.connect() as connection:
+                for row in matches(self.index, connection, query):
+                    if event.is_cancelled:
+                        yield CANCEL, None
+                        return
+                    yield PENDING, response_of(identifier, query, row, ae_title)
+        except Exception:
+            LOGGER.exception("The index failed while answering a C-FIND")
+            yield UNABLE_TO_PROCESS, None
+
+    def get(self, event: Any) -> Iterator[Any]:
+        """EVT_C_GET: the number of instances, then each instance's file."""
+        found = self._instances(event)
+        if isinstance(found, int):
+            yield found, None
+            return
+        yield len(found)
+        yield from _send(event, found)
+
+    def move(self, event: Any) -> Iterator[Any]:
+        """EVT_C_MOVE: the destination (with a presentation context for each kind of
+        instance to send), the number of instances, then each instance's file."""
+        destination = self.destinations.get(str(event.move_destination).strip())
+        if destination is None:
+            LOGGER.error("Unknown C-MOVE destination %r", event.move_destination)
+            yield None, None
+            return
+        found = self._instances(event)
+        if isinstance(found, int):
+            yield found, None
+            return
+        yield destination[0], destination[1], {"contexts": _contexts(found)}
+        yield len(found)
+        yield from _send(event, found)
+
+    def negotiate(self, event: Any) -> dict[str, bytes]:
+        """EVT_SOP_EXTENDED: accept relational queries and retrievals, nothing else."""
+        accepted = {}
+        for uid, info in event.app_info.items():
+            if model_of(uid) is not None and info:
+                accepted[uid] = bytes([info[_RELATIONAL] & 1])
+        return accepted
+
+    # -- re-indexing ----------------------------------------------------------------
+
+    def reindex(
+        self, paths: Iterable[str | os.PathLike[str]] | None = None, *, batch: int = 500
+    ) -> int:
+        """Index the DICOM files under ``paths`` (default: the store directory), in
+        place; files that are not DICOM are skipped (and logged). How many were indexed."""
+        todo: list[tuple[Any, str, str]] = []
+        count = 0
+        for path in _files_under(paths if paths is not None else [self.directory]):
+            try:
+                dataset = dcmread(path, stop_before_pixels=True)
+                syntax = str(dataset.file_meta.TransferSyntaxUID)
+            except (InvalidDicomError, AttributeError, OSError, ValueError) as error:
+                LOGGER.warning("Not indexed: %s (%s)", path, error)
+                continue
+            todo.append((dataset, path, syntax))
+            if len(todo) >= batch:
+                count += self._add_batch(todo)
+                todo = []
+        if todo:
+            count += self._add_batch(todo)
+        return count
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every indexed instance's file and forget it; (removed, failed to delete)."""
+        removed = failed = 0
+        for instance in self.index.all_instances():
+            try:
+                instance.path.unlink(missing_ok=True)
+            except OSError as error:
+                LOGGER.error("Unable to delete %s: %s", instance.path, error)
+                failed += 1
+                continue
+            self.index.remove(instance.sop_instance_uid)
+            removed += 1
+        return removed, failed
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _add_batch(self, todo: list[tuple[Any, str, str]]) -> int:
+        try:
+            return self.index.add_many(todo)
+        except ValueError:
+            # One bad instance fails its batch: index the others one by one.
+            count = 0
+            for item in todo:
+                try:
+                    count += self.index.add_many([item])
+                except ValueError as error:
+                    LOGGER.warning("Not indexed: %s (%s)", item[1], error)
+            return count
+
+    def _plan(self, event: Any) -> Any:
+        """The query of the event's identifier, or the status that refuses it."""
+        uid = str(event.request.AffectedSOPClassUID)
+        model: Model | None = model_of(uid)
+        if model is None:
+            LOGGER.error("The archive does not serve %s", uid)
+            return UNABLE_TO_PROCESS
+        try:
+            identifier = event.identifier
+            relational = _relational(event, uid)
+            return plan(identifier, model, relational=relational)
+        except QueryError as error:
+            LOGGER.error("Invalid identifier: %s", error)
+            return error.status
+        except Exception as error:
+            LOGGER.error("The identifier could not be decoded: %s", error)
+            return 0xA900
+
+    def _instances(self, event: Any) -> Any:
+        query = self._plan(event)
+        if isinstance(query, int):
+            return query
+        try:
+            with self.index.connect() as connection:
+                return instances(self.index, connection, query)
+        except Exception:
+            LOGGER.exception("The index failed while resolving a retrieve")
+            return UNABLE_TO_PROCESS
+
+
+class _StoreHandler:
+    """EVT_C_STORE: the file in place (``FileStore``), then its index entry, then success.
+
+    The engine spools received data sets into ``spool_directory``, so a complete
+    one is renamed into place, not copied."""
+
+    def __init__(self, archive: Archive) -> None:
+        self._archive = archive
+
+    @property
+    def spool_directory(self) -> Path:
+        return self._archive.directory
+
+    def __call__(self, event: Any) -> int:
+        archive = self._archive
+        try:
+            path = archive.files.store(event)
+        except StoreError as error:
+            LOGGER.error("C-STORE not stored (0x%04X): %s", error.status, error)
+            return error.status
+        try:
+            dataset = _read_back(path, event.request)
+            archive.index.add(dataset, path, str(dataset.file_meta.TransferSyntaxUID))
+        except StoreError as error:
+            LOGGER.error("C-STORE refused (0x%04X): %s", error.status, error)
+            self._forget(path, event)
+            return error.status
+        except ValueError as error:
+            LOGGER.error("Cannot index %s: %s", path, error)
+            self._forget(path, event)
+            return CANNOT_UNDERSTAND
+        except Exception:
+            LOGGER.exception("The index failed: %s is stored but not acknowledged", path)
+            return OUT_OF_RESOURCES
+        return SUCCESS
+
+    def _forget(self, path: Path, event: Any) -> None:
+        """Remove a refused file, and any index entry of an earlier copy it replaced."""
+        _unlink(path)
+        try:
+            self._archive.index.remove(str(event.request.AffectedSOPInstanceUID))
+        except Exception:
+            LOGGER.exception("Unable to remove the index entry of %s", path)
+
+
+def _read_back(path: Path, request: Any) -> Any:
+    """The stored data set's header, checked: it parses to its end (PS3.4 B.2.3 0xC210
+    if not) and is of the request's SOP class (0xA900 if not). An instance UID other
+    than the request's is indexed as the data set has it, with a warning (pynetdicom's
+    and DCMTK's SCPs store such data sets too)."""
+    try:
+        scanned = scan_file(path)
+        dataset = dcmread(path, stop_before_pixels=True)
+    except (DataSetError, InvalidDicomError, ValueError, EOFError) as error:
+        raise StoreError(CANNOT_UNDERSTAND, f"the data set does not parse: {error}") from None
+    if scanned.sop_class_uid != str(request.AffectedSOPClassUID):
+        raise StoreError(
+            DATA_SET_MISMATCH,
+            f"the data set's SOP Class UID {scanned.sop_class_uid} is not the request's "
+            f"{request.AffectedSOPClassUID}",
+        )
+    if scanned.sop_instance_uid != str(request.AffectedSOPInstanceUID):
+        LOGGER.warning(
+            "The data set's SOP Instance UID %s is not the request's %s: indexed as the former",
+            scanned.sop_instance_uid,
+            request.AffectedSOPInstanceUID,
+        )
+    return dataset
+
+
+def _send(event: Any, found: list[Any]) -> Iterator[tuple[int, Any]]:
+    for instance in found:
+        if event.is_cancelled:
+            yield CANCEL, None
+            return
+        yield PENDING, str(instance.path)
+
+
+def _contexts(found: list[Any]) -> list[Any]:
+    """One presentation context per (SOP class, transfer syntax) to send, at most 128."""
+    from fastdimse.presentation import build_context
+
+    kinds = sorted({(i.sop_class_uid, i.transfer_syntax_uid) for i in found})
+    return [build_context(uid, [syntax]) for uid, syntax in kinds[:128]]
+
+
+def _relational(event: Any, uid: str) -> bool:
+    info = event.assoc.acceptor.sop_class_extended.get(uid)
+    return bool(info) and bool(info[_RELATIONAL] & 1)
+
+
+def _files_under(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
+    for top in paths:
+        if os.path.isfile(top):
+            yield os.fspath(top)
+            continue
+        for folder, dirs, names in os.walk(top):
+            dirs.sort()
+            for name in sorted(names):
+                if not name.startswith("."):  # our temporaries (and other hidden files)
+                    yield os.path.join(folder, name)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass

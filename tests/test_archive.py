@@ -1,0 +1,461 @@
+"""The Archive end to end, on SQLite and on PostgreSQL: instances stored over the
+network are indexed before they are acknowledged; C-FIND answers once per matching
+entity with the requested and unique keys only, by PS3.4 C.2.2's matching at each
+level, hierarchical and relational; C-GET and C-MOVE send the files below the
+matches; re-indexing a directory gives the same answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian
+
+from fastdimse import AE, build_role, evt
+from fastdimse.pdu_primitives import SOPClassExtendedNegotiation
+from fastdimse.sop_class import (
+    CTImageStorage,
+    MRImageStorage,
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+)
+from helpers import DEADLINE, LOCALHOST
+
+sqlalchemy = pytest.importorskip("sqlalchemy")
+
+from fastdimse.archive import Archive  # noqa: E402
+from fastdimse.archive.schema import METADATA  # noqa: E402
+
+P_FIND = PatientRootQueryRetrieveInformationModelFind
+P_GET = PatientRootQueryRetrieveInformationModelGet
+S_FIND = StudyRootQueryRetrieveInformationModelFind
+S_GET = StudyRootQueryRetrieveInformationModelGet
+S_MOVE = StudyRootQueryRetrieveInformationModelMove
+MODELS = (P_FIND, P_GET, S_FIND, S_GET, S_MOVE)
+STORAGE = (CTImageStorage, MRImageStorage)
+ROOT = "1.2.826.0.1.3680043.9.7433.13"
+
+
+def instance(patient: str, study: int, series: int, number: int, **extra: Any) -> Dataset:
+    """An instance of the test archive: patient ``patient``'s study, series and number."""
+    people = {"PA": ("Doe^Jane", "19700101", "F"), "PB": ("Smith^John", "19601231", "M")}
+    name, birth, sex = people[patient]
+    ds = Dataset()
+    ds.SOPClassUID = MRImageStorage if extra.get("Modality") == "MR" else CTImageStorage
+    ds.SOPInstanceUID = f"{ROOT}.{study}.{series}.{number}"
+    ds.StudyInstanceUID = f"{ROOT}.{study}"
+    ds.SeriesInstanceUID = f"{ROOT}.{study}.{series}"
+    ds.PatientID = patient
+    ds.PatientName = name
+    ds.PatientBirthDate = birth
+    ds.PatientSex = sex
+    ds.Modality = "CT"
+    ds.SeriesNumber = series
+    ds.InstanceNumber = number
+    for keyword, value in extra.items():
+        setattr(ds, keyword, value)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return ds
+
+
+def corpus() -> list[Dataset]:
+    """Two patients, three studies, four series, seven instances."""
+    s1 = {"StudyDate": "20240105", "StudyTime": "101500", "AccessionNumber": "ACC1"}
+    s2 = {"StudyDate": "20250210", "StudyTime": "083000", "AccessionNumber": "ACC2"}
+    code = Dataset()
+    code.CodeValue = "P1"
+    code.CodingSchemeDesignator = "99TEST"
+    s3 = {
+        "StudyDate": "20231231",
+        "StudyTime": "235959",
+        "AccessionNumber": "ACC3",
+        "ProcedureCodeSequence": Sequence([code]),
+    }
+    return [
+        *(instance("PA", 1, 1, n, **s1) for n in (1, 2, 3)),
+        instance("PA", 1, 2, 1, StudyDescription="Chest", **s1),
+        *(instance("PA", 2, 1, n, Modality="MR", **s2) for n in (1, 2)),
+        instance("PB", 3, 1, 1, **s3),
+    ]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: Any, tmp_path: Path) -> Iterator[str]:
+    """The index's database: an SQLite file, or a PostgreSQL database emptied after."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "index.sqlite")
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = sqlalchemy.create_engine(url)
+    METADATA.drop_all(engine)
+    engine.dispose()
+
+
+class Served:
+    """An Archive behind a threaded server of ours, loaded with the corpus."""
+
+    def __init__(self, directory: Path, database: str, destinations: Any = None) -> None:
+        self.archive = Archive(directory, database, destinations=destinations)
+        ae = qr_ae(AE("ARCHIVE"))
+        self.server = ae.start_server(
+            (LOCALHOST, 0), block=False, evt_handlers=self.archive.handlers
+        )
+        self.port = int(self.server.server_address[1])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.archive.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, database: str) -> Iterator[Served]:
+    served = Served(tmp_path / "store", database)
+    assoc = associate(served.port)
+    for ds in corpus():
+        assert assoc.send_c_store(ds).Status == 0x0000
+    assoc.release()
+    yield served
+    served.close()
+
+
+def qr_ae(ae: Any) -> Any:
+    for model in MODELS:
+        ae.add_supported_context(model)
+        ae.add_requested_context(model)
+    for storage in STORAGE:
+        ae.add_supported_context(storage, ExplicitVRLittleEndian, scu_role=True, scp_role=True)
+        ae.add_requested_context(storage, ExplicitVRLittleEndian)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = DEADLINE
+    return ae
+
+
+def associate(port: int, ext_neg: list[Any] | None = None, handlers: Any = None) -> Any:
+    roles = [build_role(uid, scu_role=True, scp_role=True) for uid in STORAGE]
+    assoc = qr_ae(AE("SCU")).associate(
+        LOCALHOST,
+        port,
+        ae_title="ARCHIVE",
+        ext_neg=roles + (ext_neg or []),
+        evt_handlers=handlers or [],
+    )
+    assert assoc.is_established
+    return assoc
+
+
+def find(port: int, model: str, **keys: Any) -> tuple[list[Dataset], int]:
+    """The identifiers a C-FIND gets and its final status."""
+    ident = Dataset()
+    for keyword, value in keys.items():
+        setattr(ident, keyword, value)
+    assoc = associate(port)
+    try:
+        results = list(assoc.send_c_find(ident, model))
+    finally:
+        assoc.release()
+    final = results[-1][0].Status
+    return [ds for status, ds in results if status.Status == 0xFF00], final
+
+
+# -- storing -------------------------------------------------------------------
+
+
+def test_an_acknowledged_instance_is_found_at_once(served: Served) -> None:
+    extra = instance("PB", 3, 1, 2, StudyDate="20231231")
+    assoc = associate(served.port)
+    assert assoc.send_c_store(extra).Status == 0x0000
+    assoc.release()
+    found, final = find(
+        served.port,
+        P_FIND,
+        QueryRetrieveLevel="IMAGE",
+        PatientID="PB",
+        StudyInstanceUID=f"{ROOT}.3",
+        SeriesInstanceUID=f"{ROOT}.3.1",
+        SOPInstanceUID="",
+    )
+    assert final == 0x0000
+    assert sorted(ds.SOPInstanceUID for ds in found) == [f"{ROOT}.3.1.1", f"{ROOT}.3.1.2"]
+    stored = sorted(p.name for p in (served.archive.directory).iterdir())
+    assert f"{ROOT}.3.1.2.dcm" in stored
+
+
+def test_the_index_lives_outside_the_store(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "instances")
+    archive.close()
+    assert (tmp_path / "instances.sqlite").is_file()
+    assert list((tmp_path / "instances").iterdir()) == []
+
+
+# -- C-FIND: one response per match, only the keys asked for -----------------------
+
+
+def test_patient_level_answers_once_per_patient(served: Served) -> None:
+    found, final = find(
+        served.port, P_FIND, QueryRetrieveLevel="PATIENT", PatientID="", PatientName=""
+    )
+    assert final == 0x0000
+    assert sorted(ds.PatientID for ds in found) == ["PA", "PB"]
+    for ds in found:
+        keys = {e.keyword for e in ds}
+        assert keys == {"PatientID", "PatientName", "QueryRetrieveLevel", "RetrieveAETitle"}
+        assert ds.RetrieveAETitle == "ARCHIVE"
+
+
+def test_study_level_returns_unique_keys_and_computed_attributes(served: Served) -> None:
+    found, _ = find(
+        served.port,
+        S_FIND,
+        QueryRetrieveLevel="STUDY",
+        StudyDate="",
+        ModalitiesInStudy="",
+        NumberOfStudyRelatedInstances="",
+        NumberOfStudyRelatedSeries="",
+    )
+    by_uid = {ds.StudyInstanceUID: ds for ds in found}
+    assert sorted(by_uid) == [f"{ROOT}.1", f"{ROOT}.2", f"{ROOT}.3"]
+    first = by_uid[f"{ROOT}.1"]
+    assert first.StudyDate == "20240105"
+    assert first.ModalitiesInStudy == "CT"
+    assert int(first.NumberOfStudyRelatedInstances) == 4
+    assert int(first.NumberOfStudyRelatedSeries) == 2
+    assert by_uid[f"{ROOT}.2"].ModalitiesInStudy == "MR"
+    assert "PatientID" not in first  # Study Root: no patient level, so not a unique key
+
+
+def test_series_and_image_levels_under_patient_root(served: Served) -> None:
+    series, _ = find(
+        served.port,
+        P_FIND,
+        QueryRetrieveLevel="SERIES",
+        PatientID="PA",
+        StudyInstanceUID=f"{ROOT}.1",
+        SeriesInstanceUID="",
+        Modality="",
+    )
+    assert sorted(ds.SeriesInstanceUID for ds in series) == [f"{ROOT}.1.1", f"{ROOT}.1.2"]
+    assert {e.keyword for e in series[0]} == {
+        "PatientID",
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "Modality",
+        "QueryRetrieveLevel",
+        "RetrieveAETitle",
+    }
+    images, _ = find(
+        served.port,
+        P_FIND,
+        QueryRetrieveLevel="IMAGE",
+        PatientID="PA",
+        StudyInstanceUID=f"{ROOT}.1",
+        SeriesInstanceUID=f"{ROOT}.1.1",
+        SOPInstanceUID="",
+        InstanceNumber="",
+    )
+    assert sorted(int(ds.InstanceNumber) for ds in images) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"PatientName": "doe*"}, {"PA"}),  # wildcard, PN regardless of case
+        ({"PatientName": "Smith^John"}, {"PB"}),  # single value
+        ({"PatientID": "P?"}, {"PA", "PB"}),  # one-character wildcard
+        ({"PatientBirthDate": "-19651231"}, {"PB"}),  # range, open start
+        ({"PatientSex": "F"}, {"PA"}),
+        ({"PatientID": "pa"}, set()),  # LO is case sensitive
+    ],
+)
+def test_patient_level_matching(served: Served, keys: dict[str, str], expected: set[str]) -> None:
+    keys = {"PatientID": "", **keys}
+    found, final = find(served.port, P_FIND, QueryRetrieveLevel="PATIENT", **keys)
+    assert final == 0x0000
+    assert {ds.PatientID for ds in found} == expected
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"StudyDate": "20240101-20241231"}, {1}),  # range
+        ({"StudyDate": "20240105"}, {1}),  # single value
+        ({"StudyDate": "20240101-"}, {1, 2}),  # range, open end
+        ({"StudyTime": "-090000"}, {2}),  # time range
+        ({"AccessionNumber": "ACC*"}, {1, 2, 3}),
+        ({"StudyInstanceUID": f"{ROOT}.1\\{ROOT}.3"}, {1, 3}),  # list of UIDs
+        ({"ModalitiesInStudy": "MR"}, {2}),
+        ({"StudyDescription": ""}, {1, 2, 3}),  # universal
+    ],
+)
+def test_study_level_matching(served: Served, keys: dict[str, str], expected: set[int]) -> None:
+    keys = {"StudyInstanceUID": "", **keys}
+    found, final = find(served.port, S_FIND, QueryRetrieveLevel="STUDY", **keys)
+    assert final == 0x0000
+    assert {int(ds.StudyInstanceUID.rsplit(".", 1)[1]) for ds in found} == expected
+
+
+def test_sequence_matching(served: Served) -> None:
+    item = Dataset()
+    item.CodeValue = "P1"
+    item.CodingSchemeDesignator = ""
+    found, _ = find(
+        served.port,
+        S_FIND,
+        QueryRetrieveLevel="STUDY",
+        StudyInstanceUID="",
+        ProcedureCodeSequence=Sequence([item]),
+    )
+    assert [ds.StudyInstanceUID for ds in found] == [f"{ROOT}.3"]
+    returned = found[0].ProcedureCodeSequence[0]
+    assert returned.CodeValue == "P1"
+    assert returned.CodingSchemeDesignator == "99TEST"
+
+
+def test_a_key_below_the_level_is_refused_in_a_hierarchical_query(served: Served) -> None:
+    found, final = find(
+        served.port, P_FIND, QueryRetrieveLevel="PATIENT", PatientID="", Modality="MR"
+    )
+    assert (found, final) == ([], 0xA900)
+
+
+def test_a_relational_query_matches_keys_below_the_level(served: Served) -> None:
+    relational = SOPClassExtendedNegotiation()
+    relational.sop_class_uid = P_FIND
+    relational.service_class_application_information = b"\x01"
+    ident = Dataset()
+    ident.QueryRetrieveLevel = "PATIENT"
+    ident.PatientID = ""
+    ident.Modality = "MR"
+    assoc = associate(served.port, ext_neg=[relational])
+    results = list(assoc.send_c_find(ident, P_FIND))
+    assoc.release()
+    assert [ds.PatientID for status, ds in results if status.Status == 0xFF00] == ["PA"]
+
+
+def test_an_unknown_level_is_refused(served: Served) -> None:
+    assert find(served.port, S_FIND, QueryRetrieveLevel="PATIENT", PatientID="") == ([], 0xA900)
+
+
+# -- C-GET and C-MOVE --------------------------------------------------------------
+
+
+def test_get_sends_the_files_of_a_study(served: Served) -> None:
+    received: list[Dataset] = []
+
+    def on_store(event: Any) -> int:
+        received.append(event.dataset)
+        return 0x0000
+
+    ident = Dataset()
+    ident.QueryRetrieveLevel = "STUDY"
+    ident.StudyInstanceUID = f"{ROOT}.1"
+    assoc = associate(served.port, handlers=[(evt.EVT_C_STORE, on_store)])
+    results = list(assoc.send_c_get(ident, S_GET))
+    assoc.release()
+    final = results[-1][0]
+    assert final.Status == 0x0000
+    assert final.NumberOfCompletedSuboperations == 4
+    sent = {ds.SOPInstanceUID: ds for ds in corpus()}
+    assert len(received) == 4
+    for ds in received:
+        original = sent[ds.SOPInstanceUID]
+        assert ds.PatientName == original.PatientName
+        assert ds.StudyDate == original.StudyDate
+
+
+def test_move_sends_to_a_configured_destination(tmp_path: Path, database: str) -> None:
+    received: list[str] = []
+
+    def on_store(event: Any) -> int:
+        received.append(event.dataset.SOPInstanceUID)
+        return 0x0000
+
+    dest_ae = AE("DEST")
+    for storage in STORAGE:
+        dest_ae.add_supported_context(storage, ExplicitVRLittleEndian)
+    dest = dest_ae.start_server(
+        (LOCALHOST, 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
+    )
+    served = Served(
+        tmp_path / "store",
+        database,
+        destinations={"DEST": (LOCALHOST, int(dest.server_address[1]))},
+    )
+    try:
+        assoc = associate(served.port)
+        for ds in corpus():
+            assoc.send_c_store(ds)
+        ident = Dataset()
+        ident.QueryRetrieveLevel = "SERIES"
+        ident.StudyInstanceUID = f"{ROOT}.2"
+        ident.SeriesInstanceUID = f"{ROOT}.2.1"
+        results = list(assoc.send_c_move(ident, "DEST", S_MOVE))
+        unknown = list(assoc.send_c_move(ident, "NOWHERE", S_MOVE))
+        assoc.release()
+    finally:
+        served.close()
+        dest.shutdown()
+    assert results[-1][0].Status == 0x0000
+    assert sorted(received) == [f"{ROOT}.2.1.1", f"{ROOT}.2.1.2"]
+    assert unknown[-1][0].Status == 0xA801
+
+
+# -- re-indexing ---------------------------------------------------------------------
+
+
+def test_reindexing_a_directory_gives_the_same_answers(served: Served, tmp_path: Path) -> None:
+    before, _ = find(
+        served.port,
+        S_FIND,
+        QueryRetrieveLevel="SERIES",
+        StudyInstanceUID=f"{ROOT}.1",
+        SeriesInstanceUID="",
+        Modality="",
+    )
+    (served.archive.directory / "notes.txt").write_text("not DICOM")
+    fresh = Archive(served.archive.directory, tmp_path / "fresh.sqlite")
+    try:
+        assert fresh.reindex() == 7
+    finally:
+        fresh.close()
+    served.close()
+    again = Served(served.archive.directory, str(tmp_path / "fresh.sqlite"))
+    try:
+        after, _ = find(
+            again.port,
+            S_FIND,
+            QueryRetrieveLevel="SERIES",
+            StudyInstanceUID=f"{ROOT}.1",
+            SeriesInstanceUID="",
+            Modality="",
+        )
+    finally:
+        again.close()
+    assert sorted(ds.SeriesInstanceUID for ds in after) == sorted(
+        ds.SeriesInstanceUID for ds in before
+    )
+
+
+def test_storing_again_updates_the_index(served: Served) -> None:
+    moved = instance("PB", 3, 1, 1, StudyDate="20231231", AccessionNumber="NEW")
+    assoc = associate(served.port)
+    assert assoc.send_c_store(moved).Status == 0x0000
+    assoc.release()
+    found, _ = find(
+        served.port,
+        S_FIND,
+        QueryRetrieveLevel="STUDY",
+        StudyInstanceUID=f"{ROOT}.3",
+        AccessionNumber="",
+    )
+    assert [ds.AccessionNumber for ds in found] == ["NEW"]
+    stored = dcmread(served.archive.directory / f"{ROOT}.3.1.1.dcm")
+    assert stored.AccessionNumber == "NEW"
