@@ -127,7 +127,8 @@ def open_archive(config: ConfigParser, ns: argparse.Namespace, logger: logging.L
 
 
 def build_ae(settings: Any) -> Any:
-    """The AE: Verification, every storage class (the requestor may be SCP for C-GET), and
+    """The AE: Verification, every storage class (a requestor may take either role, or both:
+    SCP to receive a C-GET's instances, SCU to store, on one association), and
     the FIND, GET and MOVE models the archive serves (Patient Root, Study Root, and the
     retired Patient/Study Only)."""
     from fastdimse import AE, ALL_TRANSFER_SYNTAXES
@@ -143,7 +144,7 @@ def build_ae(settings: Any) -> Any:
     ae.add_supported_context(Verification, ALL_TRANSFER_SYNTAXES)
     for context in AllStoragePresentationContexts:
         ae.add_supported_context(
-            str(context.abstract_syntax), ALL_TRANSFER_SYNTAXES, scu_role=False, scp_role=True
+            str(context.abstract_syntax), ALL_TRANSFER_SYNTAXES, scu_role=True, scp_role=True
         )
     for model in served_sop_classes():
         ae.add_supported_context(model)
