@@ -266,7 +266,7 @@ def test_sigkill_while_receiving_loses_no_acknowledged_instance(tmp_path: Path) 
                     return  # the association died: this one was never acknowledged
                 if rsp.Status == 0x0000:
                     acknowledged.append(ds.SOPInstanceUID)
-        except BaseException as error:  # noqa: BLE001 - the kill ends it one way or another
+        except BaseException as error:
             failed.append(error)
 
     sender = threading.Thread(target=send)
