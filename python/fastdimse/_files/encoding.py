@@ -12,6 +12,7 @@ pydicom is imported at first use: an SCU that only echoes never loads it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 import zlib
@@ -21,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-__all__ = ["decode_data_set", "encode_data_set", "encode_directly", "new_dataset"]
+__all__ = [
+    "LONG_LENGTH_VRS",
+    "SHORT_LENGTH_VRS",
+    "decode_data_set",
+    "encode_data_set",
+    "encode_directly",
+    "new_dataset",
+]
 
 LOGGER = logging.getLogger("fastdimse.dimse")
 
@@ -29,15 +37,15 @@ LOGGER = logging.getLogger("fastdimse.dimse")
 def encode_data_set(dataset: Dataset, transfer_syntax: Any) -> bytes:
     """``dataset`` (without its file meta) in ``transfer_syntax``; ValueError when
     it cannot be encoded."""
-    from pydicom.uid import UID
-
-    syntax = UID(str(transfer_syntax))
+    implicit, little, deflated = _syntax(str(transfer_syntax))
     data = None
-    if syntax.is_little_endian:
-        data = encode_directly(dataset, implicit=syntax.is_implicit_VR)
+    if little:
+        data = encode_directly(dataset, implicit=implicit)
     if data is None:
-        data = _encode_with_pydicom(dataset, syntax)
-    if syntax.is_deflated:
+        from pydicom.uid import UID
+
+        data = _encode_with_pydicom(dataset, UID(str(transfer_syntax)))
+    if deflated:
         deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
         data = deflater.compress(data) + deflater.flush()
         if len(data) % 2:
@@ -65,11 +73,9 @@ def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
     ``read_dataset`` does (values stay raw until used), its elements split here
     when they all have defined lengths (``_split``)."""
     from pydicom.filereader import read_dataset
-    from pydicom.uid import UID
 
-    syntax = UID(str(transfer_syntax))
-    implicit, little = syntax.is_implicit_VR, syntax.is_little_endian
-    if syntax.is_deflated:
+    implicit, little, deflated = _syntax(str(transfer_syntax))
+    if deflated:
         raw = zlib.decompress(raw, -zlib.MAX_WBITS)
         implicit, little = False, True
     if little:
@@ -79,6 +85,16 @@ def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
     ds = read_dataset(BytesIO(raw), implicit, little)
     ds.set_original_encoding(implicit, little)
     return ds
+
+
+@functools.lru_cache(maxsize=64)
+def _syntax(uid: str) -> tuple[bool, bool, bool]:
+    """(implicit VR, little endian, deflated) of a transfer syntax: looked up once per
+    syntax, not per data set (pydicom's UID validates its value each time it is made)."""
+    from pydicom.uid import UID
+
+    syntax = UID(uid)
+    return syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated
 
 
 def new_dataset(elements: dict[Any, Any] | None = None) -> Dataset:
@@ -109,12 +125,12 @@ def _split(raw: bytes, implicit: bool) -> Dataset | None:
         start = offset + 8
         if not implicit:
             vr = raw[offset + 4 : offset + 6].decode("latin-1")
-            if vr in _LONG_VRS:
+            if vr in LONG_LENGTH_VRS:
                 if offset + 12 > end:
                     return None
                 length = _LENGTH.unpack_from(raw, offset + 8)[0]
                 start = offset + 12
-            elif vr in _SHORT_VRS:
+            elif vr in SHORT_LENGTH_VRS:
                 length = length >> 16
             else:
                 return None
@@ -142,7 +158,9 @@ def _split(raw: bytes, implicit: bool) -> Dataset | None:
 _TAG_AND_LENGTH = struct.Struct("<HHI")
 _LENGTH = struct.Struct("<I")
 # Explicit VR with a 2-byte length (PS3.5 7.1.2).
-_SHORT_VRS = frozenset("AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
+SHORT_LENGTH_VRS = frozenset(
+    "AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split()
+)
 
 # The factory of new Datasets, made at first use (``_dataset_factory``).
 _DATASET_FACTORY: list[Any] = []
@@ -215,7 +233,7 @@ _NUMBER_VRS = {
 # VRs of raw bytes, and their padding byte.
 _BYTES_VRS = {"OB": b"\x00", "UN": b"\x00", "OW": b"", "OF": b"", "OD": b"", "OL": b"", "OV": b""}
 # Explicit VR: the VRs with a 4-byte length after 2 reserved bytes (PS3.5 7.1.2).
-_LONG_VRS = frozenset(
+LONG_LENGTH_VRS = frozenset(
     ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV")
 )
 _DEFAULT_CHARSETS = ("", "ISO_IR 6", "ISO 2022 IR 6")
@@ -260,13 +278,36 @@ def _elements(dataset: Dataset, implicit: bool) -> list[bytes]:
     parts: list[bytes] = []
     for tag in sorted(stored, key=int):  # int: pydicom's tags compare in Python
         element: Any = stored[tag]
-        if type(element) is not _DATA_ELEMENT[0] or tag >> 16 == 2:
-            raise _Unsupported("a raw (not yet converted) or file meta element")
+        if tag >> 16 == 2:
+            raise _Unsupported("a file meta element")
         vr = element.VR
-        value = _value(vr, element.value, implicit)
+        if type(element) is _DATA_ELEMENT[0]:
+            value = _value(vr, element.value, implicit)
+        else:
+            value = _raw_value(element, implicit)
         parts.append(_header(int(tag), vr, len(value), implicit))
         parts.append(value)
     return parts
+
+
+def _raw_value(element: Any, implicit: bool) -> bytes:
+    """A raw (not yet converted) element's value bytes, when they are right as they are:
+    read from explicit VR little endian (its VR known), of defined length, and not a
+    sequence going to implicit VR (its items would keep their explicit VRs)."""
+    if (
+        element.is_implicit_VR
+        or not element.is_little_endian
+        or element.VR is None
+        or element.length == 0xFFFFFFFF
+        or (implicit and element.VR == "SQ")
+    ):
+        raise _Unsupported("a raw element that must be converted")
+    value = element.value
+    if value is None:
+        return b""
+    if not isinstance(value, bytes) or len(value) % 2:
+        raise _Unsupported("a raw value that is not even-length bytes")
+    return value
 
 
 def _value(vr: str, value: Any, implicit: bool) -> bytes:
@@ -315,7 +356,7 @@ def _is_multi(value: Any) -> bool:
 def _header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
     if implicit:
         return struct.pack("<HHI", tag >> 16, tag & 0xFFFF, length)
-    if vr in _LONG_VRS:
+    if vr in LONG_LENGTH_VRS:
         return struct.pack("<HH2sHI", tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
     if length > 0xFFFF:
         raise _Unsupported("value too long for a 2-byte length")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fastdimse import _config
 from fastdimse._dimse.primitives.c_services import C_FIND
 from fastdimse._dimse.primitives.checked import copy_uids
+from fastdimse._files.encoded import EncodedDataSet
 from fastdimse._files.encoding import decode_data_set, encode_data_set
 from fastdimse._services.base import Serve, context_id_of, with_status
 from fastdimse._services.steps import EXHAUSTED, HandlerCall, NextResult, results_of
@@ -160,13 +161,17 @@ def log_request_identifier(name: str, req: Any, context: PresentationContext) ->
 
 
 def encode_identifier(identifier: Any, context: PresentationContext) -> BytesIO | None:
-    """``identifier`` encoded in the context's transfer syntax; None when it cannot be."""
+    """``identifier`` encoded in the context's transfer syntax; None when it cannot be.
+    An ``EncodedDataSet`` (an archive's, cut from what it stored) goes as it is when it
+    is in that syntax."""
     from pydicom.dataset import Dataset
 
-    if not isinstance(identifier, Dataset):
-        LOGGER.error("Failed encoding the response 'Identifier' dataset")
-        return None
     try:
+        if isinstance(identifier, EncodedDataSet):
+            return BytesIO(identifier.encoded_in(context.transfer_syntax[0]))
+        if not isinstance(identifier, Dataset):
+            LOGGER.error("Failed encoding the response 'Identifier' dataset")
+            return None
         return BytesIO(encode_data_set(identifier, context.transfer_syntax[0]))
     except ValueError:
         LOGGER.error("Failed encoding the response 'Identifier' dataset")
@@ -180,7 +185,8 @@ def _attach(rsp: C_FIND, identifier: Any, context: PresentationContext) -> bool:
     rsp.Identifier = encoded
     if _config.LOG_RESPONSE_IDENTIFIERS and LOGGER.isEnabledFor(logging.DEBUG):
         LOGGER.debug("Find SCP Response Identifier:")
-        for line in str(identifier).splitlines():
+        shown = identifier.decode() if isinstance(identifier, EncodedDataSet) else identifier
+        for line in str(shown).splitlines():
             LOGGER.debug(line)
     return True
 

@@ -32,7 +32,7 @@ from fastdimse._files.store import (
 from fastdimse.archive.index import Index
 from fastdimse.archive.levels import Model, model_of
 from fastdimse.archive.query import QueryError, instances, matches, plan
-from fastdimse.archive.responses import response_of
+from fastdimse.archive.responses import Responder
 from fastdimse.errors import DataSetError
 
 __all__ = ["Archive"]
@@ -104,15 +104,14 @@ class Archive:
         if isinstance(query, int):
             yield query, None
             return
-        identifier = event.identifier
-        ae_title = str(event.assoc.ae.ae_title)
+        responder = Responder(event.identifier, query, str(event.assoc.ae.ae_title))
         try:
             with self.index.connect() as connection:
                 for row in matches(self.index, connection, query):
                     if event.is_cancelled:
                         yield CANCEL, None
                         return
-                    yield PENDING, response_of(identifier, query, row, ae_title)
+                    yield PENDING, responder.response(row)
         except Exception:
             LOGGER.exception("The index failed while answering a C-FIND")
             yield UNABLE_TO_PROCESS, None

@@ -21,6 +21,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from fastdimse.archive.index import Index, IndexedInstance
 from fastdimse.archive.levels import COLUMNS, COUNTS, Column, Level, Model, level_of
 from fastdimse.archive.matching import Condition, MatchError, MatchKind, conditions_of, to_sql
+from fastdimse.archive.matching import matches as match
 from fastdimse.archive.records import decode_attributes
 from fastdimse.archive.schema import TABLES, parent_key
 
@@ -54,11 +55,20 @@ class Plan:
 
 @dataclass
 class Row:
-    """One matching entity: its pk and the decoded attributes of the levels it needed."""
+    """One matching entity: its pk, the stored attributes of the levels it needed
+    (encoded; ``attributes`` decodes them on demand), and its computed attributes."""
 
     pk: int
-    attributes: dict[Level, Dataset]
+    stored: dict[Level, bytes]
     counts: dict[str, Any]
+    _decoded: dict[Level, Dataset] = field(default_factory=dict)
+
+    def attributes(self, level: Level) -> Dataset | None:
+        """A level's stored attributes, decoded (None when not selected)."""
+        found = self._decoded.get(level)
+        if found is None and level in self.stored:
+            found = self._decoded[level] = decode_attributes(self.stored[level])
+        return found
 
 
 def plan(identifier: Dataset, model: Model, *, relational: bool = False) -> Plan:
@@ -98,11 +108,11 @@ def matches(index: Index, connection: Connection, query: Plan) -> Iterator[Row]:
     statement, python = _select(query)
     for result in connection.execute(statement):
         found = result._mapping
-        attributes = {level: decode_attributes(found[f"a{int(level)}"]) for level in query.needs}
-        if not all(_matches_python(level, c, attributes) for level, c in python):
-            continue
+        stored = {level: found[f"a{int(level)}"] for level in query.needs}
         counts = {k: found[k] for k in COUNTS if k in found}
-        yield Row(found["pk"], attributes, counts)
+        row = Row(found["pk"], stored, counts)
+        if all(_matches_python(level, c, row) for level, c in python):
+            yield row
 
 
 def instances(index: Index, connection: Connection, query: Plan) -> list[IndexedInstance]:
@@ -267,9 +277,7 @@ def _requested(query: Plan, keyword: str) -> bool:
     return keyword in query.requested
 
 
-def _matches_python(level: Level, condition: Condition, attributes: dict[Level, Dataset]) -> bool:
-    from fastdimse.archive.matching import matches as match
-
-    stored = attributes.get(level)
+def _matches_python(level: Level, condition: Condition, row: Row) -> bool:
+    stored = row.attributes(level)
     element = stored.get(condition.tag) if stored is not None else None
     return match(condition, element.value if element is not None else None)
