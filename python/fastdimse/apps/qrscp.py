@@ -131,6 +131,8 @@ def build_ae(settings: Any) -> Any:
     SCP to receive a C-GET's instances, SCU to store, on one association), and
     the FIND, GET and MOVE models the archive serves (Patient Root, Study Root, and the
     retired Patient/Study Only)."""
+    from pydicom.uid import ExplicitVRLittleEndian
+
     from fastdimse import AE, ALL_TRANSFER_SYNTAXES
     from fastdimse._upper.contexts import AllStoragePresentationContexts
     from fastdimse.archive.levels import served_sop_classes
@@ -142,9 +144,12 @@ def build_ae(settings: Any) -> Any:
     ae.dimse_timeout = settings.getfloat("dimse_timeout")
     ae.network_timeout = settings.getfloat("network_timeout")
     ae.add_supported_context(Verification, ALL_TRANSFER_SYNTAXES)
+    # Explicit VR first: a C-GET's instances then go as they are usually stored, and no
+    # private element loses its VR to a conversion to Implicit VR on the way.
+    explicit_first = sorted(ALL_TRANSFER_SYNTAXES, key=lambda uid: uid != ExplicitVRLittleEndian)
     for context in AllStoragePresentationContexts:
         ae.add_supported_context(
-            str(context.abstract_syntax), ALL_TRANSFER_SYNTAXES, scu_role=True, scp_role=True
+            str(context.abstract_syntax), explicit_first, scu_role=True, scp_role=True
         )
     for model in served_sop_classes():
         ae.add_supported_context(model)
