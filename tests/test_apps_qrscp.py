@@ -312,10 +312,11 @@ def test_cancel_stops_the_query_at_the_next_response(tmp_path: Path) -> None:
     """A C-FIND of 3,000 studies, cancelled after its first response: once the SCP has
     read the C-CANCEL, no further match is sent; the final status is Cancel."""
     from fastdimse.archive import Archive
+    from fastdimse.archive.records import records_of
 
     archive = Archive(tmp_path / "instances", tmp_path / "index.sqlite")
     archive.index.add_many(
-        (instance("PB", 100 + n, 1, 1), tmp_path / f"none{n}", "1.2.840.10008.1.2.1")
+        (records_of(instance("PB", 100 + n, 1, 1)), tmp_path / f"none{n}", "1.2.840.10008.1.2.1")
         for n in range(3000)
     )
     after_cancel: list[int] = []

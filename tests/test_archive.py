@@ -32,6 +32,7 @@ from helpers import DEADLINE, LOCALHOST
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
 from fastdimse.archive import Archive  # noqa: E402
+from fastdimse.archive.levels import Level  # noqa: E402
 from fastdimse.archive.schema import METADATA  # noqa: E402
 
 P_FIND = PatientRootQueryRetrieveInformationModelFind
@@ -459,3 +460,35 @@ def test_storing_again_updates_the_index(served: Served) -> None:
     assert [ds.AccessionNumber for ds in found] == ["NEW"]
     stored = dcmread(served.archive.directory / f"{ROOT}.3.1.1.dcm")
     assert stored.AccessionNumber == "NEW"
+
+
+# -- the rows of an instance, two ways ------------------------------------------------
+
+
+def test_rows_cut_from_bytes_are_those_of_the_decoded_data_set(tmp_path: Path) -> None:
+    """``records_from_spans`` (the store path: bytes) and ``records_of`` (pydicom, for
+    other transfer syntaxes) give the same rows: columns and decoded attributes."""
+    from fastdimse.archive.reading import read_records
+    from fastdimse.archive.records import decode_attributes, records_of
+
+    latin = instance("PA", 60, 1, 1, SpecificCharacterSet="ISO_IR 100")
+    latin.PatientName = "Müller^Jürgen"
+    latin.add_new(0x00091010, "LO", "private")
+    latin.add_new(0x00091011, "OB", b"\x00" * 2048)  # bulk: never indexed
+    latin.PixelData = b"\x00" * 64
+    latin["PixelData"].VR = "OW"
+    for number, ds in enumerate([*corpus(), latin]):
+        path = tmp_path / f"{number}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        from_bytes, syntax = read_records(path)
+        decoded = records_of(dcmread(path, stop_before_pixels=True))
+        assert syntax == ExplicitVRLittleEndian
+        for level, record in from_bytes.items():
+            assert record.columns == decoded[level].columns
+            assert decode_attributes(record.attributes) == decode_attributes(
+                decoded[level].attributes
+            )
+    rows = read_records(tmp_path / f"{len(corpus())}.dcm")[0]
+    assert rows[Level.PATIENT].columns["patient_name_folded"] == "müller^jürgen"
+    image = decode_attributes(rows[Level.IMAGE].attributes)
+    assert 0x00091010 in image and 0x00091011 not in image and "PixelData" not in image

@@ -29,6 +29,7 @@ __all__ = [
     "IMPLICIT_VR_LITTLE_ENDIAN",
     "EncodedDataSet",
     "element_spans",
+    "element_value",
     "encode_element",
     "to_implicit_vr",
 ]
@@ -63,19 +64,33 @@ class EncodedDataSet:
         return decode_data_set(self.data, self.transfer_syntax)
 
 
-def element_spans(raw: bytes) -> dict[int, bytes] | None:
+def element_spans(raw: bytes, stop_before: int | None = None) -> dict[int, bytes] | None:
     """Each top-level element of ``raw`` (Explicit VR Little Endian) as its whole
-    encoding (header and value), by tag; None when ``raw`` is not well formed."""
+    encoding (header and value), by tag, up to the first element whose tag is
+    ``stop_before`` or above (so ``raw`` may be the head of a longer data set); None
+    when ``raw`` is not well formed, or ends inside an element before that."""
     spans: dict[int, bytes] = {}
     offset, end = 0, len(raw)
     while offset < end:
+        if offset + 4 > end:
+            return None
+        group, number = _TAG.unpack_from(raw, offset)
+        tag = group << 16 | number
+        if stop_before is not None and tag >= stop_before:
+            break
         stop = _element_end(raw, offset, end)
         if stop is None:
             return None
-        group, number = _TAG.unpack_from(raw, offset)
-        spans[group << 16 | number] = raw[offset:stop]
+        spans[tag] = raw[offset:stop]
         offset = stop
     return spans
+
+
+def element_value(span: bytes) -> tuple[str, bytes]:
+    """The VR and value bytes of one element's span (Explicit VR Little Endian)."""
+    vr = span[4:6]
+    start = 12 if vr in _LONG_VRS else 8
+    return vr.decode("ascii"), span[start:]
 
 
 def to_implicit_vr(raw: bytes) -> bytes | None:

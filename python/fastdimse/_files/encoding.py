@@ -29,6 +29,7 @@ __all__ = [
     "encode_data_set",
     "encode_directly",
     "new_dataset",
+    "transfer_syntax_properties",
 ]
 
 LOGGER = logging.getLogger("fastdimse.dimse")
@@ -37,7 +38,7 @@ LOGGER = logging.getLogger("fastdimse.dimse")
 def encode_data_set(dataset: Dataset, transfer_syntax: Any) -> bytes:
     """``dataset`` (without its file meta) in ``transfer_syntax``; ValueError when
     it cannot be encoded."""
-    implicit, little, deflated = _syntax(str(transfer_syntax))
+    implicit, little, deflated = transfer_syntax_properties(str(transfer_syntax))
     data = None
     if little:
         data = encode_directly(dataset, implicit=implicit)
@@ -74,7 +75,7 @@ def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
     when they all have defined lengths (``_split``)."""
     from pydicom.filereader import read_dataset
 
-    implicit, little, deflated = _syntax(str(transfer_syntax))
+    implicit, little, deflated = transfer_syntax_properties(str(transfer_syntax))
     if deflated:
         raw = zlib.decompress(raw, -zlib.MAX_WBITS)
         implicit, little = False, True
@@ -88,7 +89,7 @@ def decode_data_set(raw: bytes, transfer_syntax: Any) -> Dataset:
 
 
 @functools.lru_cache(maxsize=64)
-def _syntax(uid: str) -> tuple[bool, bool, bool]:
+def transfer_syntax_properties(uid: str) -> tuple[bool, bool, bool]:
     """(implicit VR, little endian, deflated) of a transfer syntax: looked up once per
     syntax, not per data set (pydicom's UID validates its value each time it is made)."""
     from pydicom.uid import UID

@@ -16,9 +16,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydicom import dcmread
-from pydicom.errors import InvalidDicomError
-
 from fastdimse import evt
 from fastdimse._files.scan import scan_file
 from fastdimse._files.store import (
@@ -32,8 +29,8 @@ from fastdimse._files.store import (
 from fastdimse.archive.index import Index
 from fastdimse.archive.levels import Model, model_of
 from fastdimse.archive.query import QueryError, instances, matches, plan
+from fastdimse.archive.reading import read_records
 from fastdimse.archive.responses import Responder
-from fastdimse.errors import DataSetError
 
 __all__ = ["Archive"]
 
@@ -160,17 +157,16 @@ class Archive:
         count = 0
         for path in _files_under(paths if paths is not None else [self.directory]):
             try:
-                dataset = dcmread(path, stop_before_pixels=True)
-                syntax = str(dataset.file_meta.TransferSyntaxUID)
-            except (InvalidDicomError, AttributeError, OSError, ValueError) as error:
+                records, syntax = read_records(path)
+            except Exception as error:  # any file that cannot be read is skipped, not fatal
                 LOGGER.warning("Not indexed: %s (%s)", path, error)
                 continue
-            todo.append((dataset, path, syntax))
+            todo.append((records, path, syntax))
             if len(todo) >= batch:
-                count += self._add_batch(todo)
+                count += self.index.add_many(todo)
                 todo = []
         if todo:
-            count += self._add_batch(todo)
+            count += self.index.add_many(todo)
         return count
 
     def clear(self) -> tuple[int, int]:
@@ -188,19 +184,6 @@ class Archive:
         return removed, failed
 
     # -- helpers ---------------------------------------------------------------------
-
-    def _add_batch(self, todo: list[tuple[Any, str, str]]) -> int:
-        try:
-            return self.index.add_many(todo)
-        except ValueError:
-            # One bad instance fails its batch: index the others one by one.
-            count = 0
-            for item in todo:
-                try:
-                    count += self.index.add_many([item])
-                except ValueError as error:
-                    LOGGER.warning("Not indexed: %s (%s)", item[1], error)
-            return count
 
     def _plan(self, event: Any) -> Any:
         """The query of the event's identifier, or the status that refuses it."""
@@ -253,16 +236,12 @@ class _StoreHandler:
             LOGGER.error("C-STORE not stored (0x%04X): %s", error.status, error)
             return error.status
         try:
-            dataset = _read_back(path, event.request)
-            archive.index.add(dataset, path, str(dataset.file_meta.TransferSyntaxUID))
+            records, syntax = _read_back(path, event.request)
+            archive.index.add(records, path, syntax)
         except StoreError as error:
             LOGGER.error("C-STORE refused (0x%04X): %s", error.status, error)
             self._forget(path, event)
             return error.status
-        except ValueError as error:
-            LOGGER.error("Cannot index %s: %s", path, error)
-            self._forget(path, event)
-            return CANNOT_UNDERSTAND
         except Exception:
             LOGGER.exception("The index failed: %s is stored but not acknowledged", path)
             return OUT_OF_RESOURCES
@@ -277,15 +256,19 @@ class _StoreHandler:
             LOGGER.exception("Unable to remove the index entry of %s", path)
 
 
-def _read_back(path: Path, request: Any) -> Any:
-    """The stored data set's header, checked: it parses to its end (PS3.4 B.2.3 0xC210
-    if not) and is of the request's SOP class (0xA900 if not). An instance UID other
-    than the request's is indexed as the data set has it, with a warning (pynetdicom's
-    and DCMTK's SCPs store such data sets too)."""
+def _read_back(path: Path, request: Any) -> tuple[Any, str]:
+    """The stored instance's index rows and transfer syntax, once checked: its data set
+    parses to its end (PS3.4 B.2.3 0xC210 if not) and is of the request's SOP class
+    (0xA900 if not). An instance UID other than the request's is indexed as the data
+    set has it, with a warning (pynetdicom's and DCMTK's SCPs store such data sets too)."""
     try:
         scanned = scan_file(path)
-        dataset = dcmread(path, stop_before_pixels=True)
-    except (DataSetError, InvalidDicomError, ValueError, EOFError) as error:
+        records, syntax = read_records(path)
+    except StoreError:
+        raise
+    except ValueError as error:
+        raise StoreError(CANNOT_UNDERSTAND, f"it cannot be indexed: {error}") from None
+    except Exception as error:  # pydicom's errors on a data set it cannot read
         raise StoreError(CANNOT_UNDERSTAND, f"the data set does not parse: {error}") from None
     if scanned.sop_class_uid != str(request.AffectedSOPClassUID):
         raise StoreError(
@@ -299,7 +282,7 @@ def _read_back(path: Path, request: Any) -> Any:
             scanned.sop_instance_uid,
             request.AffectedSOPInstanceUID,
         )
-    return dataset
+    return records, syntax
 
 
 def _send(event: Any, found: list[Any]) -> Iterator[tuple[int, Any]]:

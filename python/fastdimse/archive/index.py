@@ -22,12 +22,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydicom.dataset import Dataset
-from sqlalchemy import Connection, Engine, create_engine, delete, event, exists, select, true
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    exists,
+    select,
+    true,
+)
 from sqlalchemy.engine import make_url
 
 from fastdimse.archive.levels import Level
-from fastdimse.archive.records import LevelRecord, patient_key, records_of
+from fastdimse.archive.records import LevelRecord, patient_key
 from fastdimse.archive.schema import (
     ARCHIVE,
     METADATA,
@@ -92,19 +101,19 @@ class Index:
         with self.engine.connect() as connection:
             yield connection
 
-    def add(self, dataset: Dataset, path: str | os.PathLike[str], transfer_syntax: str) -> None:
-        """Index one stored instance; committed when this returns.
+    def add(
+        self, records: dict[Level, LevelRecord], path: str | os.PathLike[str], syntax: str
+    ) -> None:
+        """Index one stored instance (its rows, ``records.py``); committed when this returns.
 
-        Raises ``ValueError`` when the data set cannot be placed in the hierarchy,
-        SQLAlchemy's errors when the database fails."""
-        self.add_many([(dataset, path, transfer_syntax)])
+        Raises SQLAlchemy's errors when the database fails."""
+        self.add_many([(records, path, syntax)])
 
-    def add_many(self, instances: Iterable[tuple[Dataset, str | os.PathLike[str], str]]) -> int:
+    def add_many(
+        self, instances: Iterable[tuple[dict[Level, LevelRecord], str | os.PathLike[str], str]]
+    ) -> int:
         """Index several instances in one transaction; how many."""
-        rows = [
-            (records_of(ds), self._relative(path), str(ts), _size(path))
-            for ds, path, ts in instances
-        ]
+        rows = [(records, self._relative(p), str(ts), _size(p)) for records, p, ts in instances]
         with self._writing, self.engine.begin() as connection:
             for records, relative, syntax, size in rows:
                 self._upsert_instance(connection, records, relative, syntax, size)
@@ -172,23 +181,25 @@ class Index:
             parent = self._upsert(connection, level, values)
 
     def _upsert(self, connection: Connection, level: Level, values: dict[str, Any]) -> int:
-        """Insert or update the level's row; its pk. A row that moves to another parent
-        (a study re-filed under another patient) leaves the old parent dropped if empty."""
-        table = TABLES[level]
+        """Insert or update the level's row; its pk. A row whose attributes and parent
+        are what they were is left alone (the instances of one series share their
+        patient, study and series rows). A row that moves to another parent (a study
+        re-filed under another patient) leaves the old parent dropped if empty."""
+        statements = _STATEMENTS[level]
         key = "patient_key" if level is Level.PATIENT else unique_column(level)
-        found = connection.execute(
-            select(*_pk_and_parent(level)).where(table.c[key] == values[key])
-        ).first()
+        found = connection.execute(statements.find, {"key": values[key]}).first()
         if found is None:
-            result = connection.execute(table.insert().values(values))
-            pk = result.inserted_primary_key
+            pk = connection.execute(statements.insert, values).inserted_primary_key
             if pk is None:
                 raise RuntimeError(f"no primary key for the new {level.table} row")
             return int(pk[0])
-        connection.execute(table.update().where(table.c.pk == found[0]).values(values))
-        if level is not Level.PATIENT and found[1] != values[parent_key(level)]:
-            _drop_if_empty(connection, Level(level - 1), found[1])
-        return int(found[0])
+        row_pk, old_parent, old_attributes = found
+        moved = level is not Level.PATIENT and old_parent != values[parent_key(level)]
+        if moved or level is Level.IMAGE or old_attributes != values["attributes"]:
+            connection.execute(statements.update, {**values, "row_pk": row_pk})
+        if moved:
+            _drop_if_empty(connection, Level(level - 1), old_parent)
+        return int(row_pk)
 
     def _relative(self, path: str | os.PathLike[str]) -> str:
         absolute = Path(os.path.abspath(path))
@@ -233,11 +244,27 @@ def _engine(url: str, durable: bool) -> Engine:
     return engine
 
 
-def _pk_and_parent(level: Level) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class _Statements:
+    """A level's writing statements, built once (SQLAlchemy compiles each once too)."""
+
+    find: Any  # pk, parent pk (the pk again for a patient), attributes; by the row's key
+    insert: Any
+    update: Any  # by "row_pk"; sets the columns the parameters name
+
+
+def _statements(level: Level) -> _Statements:
     table = TABLES[level]
-    if level is Level.PATIENT:
-        return (table.c.pk, table.c.pk)
-    return (table.c.pk, table.c[parent_key(level)])
+    key = table.c["patient_key" if level is Level.PATIENT else unique_column(level)]
+    parent = table.c.pk if level is Level.PATIENT else table.c[parent_key(level)]
+    return _Statements(
+        find=select(table.c.pk, parent, table.c.attributes).where(key == bindparam("key")),
+        insert=table.insert(),
+        update=table.update().where(table.c.pk == bindparam("row_pk")),
+    )
+
+
+_STATEMENTS = {level: _statements(level) for level in Level}
 
 
 def _drop_if_empty(connection: Connection, level: Level, pk: int) -> None:
