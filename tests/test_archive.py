@@ -492,3 +492,47 @@ def test_rows_cut_from_bytes_are_those_of_the_decoded_data_set(tmp_path: Path) -
     assert rows[Level.PATIENT].columns["patient_name_folded"] == "müller^jürgen"
     image = decode_attributes(rows[Level.IMAGE].attributes)
     assert 0x00091010 in image and 0x00091011 not in image and "PixelData" not in image
+
+
+# -- indexes: a query does not scan the archive -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "keys"),
+    [
+        ("PATIENT", {"PatientID": "PA"}),
+        ("PATIENT", {"PatientName": "doe*"}),
+        ("STUDY", {"StudyDate": "20240101-20241231"}),
+        ("STUDY", {"AccessionNumber": "ACC1"}),
+        ("STUDY", {"StudyInstanceUID": f"{ROOT}.1"}),
+        ("SERIES", {"StudyInstanceUID": f"{ROOT}.1", "Modality": "CT"}),
+        ("IMAGE", {"SOPInstanceUID": f"{ROOT}.1.1.1"}),
+    ],
+)
+def test_queries_use_an_index(
+    served: Served, database: str, level: str, keys: dict[str, str]
+) -> None:
+    """The plan of a query on a key with a column searches an index, never scans the
+    table of the query level (PostgreSQL is told to avoid scans where it can, as its
+    planner would on a large archive)."""
+    from fastdimse.archive.levels import PATIENT_ROOT
+    from fastdimse.archive.query import _select, plan
+
+    ident = Dataset()
+    ident.QueryRetrieveLevel = level
+    for keyword, value in keys.items():
+        setattr(ident, keyword, value)
+    statement, python = _select(plan(ident, PATIENT_ROOT))
+    assert python == []
+    engine = served.archive.index.engine
+    with engine.connect() as connection:
+        compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+        if engine.dialect.name == "sqlite":
+            steps = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+            table = Level[level].table
+            assert not any(step.startswith(f"SCAN {table}") for step in steps), steps
+            assert any("USING" in step and "INDEX" in step for step in steps), steps
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            steps = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}")]
+            assert not any(f"Seq Scan on {Level[level].table}" in s for s in steps), steps
