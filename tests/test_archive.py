@@ -528,7 +528,8 @@ def test_queries_use_an_index(
     with engine.connect() as connection:
         compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
         if engine.dialect.name == "sqlite":
-            steps = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+            explained = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            steps = [row[-1] for row in explained]
             table = Level[level].table
             assert not any(step.startswith(f"SCAN {table}") for step in steps), steps
             assert any("USING" in step and "INDEX" in step for step in steps), steps

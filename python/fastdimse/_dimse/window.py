@@ -211,6 +211,7 @@ class Performed:
         # Held requests: (Message ID, request, what to do if it never runs).
         self._held: deque[tuple[int, Any, Job]] = deque()
         self._cancelled: set[int] = set()
+        self._when_idle: list[Callable[[], None]] = []
 
     @property
     def busy(self) -> bool:
@@ -263,6 +264,15 @@ class Performed:
         with self._lock:
             return self._lock.wait_for(lambda: len(self._running) + len(self._held) <= own, timeout)
 
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once no request is performed or held: now if none is, else
+        in the thread (or task) that finishes the last one."""
+        with self._lock:
+            if self._running or self._held:
+                self._when_idle.append(callback)
+                return
+        callback()
+
     def drop_held(self) -> None:
         """The association ended: the requests not started never will be."""
         with self._lock:
@@ -296,6 +306,12 @@ class Performed:
         with self._lock:
             self._release(message_id)
         self.start_next()
+        with self._lock:
+            if self._running or self._held:
+                return
+            callbacks, self._when_idle = self._when_idle, []
+        for callback in callbacks:
+            callback()
 
     def _release(self, message_id: int) -> None:
         """(Under the lock.) ``message_id`` is no longer performed."""

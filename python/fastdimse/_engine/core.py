@@ -534,9 +534,17 @@ class AssociationCore:
         self._negotiated.set()
 
     def _on_release_rq(self, pdu: object | None) -> None:
-        LOGGER.info("Association Released")
         if self.dul.state is State.STA10:
+            LOGGER.info("Association Released")
             return  # release collision, acceptor: we answer after the peer's RP (AR-10)
+        # The requests the peer sent before its A-RELEASE-RQ are answered first (PS3.8
+        # Sta8 may still send P-DATA): the reply waits until none is being performed.
+        self.dimse.performed.when_idle(self._answer_release)
+
+    def _answer_release(self) -> None:
+        if self.dul.state is not State.STA8:
+            return  # aborted, or the connection closed, while the requests finished
+        LOGGER.info("Association Released")
         self.is_established = False
         self.is_released = True
         evt.trigger(self, evt.EVT_RELEASED, {})

@@ -193,6 +193,18 @@ class FileStore:
             )
         return final
 
+    def staging_path(self, final: Path) -> Path:
+        """A hidden, unused name in the directory for a data set to be checked before
+        it takes ``final`` (:meth:`move_into_place`); the listings of stored files skip it."""
+        return self.directory / f"{TEMPORARY_PREFIX}{os.urandom(8).hex()}-{final.name}"
+
+    def move_into_place(self, staged: Path, final: Path) -> None:
+        """Rename a file stored under :meth:`staging_path` to ``final`` (atomically
+        replacing a file there), durable when the store syncs. Raises ``OSError``."""
+        os.replace(staged, final)
+        if self.fsync:
+            self._committer.commit()
+
     def path_for(self, event: Event) -> Path:
         """Where :meth:`store` puts the event's data set."""
         if self._name is not None:

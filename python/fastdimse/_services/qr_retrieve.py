@@ -54,6 +54,7 @@ from fastdimse.status import (
     STATUS_SUCCESS,
     STATUS_WARNING,
     STORAGE_SERVICE_CLASS_STATUS,
+    code_to_category,
 )
 
 if TYPE_CHECKING:
@@ -144,7 +145,11 @@ def serve_retrieve(
         if destination is None:
             return rsp if service.assoc.is_established else None
     try:
-        total = int((yield NextResult(results)))
+        first = yield NextResult(results)
+        refused = _refusal(first)
+        if refused is not None:
+            return with_status(rsp, refused)
+        total = int(first)
     except Exception as error:
         LOGGER.error(
             "The %s request handler yielded an invalid number of sub-operations value: %s",
@@ -388,12 +393,29 @@ def _final(rsp: Any, counters: _Counters, context: PresentationContext) -> Any:
     return counters.put(rsp, remaining=False)
 
 
+def _refusal(item: Any) -> int | None:
+    """(Ours) A handler that yields ``(status, None)`` with a Failure or Cancel status in
+    place of the number of sub-operations (C-GET) or the destination (C-MOVE) refuses the
+    request with that status: an archive that finds the identifier invalid answers 0xA900,
+    not the 0xC413 or 0xA801 the standard gives a malformed count or an unknown destination."""
+    if not (isinstance(item, tuple) and len(item) == 2 and item[1] is None):
+        return None
+    status = item[0]
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None
+    return status if code_to_category(status) in (STATUS_FAILURE, STATUS_CANCEL) else None
+
+
 def _destination(results: Any, req: Any, rsp: Any) -> Serve:
     """(C-MOVE) The handler's destination, or None (``rsp`` then says why)."""
     try:
         destination = yield NextResult(results)
         if destination is EXHAUSTED:
             raise ValueError("no destination was yielded")
+        refused = _refusal(destination)
+        if refused is not None:
+            with_status(rsp, refused)
+            return None
     except Exception as error:
         LOGGER.error(
             "The C-MOVE request handler must yield the (address, port) of the destination "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastdimse import evt
-from fastdimse._files.scan import scan_file
+from fastdimse._files.scan import scan_bytes, scan_file
 from fastdimse._files.store import (
     CANNOT_UNDERSTAND,
     DATA_SET_MISMATCH,
@@ -28,9 +28,16 @@ from fastdimse._files.store import (
 )
 from fastdimse.archive.index import Index
 from fastdimse.archive.levels import Model, model_of
-from fastdimse.archive.query import QueryError, instances, matches, plan
+from fastdimse.archive.query import (
+    IDENTIFIER_DOES_NOT_MATCH,
+    QueryError,
+    instances,
+    matches,
+    plan,
+)
 from fastdimse.archive.reading import read_records
 from fastdimse.archive.responses import Responder
+from fastdimse.errors import DataSetError
 
 __all__ = ["Archive"]
 
@@ -193,15 +200,20 @@ class Archive:
             LOGGER.error("The archive does not serve %s", uid)
             return UNABLE_TO_PROCESS
         try:
+            # Checked whole first: pydicom would read a value cut short as if complete.
+            scan_bytes(event.request.Identifier.getvalue(), str(event.context.transfer_syntax))
             identifier = event.identifier
             relational = _relational(event, uid)
             return plan(identifier, model, relational=relational)
         except QueryError as error:
             LOGGER.error("Invalid identifier: %s", error)
             return error.status
+        except DataSetError as error:
+            LOGGER.error("The identifier does not parse: %s", error)
+            return IDENTIFIER_DOES_NOT_MATCH
         except Exception as error:
             LOGGER.error("The identifier could not be decoded: %s", error)
-            return 0xA900
+            return IDENTIFIER_DOES_NOT_MATCH
 
     def _instances(self, event: Any) -> Any:
         query = self._plan(event)
@@ -229,31 +241,33 @@ class _StoreHandler:
         return self._archive.directory
 
     def __call__(self, event: Any) -> int:
-        archive = self._archive
+        # Stored under a staging name and checked there first: a data set that is
+        # refused never replaces an instance stored earlier under its name.
+        files, index = self._archive.files, self._archive.index
+        final = files.path_for(event)
+        staged = files.staging_path(final)
         try:
-            path = archive.files.store(event)
+            files.store(event, path=staged)
         except StoreError as error:
             LOGGER.error("C-STORE not stored (0x%04X): %s", error.status, error)
             return error.status
         try:
-            records, syntax = _read_back(path, event.request)
-            archive.index.add(records, path, syntax)
+            records, syntax = _read_back(staged, event.request)
+            files.move_into_place(staged, final)
         except StoreError as error:
             LOGGER.error("C-STORE refused (0x%04X): %s", error.status, error)
-            self._forget(path, event)
+            _unlink(staged)
             return error.status
-        except Exception:
-            LOGGER.exception("The index failed: %s is stored but not acknowledged", path)
+        except OSError as error:
+            LOGGER.error("C-STORE not stored: cannot move it into place: %s", error)
+            _unlink(staged)
+            return OUT_OF_RESOURCES
+        try:
+            index.add(records, final, syntax)
+        except Exception as error:  # the database failed: stored, so not acknowledged
+            LOGGER.error("The index failed: %s is stored but not acknowledged: %s", final, error)
             return OUT_OF_RESOURCES
         return SUCCESS
-
-    def _forget(self, path: Path, event: Any) -> None:
-        """Remove a refused file, and any index entry of an earlier copy it replaced."""
-        _unlink(path)
-        try:
-            self._archive.index.remove(str(event.request.AffectedSOPInstanceUID))
-        except Exception:
-            LOGGER.exception("Unable to remove the index entry of %s", path)
 
 
 def _read_back(path: Path, request: Any) -> tuple[Any, str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pydicom.valuerep import MAX_VALUE_LEN
 from sqlalchemy import Connection, Select, String, and_, exists, func, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -84,6 +85,7 @@ def plan(identifier: Dataset, model: Model, *, relational: bool = False) -> Plan
         conditions = conditions_of(identifier)
     except MatchError as error:
         raise QueryError(str(error)) from None
+    _check_lengths(conditions)
     placed: list[tuple[Level, Condition]] = []
     needs: set[Level] = set()
     for condition in conditions:
@@ -101,6 +103,22 @@ def plan(identifier: Dataset, model: Model, *, relational: bool = False) -> Plan
     needs.update(lv for lv in Level if model.top <= lv <= level)
     requested = frozenset(e.keyword for e in identifier if e.keyword)
     return Plan(model, level, tuple(placed), frozenset(needs), requested)
+
+
+def _check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
+    """A key value longer than its VR allows (PS3.5 6.2) names nothing an archive holds:
+    the identifier is refused before it reaches the database (a 64 KiB wild card would
+    otherwise be an expensive pattern, or one the database refuses)."""
+    for condition in conditions:
+        limit = _MAX_LENGTHS.get(condition.vr)
+        if limit is not None and any(len(value) > limit for value in condition.values):
+            raise QueryError(f"a value of {condition.keyword or condition.tag} is too long")
+        _check_lengths(condition.items)
+
+
+# PS3.5 Table 6.2-1: the longest values of the VRs a key is usually given in (PN: 64
+# characters for each of its three component groups, and two delimiters).
+_MAX_LENGTHS = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2, "DA": 18, "TM": 28, "DT": 54}
 
 
 def matches(index: Index, connection: Connection, query: Plan) -> Iterator[Row]:
