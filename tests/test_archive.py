@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydicom import dcmread
+from pydicom import config, dcmread
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
@@ -81,9 +83,35 @@ def corpus() -> list[Dataset]:
         "AccessionNumber": "ACC3",
         "ProcedureCodeSequence": Sequence([code]),
     }
+    axial = {"SeriesDescription": "Axial 5mm", "SeriesDate": "20240105"}
+    source = Dataset()
+    source.ReferencedSOPClassUID = CTImageStorage
+    source.ReferencedSOPInstanceUID = f"{ROOT}.1.1.1"
     return [
-        *(instance("PA", 1, 1, n, **s1) for n in (1, 2, 3)),
-        instance("PA", 1, 2, 1, StudyDescription="Chest", **s1),
+        *(
+            instance("PA", 1, 1, n, ImageType=["ORIGINAL", "PRIMARY", "AXIAL"], **axial, **s1)
+            for n in (1, 2)
+        ),
+        instance(
+            "PA",
+            1,
+            1,
+            3,
+            ImageType=["DERIVED", "SECONDARY"],
+            SourceImageSequence=Sequence([source]),
+            **axial,
+            **s1,
+        ),
+        instance(
+            "PA",
+            1,
+            2,
+            1,
+            StudyDescription="Chest",
+            SeriesDescription="Scout",
+            SeriesDate="20240106",
+            **s1,
+        ),
         *(instance("PA", 2, 1, n, Modality="MR", **s2) for n in (1, 2)),
         instance("PB", 3, 1, 1, **s3),
     ]
@@ -154,10 +182,12 @@ def associate(port: int, ext_neg: list[Any] | None = None, handlers: Any = None)
 
 
 def find(port: int, model: str, **keys: Any) -> tuple[list[Dataset], int]:
-    """The identifiers a C-FIND gets and its final status."""
+    """The identifiers a C-FIND gets and its final status. Keys are not validated:
+    a wild card is no valid CS, DA or UI value, yet a valid key."""
     ident = Dataset()
     for keyword, value in keys.items():
-        setattr(ident, keyword, value)
+        tag = tag_for_keyword(keyword)
+        ident.add(DataElement(tag, dictionary_VR(tag), value, validation_mode=config.IGNORE))
     assoc = associate(port)
     try:
         results = list(assoc.send_c_find(ident, model))
@@ -301,6 +331,56 @@ def test_study_level_matching(served: Served, keys: dict[str, str], expected: se
     found, final = find(served.port, S_FIND, QueryRetrieveLevel="STUDY", **keys)
     assert final == 0x0000
     assert {int(ds.StudyInstanceUID.rsplit(".", 1)[1]) for ds in found} == expected
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"SeriesDescription": "Axial*"}, {"1.1"}),  # wildcard
+        ({"SeriesDescription": "axial*"}, set()),  # LO is case sensitive
+        ({"SeriesDate": "20240106-"}, {"1.2"}),  # range, open end
+        ({"Modality": "CT"}, {"1.1", "1.2", "3.1"}),  # single value
+        ({"Modality": "CT\\MR"}, {"1.1", "1.2", "2.1", "3.1"}),  # several values: any
+        ({"SeriesDescription": '""'}, {"2.1", "3.1"}),  # empty value
+        ({"SeriesNumber": "2"}, {"1.2"}),
+        ({"SeriesInstanceUID": f"{ROOT}.1.2\\{ROOT}.2.1"}, {"1.2", "2.1"}),  # list of UIDs
+    ],
+)
+def test_series_level_matching(served: Served, keys: dict[str, str], expected: set[str]) -> None:
+    keys = {"SeriesInstanceUID": "", **keys}
+    found, final = find(served.port, S_FIND, QueryRetrieveLevel="SERIES", **keys)
+    assert final == 0x0000
+    assert {ds.SeriesInstanceUID.removeprefix(f"{ROOT}.") for ds in found} == expected
+
+
+def _source_item(uid: str) -> Sequence:
+    item = Dataset()
+    item.ReferencedSOPInstanceUID = uid
+    return Sequence([item])
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"SOPInstanceUID": f"{ROOT}.1.1.1\\{ROOT}.1.1.3"}, {1, 3}),  # list of UIDs
+        ({"InstanceNumber": "2"}, {2}),  # single value (a column)
+        ({"ImageType": "DERIVED"}, {3}),  # a multi-valued stored value: any (in Python)
+        ({"ImageType": "PRIM*"}, {1, 2}),  # wildcard on each stored value
+        ({"SourceImageSequence": _source_item(f"{ROOT}.1.1.1")}, {3}),  # sequence
+        ({"SourceImageSequence": _source_item(f"{ROOT}.9")}, set()),
+    ],
+)
+def test_image_level_matching(served: Served, keys: dict[str, Any], expected: set[int]) -> None:
+    found, final = find(
+        served.port,
+        S_FIND,
+        QueryRetrieveLevel="IMAGE",
+        StudyInstanceUID=f"{ROOT}.1",
+        SeriesInstanceUID=f"{ROOT}.1.1",
+        **{"SOPInstanceUID": "", **keys},
+    )
+    assert final == 0x0000
+    assert {int(ds.SOPInstanceUID.rsplit(".", 1)[1]) for ds in found} == expected
 
 
 def test_sequence_matching(served: Served) -> None:

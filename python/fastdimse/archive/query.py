@@ -105,22 +105,6 @@ def plan(identifier: Dataset, model: Model, *, relational: bool = False) -> Plan
     return Plan(model, level, tuple(placed), frozenset(needs), requested)
 
 
-def _check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
-    """A key value longer than its VR allows (PS3.5 6.2) names nothing an archive holds:
-    the identifier is refused before it reaches the database (a 64 KiB wild card would
-    otherwise be an expensive pattern, or one the database refuses)."""
-    for condition in conditions:
-        limit = _MAX_LENGTHS.get(condition.vr)
-        if limit is not None and any(len(value) > limit for value in condition.values):
-            raise QueryError(f"a value of {condition.keyword or condition.tag} is too long")
-        _check_lengths(condition.items)
-
-
-# PS3.5 Table 6.2-1: the longest values of the VRs a key is usually given in (PN: 64
-# characters for each of its three component groups, and two delimiters).
-_MAX_LENGTHS = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2, "DA": 18, "TM": 28, "DT": 54}
-
-
 def matches(index: Index, connection: Connection, query: Plan) -> Iterator[Row]:
     """The entities at the query level that match, one row each."""
     statement, python = _select(query)
@@ -139,6 +123,22 @@ def instances(index: Index, connection: Connection, query: Plan) -> list[Indexed
     if not pks:
         return []
     return index.instances(connection, _below(query.level, pks))
+
+
+def _check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
+    """A key value longer than its VR allows (PS3.5 6.2) names nothing an archive holds:
+    the identifier is refused before it reaches the database (a 64 KiB wild card would
+    otherwise be an expensive pattern, or one the database refuses)."""
+    for condition in conditions:
+        limit = _MAX_LENGTHS.get(condition.vr)
+        if limit is not None and any(len(value) > limit for value in condition.values):
+            raise QueryError(f"a value of {condition.keyword or condition.tag} is too long")
+        _check_lengths(condition.items)
+
+
+# PS3.5 Table 6.2-1: the longest values of the VRs a key is usually given in (PN: 64
+# characters for each of its three component groups, and two delimiters).
+_MAX_LENGTHS = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2, "DA": 18, "TM": 28, "DT": 54}
 
 
 # -- the SQL -------------------------------------------------------------------------
