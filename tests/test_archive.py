@@ -617,3 +617,24 @@ def test_queries_use_an_index(
             connection.exec_driver_sql("SET enable_seqscan = off")
             steps = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}")]
             assert not any(f"Seq Scan on {Level[level].table}" in s for s in steps), steps
+
+
+def test_fsync_makes_each_stored_instance_durable_before_its_answer(tmp_path: Path) -> None:
+    """With fsync, every acknowledged instance's file and directory were synced (the
+    store's counters) and SQLite commits with synchronous=FULL."""
+    archive = Archive(tmp_path / "store", tmp_path / "index.sqlite", fsync=True)
+    ae = qr_ae(AE("ARCHIVE"))
+    server = ae.start_server((LOCALHOST, 0), block=False, evt_handlers=archive.handlers)
+    try:
+        assoc = associate(int(server.server_address[1]))
+        for ds in corpus()[:3]:
+            assert assoc.send_c_store(ds).Status == 0x0000
+        assoc.release()
+        stats = archive.files.stats
+        with archive.index.engine.connect() as connection:
+            synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    finally:
+        server.shutdown()
+        archive.close()
+    assert stats.file_syncs >= 3 and stats.commits >= 3
+    assert synchronous == 2  # FULL
