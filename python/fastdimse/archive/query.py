@@ -108,7 +108,9 @@ def plan(identifier: Dataset, model: Model, *, relational: bool = False) -> Plan
 def matches(index: Index, connection: Connection, query: Plan) -> Iterator[Row]:
     """The entities at the query level that match, one row each."""
     statement, python = _select(query)
-    for result in connection.execute(statement):
+    # Rows as the database makes them (a server-side cursor on PostgreSQL, whose client
+    # would otherwise fetch all of them first): the first response goes at once.
+    for result in connection.execute(statement.execution_options(yield_per=_BATCH)):
         found = result._mapping
         stored = {level: found[f"a{int(level)}"] for level in query.needs}
         counts = {k: found[k] for k in COUNTS if k in found}
@@ -139,6 +141,10 @@ def _check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
 # PS3.5 Table 6.2-1: the longest values of the VRs a key is usually given in (PN: 64
 # characters for each of its three component groups, and two delimiters).
 _MAX_LENGTHS = {**MAX_VALUE_LEN, "PN": 3 * 64 + 2, "DA": 18, "TM": 28, "DT": 54}
+
+
+# Rows fetched at a time while matches are answered.
+_BATCH = 500
 
 
 # -- the SQL -------------------------------------------------------------------------
