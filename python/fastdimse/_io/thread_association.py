@@ -25,7 +25,9 @@ from fastdimse._dimse.pending import PendingResponse
 from fastdimse._dimse.primitives.c_services import C_ECHO, C_FIND, C_GET, C_MOVE
 from fastdimse._dimse.provider import Request
 from fastdimse._engine.core import AssociationCore
+from fastdimse._files.encoding import new_dataset
 from fastdimse._io.threads import UpperLayer
+from fastdimse._services import n_scu
 from fastdimse._services.qr_scu import QueryRequest, prepare_query
 from fastdimse._services.store_scu import StoreRequest, prepare_c_store, prepare_file_message
 from fastdimse._upper.service_user import ServiceUser
@@ -211,6 +213,109 @@ class Association(AssociationCore, threading.Thread):
         self._check_established("C-MOVE")
         request = prepare_query(self, C_MOVE, dataset, query_model, msg_id, priority, move_aet)
         return self._query(request)
+
+    # -- the DIMSE-N services (pynetdicom's signatures; see _services/n_scu.py) ----
+
+    def send_n_action(
+        self,
+        dataset: Dataset | None,
+        action_type: int,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-ACTION request; (status, Action Reply)."""
+        self._check_established("N-ACTION")
+        return self._n_exchange(
+            n_scu.prepare_n_action(
+                self, dataset, action_type, class_uid, instance_uid, msg_id, meta_uid
+            )
+        )
+
+    def send_n_create(
+        self,
+        dataset: Dataset | None,
+        class_uid: str,
+        instance_uid: str | None = None,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-CREATE request; (status, Attribute List)."""
+        self._check_established("N-CREATE")
+        return self._n_exchange(
+            n_scu.prepare_n_create(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
+        )
+
+    def send_n_delete(
+        self, class_uid: str, instance_uid: str, msg_id: int = 1, meta_uid: str | None = None
+    ) -> Dataset:
+        """Send an N-DELETE request; its status."""
+        self._check_established("N-DELETE")
+        rsp = self._n_response(
+            n_scu.prepare_n_delete(self, class_uid, instance_uid, msg_id, meta_uid)
+        )
+        return new_dataset() if rsp is None else self._check_received_status(rsp)
+
+    def send_n_event_report(
+        self,
+        dataset: Dataset | None,
+        event_type: int,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-EVENT-REPORT request; (status, Event Reply)."""
+        self._check_established("N-EVENT-REPORT")
+        return self._n_exchange(
+            n_scu.prepare_n_event_report(
+                self, dataset, event_type, class_uid, instance_uid, msg_id, meta_uid
+            )
+        )
+
+    def send_n_get(
+        self,
+        identifier_list: Any,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-GET request; (status, Attribute List)."""
+        self._check_established("N-GET")
+        return self._n_exchange(
+            n_scu.prepare_n_get(self, identifier_list, class_uid, instance_uid, msg_id, meta_uid)
+        )
+
+    def send_n_set(
+        self,
+        dataset: Dataset,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-SET request; (status, Attribute List)."""
+        self._check_established("N-SET")
+        return self._n_exchange(
+            n_scu.prepare_n_set(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
+        )
+
+    def _n_exchange(self, request: n_scu.NRequest) -> tuple[Dataset, Dataset | None]:
+        """(status, the response's data set); an empty status and None when no response came."""
+        rsp = self._n_response(request)
+        if rsp is None:
+            return new_dataset(), None
+        status = self._check_received_status(rsp)
+        return status, n_scu.reply_of(request, status, rsp)
+
+    def _n_response(self, request: n_scu.NRequest) -> Any:
+        """Send an N-request; its response primitive, or None when none came."""
+        primitive = request.primitive
+        return self._submit(
+            primitive.MessageID, lambda: self.dimse.send_msg(primitive, request.context_id)
+        ).response()
 
     def _query(self, request: QueryRequest) -> Iterator[tuple[Dataset, Dataset | None]]:
         """Send ``request`` (registered first, within the window) and return the
