@@ -152,3 +152,58 @@ def test_without_a_context_nothing_is_sent(peer: tuple[Peer, Any]) -> None:
     with pytest.raises(ValueError, match="No presentation context"):
         assoc.send_n_get([0x00100010], "1.2.840.10008.5.1.4.34.6.1", INSTANCE)
     assert served.requests == []
+
+
+def test_asyncio_sends_every_n_request() -> None:
+    """``fastdimse.aio``: the same six requests, awaited, against pynetdicom's SCP."""
+    import asyncio
+
+    from fastdimse import aio
+
+    served = Peer(SYNTAXES["explicit"])
+    data = reply(PerformedProcedureStepStatus="IN PROGRESS")
+    served.answers.update(
+        {
+            "N-GET": (0x0000, reply(PatientName="Doe^Jane")),
+            "N-CREATE": (0x0000, data),
+            "N-SET": (0x0000, data),
+            "N-ACTION": (0x0000, reply(TransactionUID="1.2.3")),
+            "N-EVENT-REPORT": (0x0000, None),
+            "N-DELETE": 0x0000,
+        }
+    )
+
+    async def scenario() -> list[Any]:
+        ae = aio.AE("OURSCU")
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = DEADLINE
+        for uid in (DISPLAY, MPPS, COMMITMENT, FILM_SESSION):
+            ae.add_requested_context(uid, SYNTAXES["explicit"])
+        async with ae.associate(LOCALHOST, served.port, ae_title="PNSCP") as assoc:
+            return [
+                await assoc.send_n_get([0x00100010], DISPLAY, INSTANCE),
+                await assoc.send_n_create(data, MPPS, INSTANCE, msg_id=2),
+                await assoc.send_n_set(data, MPPS, INSTANCE, msg_id=3),
+                await assoc.send_n_action(data, 1, COMMITMENT, INSTANCE, msg_id=4),
+                await assoc.send_n_event_report(data, 2, COMMITMENT, INSTANCE, msg_id=5),
+                await assoc.send_n_delete(FILM_SESSION, INSTANCE, msg_id=6),
+            ]
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        served.close()
+    got, created, changed, acted, reported, deleted = results
+    assert got[1] == reply(PatientName="Doe^Jane")
+    assert created[1] == data and changed[1] == data
+    assert acted[1] == reply(TransactionUID="1.2.3")
+    assert reported == (reported[0], Dataset()) and reported[0].Status == 0x0000
+    assert deleted.Status == 0x0000
+    assert [name for name, _, _ in served.requests] == [
+        "N-GET",
+        "N-CREATE",
+        "N-SET",
+        "N-ACTION",
+        "N-EVENT-REPORT",
+        "N-DELETE",
+    ]
+    assert all(ds == data for name, _, ds in served.requests if name != "N-GET" and ds)

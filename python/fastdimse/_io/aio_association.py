@@ -25,6 +25,7 @@ from fastdimse._dimse.provider import Request
 from fastdimse._dimse.responses import MAX_QUEUED_RESPONSES
 from fastdimse._engine.core import AssociationCore
 from fastdimse._io.aio_driver import AsyncUpperLayer
+from fastdimse._services import n_scu
 from fastdimse._services.base import Serve
 from fastdimse._services.qr_scu import QueryRequest, prepare_query
 from fastdimse._services.steps import (
@@ -177,6 +178,108 @@ class Association(AssociationCore):
             responses.abandon()  # ended, or dropped by the caller
             window.release()
             self._exchanges.discard(task)
+
+    # -- the DIMSE-N services (as the threaded Association's; _services/n_scu.py) ---
+
+    async def send_n_action(
+        self,
+        dataset: Dataset | None,
+        action_type: int,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-ACTION request; (status, Action Reply)."""
+        self._check_established("N-ACTION")
+        return await self._n_exchange(
+            n_scu.prepare_n_action(
+                self, dataset, action_type, class_uid, instance_uid, msg_id, meta_uid
+            )
+        )
+
+    async def send_n_create(
+        self,
+        dataset: Dataset | None,
+        class_uid: str,
+        instance_uid: str | None = None,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-CREATE request; (status, Attribute List)."""
+        self._check_established("N-CREATE")
+        return await self._n_exchange(
+            n_scu.prepare_n_create(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
+        )
+
+    async def send_n_delete(
+        self, class_uid: str, instance_uid: str, msg_id: int = 1, meta_uid: str | None = None
+    ) -> Dataset:
+        """Send an N-DELETE request; its status."""
+        self._check_established("N-DELETE")
+        request = n_scu.prepare_n_delete(self, class_uid, instance_uid, msg_id, meta_uid)
+        return self._status_or_empty(await self._n_response(request))
+
+    async def send_n_event_report(
+        self,
+        dataset: Dataset | None,
+        event_type: int,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-EVENT-REPORT request; (status, Event Reply)."""
+        self._check_established("N-EVENT-REPORT")
+        return await self._n_exchange(
+            n_scu.prepare_n_event_report(
+                self, dataset, event_type, class_uid, instance_uid, msg_id, meta_uid
+            )
+        )
+
+    async def send_n_get(
+        self,
+        identifier_list: Any,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-GET request; (status, Attribute List)."""
+        self._check_established("N-GET")
+        return await self._n_exchange(
+            n_scu.prepare_n_get(self, identifier_list, class_uid, instance_uid, msg_id, meta_uid)
+        )
+
+    async def send_n_set(
+        self,
+        dataset: Dataset,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        """Send an N-SET request; (status, Attribute List)."""
+        self._check_established("N-SET")
+        return await self._n_exchange(
+            n_scu.prepare_n_set(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
+        )
+
+    async def _n_exchange(self, request: n_scu.NRequest) -> tuple[Dataset, Dataset | None]:
+        """(status, the response's data set); an empty status and None when no response came."""
+        rsp = await self._n_response(request)
+        if rsp is None:
+            return self._status_or_empty(None), None
+        status = self._check_received_status(rsp)
+        return status, n_scu.reply_of(request, status, rsp)
+
+    async def _n_response(self, request: n_scu.NRequest) -> Any:
+        primitive = request.primitive
+
+        async def send() -> None:
+            self.dimse.send_msg(primitive, request.context_id)
+
+        return await self._exchange(primitive.MessageID, send)
 
     async def _exchange(self, message_id: int, send: Callable[[], Any]) -> Any:
         """Send a request within the window and wait for its final response (or None)."""
