@@ -24,7 +24,6 @@ from fastdimse._dimse.primitives.n_services import (
     N_SET,
 )
 from fastdimse._files.encoding import decode_data_set, encode_data_set
-from fastdimse.status import STATUS_SUCCESS, STATUS_WARNING, code_to_category
 
 __all__ = [
     "NRequest",
@@ -193,6 +192,9 @@ def reply_of(request: NRequest, status: Any, rsp: Any) -> Any:
     it has none), None otherwise. One that cannot be decoded is None, and the status
     becomes 0x0110 (Processing failure), as pynetdicom has it."""
     from pydicom.dataset import Dataset
+
+    # Here, not at the top: an SCU that sends no N-request never loads the status tables.
+    from fastdimse.status import STATUS_SUCCESS, STATUS_WARNING, code_to_category
 
     code = getattr(status, "Status", None)
     if request.reply is None or code is None:
