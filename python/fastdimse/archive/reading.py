@@ -18,11 +18,10 @@ from fastdimse._files.encoded import element_spans
 from fastdimse._files.encoding import transfer_syntax_properties
 from fastdimse._files.part10 import read_file_meta
 from fastdimse.archive.levels import Level
-from fastdimse.archive.records import LevelRecord, records_from_spans, records_of
+from fastdimse.archive.records import PIXEL_DATA, LevelRecord, records_from_spans, records_of
 
 __all__ = ["read_records"]
 
-_PIXEL_DATA = 0x7FE00010
 # The head read first; a data set whose elements before the pixel data are longer
 # (large sequences, private blocks) is read by pydicom instead.
 _HEAD = 256 * 1024
@@ -41,7 +40,7 @@ def read_records(path: str | os.PathLike[str]) -> tuple[dict[Level, LevelRecord]
             file.seek(meta.data_offset)
             head = file.read(_HEAD)
         complete = meta.data_offset + len(head) >= meta.file_size
-        spans = element_spans(head, stop_before=_PIXEL_DATA)
+        spans = element_spans(head, stop_before=PIXEL_DATA)
         if spans is not None and (complete or _stopped_at_pixel_data(head, spans)):
             return records_from_spans(spans), syntax
     dataset = dcmread(path, stop_before_pixels=True)

@@ -4,29 +4,29 @@ Each level's row gets its columns (the stored form of ``levels.COLUMNS``) and
 its attributes, encoded (Explicit VR Little Endian), from which responses are
 built and non-column keys matched. Bulk data never enters the index.
 
-Two ways to the same rows: ``records_from_spans`` cuts them out of a data set's
+One way to the rows: ``records_from_spans`` cuts them out of a data set's
 Explicit VR Little Endian bytes (decoding only the few column values), which is
-how instances are indexed as they are stored; ``records_of`` takes a pydicom
-Dataset, for data sets in other transfer syntaxes.
+how instances are indexed as they are stored; ``records_of`` encodes a pydicom
+Dataset (a file in another transfer syntax) that way first.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from pydicom.charset import convert_encodings, decode_bytes, default_encoding
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from fastdimse._files.encoded import element_value
-from fastdimse._files.encoding import decode_data_set, encode_data_set, new_dataset
-from fastdimse.archive.levels import COLUMNS, Column, Level, attributes_of, level_of
+from fastdimse._files.encoded import element_spans, element_value
+from fastdimse._files.encoding import decode_data_set, encode_data_set
+from fastdimse.archive.levels import COLUMNS, Column, Level, attributes_of
 from fastdimse.archive.matching import fold, stored_form
 
 __all__ = [
+    "PIXEL_DATA",
     "LevelRecord",
     "decode_attributes",
     "patient_key",
@@ -39,6 +39,8 @@ __all__ = [
 _BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 _MAX_TEXT = 1024
 _CHARSET = 0x00080005
+# Where the index stops reading an instance: its pixel data is never indexed.
+PIXEL_DATA = 0x7FE00010
 
 
 @dataclass(frozen=True)
@@ -86,31 +88,12 @@ def records_from_spans(spans: dict[int, bytes]) -> dict[Level, LevelRecord]:
 
 
 def records_of(dataset: Dataset) -> dict[Level, LevelRecord]:
-    """The rows of the four levels for an instance (its file meta ignored).
-
-    Raises ``ValueError`` when the instance lacks a Study, Series or SOP
-    Instance UID: it cannot be placed in the hierarchy."""
-    for keyword in _REQUIRED_UIDS.values():
-        if not str(dataset.get(keyword, "") or "").strip():
-            raise ValueError(f"the instance has no {keyword}: it cannot be indexed")
-    split: dict[Level, Dataset] = {level: new_dataset() for level in Level}
-    charset = dataset.get(_CHARSET)
-    for element in dataset:
-        tag = int(element.tag)
-        if tag >> 16 == 0x0002 or tag == _CHARSET:
-            continue
-        level = level_of(element.keyword) if element.keyword else Level.IMAGE
-        if level is Level.IMAGE and _is_bulk(element):
-            continue
-        split[level].add(element)
-    records = {}
-    for level, part in split.items():
-        if charset is not None:
-            part.add(charset)
-        columns = _columns(level, part)
-        encoded = encode_data_set(part, ExplicitVRLittleEndian)
-        records[level] = LevelRecord(columns, encoded)
-    return records
+    """The rows of an instance read by pydicom (its file meta ignored): those of its
+    Explicit VR Little Endian encoding, as ``records_from_spans`` cuts them."""
+    spans = element_spans(encode_data_set(dataset, ExplicitVRLittleEndian), PIXEL_DATA)
+    if spans is None:
+        raise ValueError("the data set could not be encoded whole: it cannot be indexed")
+    return records_from_spans(spans)
 
 
 def patient_key(patient_id: str | None, issuer: str | None) -> str:
@@ -121,17 +104,6 @@ def patient_key(patient_id: str | None, issuer: str | None) -> str:
 def decode_attributes(encoded: bytes) -> Dataset:
     """A row's attributes as a Dataset."""
     return decode_data_set(encoded, ExplicitVRLittleEndian)
-
-
-def _columns(level: Level, part: Dataset) -> dict[str, str | None]:
-    columns: dict[str, str | None] = {}
-    for spec in COLUMNS[level]:
-        element = part[spec.keyword] if spec.keyword in part else None
-        value = stored_form(spec.vr, element.value) if element is not None else None
-        columns[spec.name] = value
-        if spec.folded:
-            columns[spec.folded_name] = fold(value) if value is not None else None
-    return columns
 
 
 # The UIDs that place an instance in the hierarchy.
@@ -194,12 +166,3 @@ def _span_is_bulk(span: bytes) -> bool:
     if vr in _BINARY_VRS:
         return True
     return vr != "SQ" and len(value) > _MAX_TEXT
-
-
-def _is_bulk(element: Any) -> bool:
-    if element.VR in _BINARY_VRS:
-        return True
-    if element.VR == "SQ":
-        return False
-    value = element.value
-    return isinstance(value, str | bytes) and len(value) > _MAX_TEXT
