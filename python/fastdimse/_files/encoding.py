@@ -29,6 +29,7 @@ __all__ = [
     "encode_data_set",
     "encode_directly",
     "new_dataset",
+    "padded_text",
     "transfer_syntax_properties",
 ]
 
@@ -332,6 +333,12 @@ def _value(vr: str, value: Any, implicit: bool) -> bytes:
     if vr == "SQ":
         return b"".join(_item(item, implicit) for item in value)
     raise _Unsupported(vr)
+
+
+def padded_text(vr: str, text: str) -> bytes:
+    """An ASCII text value of ``vr`` padded to even length as PS3.5 6.2 pads it."""
+    value = text.encode("ascii")
+    return value + _TEXT_VRS.get(vr, b" ") if len(value) % 2 else value
 
 
 def _item(item: Dataset, implicit: bool) -> bytes:

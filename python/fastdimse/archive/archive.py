@@ -38,13 +38,12 @@ from fastdimse.archive.query import (
 from fastdimse.archive.reading import read_records
 from fastdimse.archive.responses import Responder
 from fastdimse.errors import DataSetError
+from fastdimse.status import Status
 
 __all__ = ["Archive"]
 
 LOGGER = logging.getLogger("fastdimse.archive")
 
-PENDING = 0xFF00
-CANCEL = 0xFE00
 UNABLE_TO_PROCESS = 0xC001  # PS3.4 C.4.1.1.4 (C000-CFFF): the index failed
 # The byte of SOP Class Extended Negotiation that asks for relational queries
 # and retrievals (PS3.4 C.5.1.1, C.5.2.1, C.5.3.1).
@@ -113,9 +112,9 @@ class Archive:
             with self.index.connect() as connection:
                 for row in matches(self.index, connection, query):
                     if event.is_cancelled:
-                        yield CANCEL, None
+                        yield Status.CANCEL, None
                         return
-                    yield PENDING, responder.response(row)
+                    yield Status.PENDING, responder.response(row)
         except Exception:
             LOGGER.exception("The index failed while answering a C-FIND")
             yield UNABLE_TO_PROCESS, None
@@ -302,9 +301,9 @@ def _read_back(path: Path, request: Any) -> tuple[Any, str]:
 def _send(event: Any, found: list[Any]) -> Iterator[tuple[int, Any]]:
     for instance in found:
         if event.is_cancelled:
-            yield CANCEL, None
+            yield Status.CANCEL, None
             return
-        yield PENDING, str(instance.path)
+        yield Status.PENDING, str(instance.path)
 
 
 def _contexts(found: list[Any]) -> list[Any]:

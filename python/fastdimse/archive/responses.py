@@ -18,6 +18,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 
 from fastdimse._files.encoded import EncodedDataSet, element_spans, encode_element
+from fastdimse._files.encoding import padded_text
 from fastdimse.archive.levels import COUNTS, Level, level_of
 from fastdimse.archive.query import Plan, Row
 
@@ -30,7 +31,6 @@ _CHARSET = 0x00080005
 _SCP_KEYS = frozenset({_QUERY_RETRIEVE_LEVEL, _RETRIEVE_AE_TITLE, _CHARSET})
 # Text VRs whose values depend on the character set (PS3.5 6.1.2.3).
 _TEXT_VRS = frozenset({b"LO", b"LT", b"PN", b"SH", b"ST", b"UC", b"UT"})
-_PADDING = {"UI": b"\x00"}  # text values are padded with a space, UIDs with a NUL
 
 
 class Responder:
@@ -112,7 +112,4 @@ def _computed(tag: int, vr: str, value: Any) -> bytes:
 
 
 def _text(tag: int, vr: str, text: str) -> bytes:
-    value = text.encode("ascii")
-    if len(value) % 2:
-        value += _PADDING.get(vr, b" ")
-    return encode_element(tag, vr, value)
+    return encode_element(tag, vr, padded_text(vr, text))
