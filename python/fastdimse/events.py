@@ -372,7 +372,7 @@ class Event:
         (the file exists in every case; pynetdicom shows it only then)."""
         from pathlib import Path  # here: an SCU never needs pathlib for its events
 
-        path = getattr(self.request, "_dataset_path", None)
+        path = getattr(getattr(self, "request", None), "_dataset_path", None)
         if not isinstance(path, Path) or not _config.STORE_RECV_CHUNKED_DATASET:
             raise AttributeError(
                 "The corresponding event is either not a C-STORE request or "
