@@ -2,7 +2,7 @@
 request arrives as sent (its command elements and data set compared element by element
 on pynetdicom's side), and each response comes back as pynetdicom's handler made it
 (status, optional status elements, the reply data set), over Implicit and Explicit VR.
-The SCP side of the N-services is issue 14's next step; until then our SCP answers 0x0211.
+The other direction is test_n_scp_pynetdicom.py.
 """
 
 from __future__ import annotations
