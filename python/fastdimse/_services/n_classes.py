@@ -54,7 +54,8 @@ class NServiceClass(ServiceClass):
 
 
 def refuse_operation(service: ServiceClass, req: Any) -> Any:
-    """0x0211 for a DIMSE service the class does not define (PS3.7 C.5.20)."""
+    """0x0211 (Unrecognized Operation, PS3.7 Annex C) for a DIMSE service the class does
+    not define."""
     LOGGER.error(
         "Invalid DIMSE primitive '%s' used with %s: answering 0x%04X",
         type(req).__name__,
