@@ -251,3 +251,51 @@ def test_an_async_handler_under_asyncio() -> None:
 
     status, got = asyncio.run(asyncio.wait_for(scenario(), DEADLINE))
     assert (status.Status, got) == (0x0000, dataset(PatientID=INSTANCE))
+
+
+@pytest.mark.parametrize(
+    ("sop_class", "keyword", "class_name"),
+    [
+        ("1.2.840.10008.1.40", "ProceduralEventLogging", "ApplicationEventLoggingServiceClass"),
+        ("1.2.840.10008.5.1.1.40", "DisplaySystem", "DisplaySystemManagementServiceClass"),
+        (
+            "1.2.840.10008.5.1.4.33",
+            "InstanceAvailabilityNotification",
+            "InstanceAvailabilityNotificationServiceClass",
+        ),
+        (
+            "1.2.840.10008.5.1.1.33",
+            "MediaCreationManagement",
+            "MediaCreationManagementServiceClass",
+        ),
+        (
+            "1.2.840.10008.5.1.1.9",
+            "BasicGrayscalePrintManagementMeta",
+            "PrintManagementServiceClass",
+        ),
+        ("1.2.840.10008.3.1.2.3.3", "ModalityPerformedProcedureStep", "ProcedureStepServiceClass"),
+        (
+            "1.2.840.10008.5.1.4.34.8",
+            "RTConventionalMachineVerification",
+            "RTMachineVerificationServiceClass",
+        ),
+        ("1.2.840.10008.1.20.1", "StorageCommitmentPushModel", "StorageCommitmentServiceClass"),
+        ("1.2.840.10008.5.1.4.1.1.201.5", "InventoryCreation", "StorageManagementServiceClass"),
+        (
+            "1.2.840.10008.5.1.4.34.6.1",
+            "UnifiedProcedureStepPush",
+            "UnifiedProcedureStepServiceClass",
+        ),
+    ],
+)
+def test_each_n_sop_class_finds_its_service_class(
+    sop_class: str, keyword: str, class_name: str
+) -> None:
+    """pynetdicom's module names: ``fastdimse.service_class_n`` holds the N classes."""
+    from fastdimse import service_class, service_class_n
+    from fastdimse import sop_class as sop_classes
+    from fastdimse.sop_class import uid_to_service_class
+
+    found = uid_to_service_class(sop_class)
+    assert found is getattr(service_class_n, class_name) is getattr(service_class, class_name)
+    assert str(getattr(sop_classes, keyword)) == sop_class
