@@ -14,7 +14,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "echo_works",
     "hostile_scp",
     "pdu",
+    "running_scp",
 ]
 
 VERIFICATION = "1.2.840.10008.1.1"
@@ -259,6 +260,47 @@ def hostile_aio_scp(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+@contextmanager
+def running_scp(
+    kind: str,
+    configure: Callable[[Any], object],
+    handlers: Sequence[tuple[Any, Any]],
+    ae_title: str = "HOSTILE-SCP",
+) -> Iterator[tuple[int, Any]]:
+    """An SCP on an ephemeral loopback port, ``"threaded"`` or ``"asyncio"`` (served by
+    ``fastdimse.aio`` on an event loop of its own thread): its port and its AE, set up
+    by ``configure`` (contexts, timers) and serving with ``handlers`` bound."""
+    if kind == "threaded":
+        ae = AE(ae_title)
+        configure(ae)
+        server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=list(handlers))
+        try:
+            yield int(server.server_address[1]), ae
+        finally:
+            ae.shutdown()
+        return
+    from fastdimse import aio
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="scp-aio-loop", daemon=True)
+    thread.start()
+    aio_ae = aio.AE(ae_title)
+    configure(aio_ae)
+    starting = aio_ae.start_server(("127.0.0.1", 0), evt_handlers=list(handlers))
+    try:
+        server = asyncio.run_coroutine_threadsafe(starting, loop).result(_LOOP_DEADLINE)
+        yield int(server.server_address[1]), aio_ae
+    finally:
+        asyncio.run_coroutine_threadsafe(aio_ae.shutdown(), loop).result(_LOOP_DEADLINE)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(_LOOP_DEADLINE)
+        loop.close()
+
+
+# How long ``running_scp`` waits for its event loop to start or stop a server.
+_LOOP_DEADLINE = 15.0
 
 
 def _configure(

@@ -386,6 +386,7 @@ def test_command_set_attributes() -> None:
     assert cmd.offending_element is None
     assert cmd.unknown == []
     assert cmd.unexpected_elements() == []
+    assert cmd.missing_elements() == []
     assert not echo_rq().has_data_set
     assert "message_id=7" in repr(cmd)
     with pytest.raises(AttributeError):
@@ -429,6 +430,28 @@ def test_command_set_every_keyword_round_trips() -> None:
     # A C-MOVE-RSP has no Move Destination, N-service elements or unknown tags.
     assert 0x00000600 in decoded.unexpected_elements()
     assert 0x00001234 in decoded.unexpected_elements()
+
+
+def test_a_request_lacking_service_elements_decodes_and_names_them() -> None:
+    """Delivered for the policy to answer (a failure status, not an abort)."""
+    n_set = core.CommandSet(0x0120, message_id=3, requested_sop_class_uid="1.2.3")
+    decoded = core.decode_command_set(n_set.encode())
+    assert decoded == n_set
+    assert decoded.missing_elements() == [0x00001001]  # Requested SOP Instance UID
+    store = core.CommandSet(C_STORE_RQ, message_id=4, command_data_set_type=0)
+    assert core.decode_command_set(store.encode()).missing_elements() == [
+        0x00000002,
+        0x00000700,
+        0x00001000,
+    ]
+    # What an answer needs cannot be missing: no Message ID, or a response without Status.
+    for refused, field in (
+        (core.CommandSet(0x0120, requested_sop_class_uid="1.2.3"), "(0000,0110) Message ID"),
+        (core.CommandSet(0x8120, message_id_being_responded_to=3), "(0000,0900) Status"),
+    ):
+        with pytest.raises(DecodeError) as info:
+            core.decode_command_set(refused.encode())
+        assert (info.value.kind, info.value.field) == ("Missing", field)
 
 
 def test_command_set_unknown_command_field() -> None:

@@ -289,6 +289,22 @@ def test_round_trip_through_the_core(name: str, is_response: bool, values: dict[
     assert cmd.has_data_set == (data is not None)
 
 
+@pytest.mark.parametrize(
+    "name", ["C_ECHO", "N_EVENT_REPORT", "N_GET", "N_SET", "N_ACTION", "N_CREATE", "N_DELETE"]
+)
+def test_every_response_may_carry_offending_element(name: str) -> None:
+    """PS3.7 C.4.2: a failure may name its elements, where pynetdicom's C-ECHO and
+    N-service responses have no Offending Element to set."""
+    rsp = getattr(dp, name)()
+    assert rsp.OffendingElement is None
+    rsp.MessageIDBeingRespondedTo, rsp.Status = 5, 0xC000
+    rsp.OffendingElement = [0x00000003, 0x00001001]
+    cmd = dp.to_command_set(rsp)
+    assert cmd.offending_element == [0x00000003, 0x00001001]
+    back = dp.from_command_set(_core.decode_command_set(cmd.encode()))
+    assert back.OffendingElement == [0x00000003, 0x00001001]
+
+
 def test_from_command_set_types_like_pynetdicom() -> None:
     cmd = _core.CommandSet(
         0x0001,

@@ -7,15 +7,13 @@ misbehaving as a peer may (refusing every sub-operation)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydicom.dataset import Dataset
 
-from fastdimse import AE, _core, aio, evt
+from fastdimse import AE, _core, evt
 from fastdimse._files.encoding import encode_data_set
 from fastdimse.sop_class import (
     CTImageStorage,
@@ -24,7 +22,7 @@ from fastdimse.sop_class import (
     PatientRootQueryRetrieveInformationModelMove,
 )
 from helpers import DEADLINE, LOCALHOST, wait_until
-from hostile_peer import IMPLICIT, Peer, associate_rq
+from hostile_peer import IMPLICIT, Peer, associate_rq, running_scp
 from test_qr_services import Stored, associate, ct, match, qr_ae, query
 
 FIND = PatientRootQueryRetrieveInformationModelFind
@@ -49,28 +47,14 @@ def get_three(event: Any) -> Iterator[Any]:
 def scp(request: pytest.FixtureRequest) -> Iterator[tuple[int, Any]]:
     """Our Q/R SCP (DIMSE and ACSE timeouts 2 s), threaded or under asyncio: its port
     and its AE (whose ``active_associations`` a test may watch)."""
-    handlers = [(evt.EVT_C_FIND, find_matches), (evt.EVT_C_GET, get_three)]
-    if request.param == "threaded":
-        ae = qr_ae(AE("QR-SCP"))
+
+    def configure(ae: Any) -> None:
+        qr_ae(ae)
         ae.dimse_timeout = ae.acse_timeout = 2
-        server = ae.start_server((LOCALHOST, 0), block=False, evt_handlers=handlers)
-        yield int(server.server_address[1]), ae
-        ae.shutdown()
-        return
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    aio_ae = qr_ae(aio.AE("QR-SCP"))
-    aio_ae.dimse_timeout = aio_ae.acse_timeout = 2
-    starting = aio_ae.start_server((LOCALHOST, 0), evt_handlers=handlers)
-    server = asyncio.run_coroutine_threadsafe(starting, loop).result(DEADLINE)
-    try:
-        yield int(server.server_address[1]), aio_ae
-    finally:
-        asyncio.run_coroutine_threadsafe(aio_ae.shutdown(), loop).result(DEADLINE)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(DEADLINE)
-        loop.close()
+
+    handlers = [(evt.EVT_C_FIND, find_matches), (evt.EVT_C_GET, get_three)]
+    with running_scp(request.param, configure, handlers, "QR-SCP") as served:
+        yield served
 
 
 def good_query(port: int) -> list[int]:

@@ -11,7 +11,9 @@ asynchronous operations window (``_dimse.window``), so the reader reads on
 while handlers run. A C-STORE request's data set is written by the core to a
 spool file as it arrives (``spool.py``) and never held in memory; any other
 data set is held in memory up to ``_config.MAX_IN_MEMORY_DATA_SET`` (beyond it
-the core drops it, and a request is answered 0xA700, a response aborts).
+the core drops it, and a request is answered 0xA700, a response aborts). A
+request lacking mandatory elements (the core names them) is not performed but
+refused with the status for them (``_dimse.incomplete``), its data set kept nowhere.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from fastdimse import _core
 from fastdimse import events as evt
 from fastdimse._dimse.answers import status_response
+from fastdimse._dimse.incomplete import refusal_of_incomplete, tags_text
 from fastdimse._dimse.primitives.c_services import (
     C_ECHO,
     C_FIND,
@@ -319,6 +322,10 @@ class DIMSEServiceProvider:
         Called on the association's thread when the command set has arrived.
         """
         command = start.command
+        if command.missing_elements():
+            # Refused when complete (``_refuse_incomplete``): nothing of it is kept.
+            self._spool = discarding_spool()
+            return self._spool.fd
         if command.command_field != _C_STORE_RQ:
             return None
         context = self.contexts.get(start.context_id)
@@ -341,6 +348,12 @@ class DIMSEServiceProvider:
         command = message.command
         data = message.data_set
         spool, self._spool = self._spool, None
+        missing = command.missing_elements()
+        if missing:  # a request the core could deliver but which cannot be performed
+            if spool is not None:
+                spool.discard()
+            self._refuse_incomplete(message, missing)
+            return
         if spool is not None:
             spool.close()
             error = spool.error or message.data_set_error
@@ -491,6 +504,25 @@ class DIMSEServiceProvider:
         # Message ID keeps its place and its clean-up.
         self.send_msg(rsp, message.context_id, answers_request=False)
 
+    def _refuse_incomplete(self, message: _core.Message, missing: list[int]) -> None:
+        """Answer a request whose command set lacks the ``missing`` mandatory
+        elements with the status for them (``_dimse.incomplete``): no handler sees
+        it, and, never performed, it ends nothing (as ``_refuse_data_set``)."""
+        command = message.command
+        if message.context_id not in self.contexts:
+            self._abort_unanswerable(message, f"lacks mandatory {tags_text(missing)}")
+            return
+        request = from_command_set(command, None, message.context_id)
+        rsp = refusal_of_incomplete(request, command.command_field, missing)
+        LOGGER.error(
+            "%s request %s lacks mandatory %s: answering 0x%04X",
+            type(request).__name__.replace("_", "-"),
+            command.message_id,
+            tags_text(missing, named=True),
+            rsp.Status,
+        )
+        self.send_msg(rsp, message.context_id, answers_request=False)
+
     def _drop_too_large(self, message: _core.Message, error: DataSetTooLargeError) -> None:
         """A data set received into memory passed the limit (and was dropped as it
         came): a request is refused; a response cannot be, so the association is
@@ -502,12 +534,19 @@ class DIMSEServiceProvider:
             comment = f"Data set larger than the limit of {error.limit} bytes"
             self._refuse_data_set(message, f"was dropped: {error}", comment)
             return
+        self._abort_unanswerable(message, f"had its data set dropped ({error})")
+
+    def _abort_unanswerable(self, message: _core.Message, problem: str) -> None:
+        """A message that must be refused where no answer may go (a response, or a
+        request on a context never accepted): the association is aborted."""
+        command = message.command
+        response = bool(command.command_field & _RESPONSE)
         LOGGER.error(
-            "The data set of %s %s (context %d) was dropped: %s; aborting the association",
+            "%s %s (context %d) %s; aborting the association",
             command.command_name,
             command.message_id_being_responded_to if response else command.message_id,
             message.context_id,
-            error,
+            problem,
         )
         self.user.abort()
 

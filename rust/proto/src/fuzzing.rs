@@ -5,7 +5,7 @@
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
-use crate::dimse::{decode_command_set, encode_command_set};
+use crate::dimse::{decode_command_set, encode_command_set, Element};
 use crate::limits::{DecodeOptions, LocalMaxPdu};
 use crate::pdu::{decode_pdu, pdu_type};
 use crate::receiver::{DataSet, Event, Receiver, ReceiverConfig};
@@ -17,10 +17,18 @@ pub fn pdu(data: &[u8]) {
 }
 
 /// A command set through `decode_command_set`; whatever decodes re-encodes
-/// and decodes to the same value.
+/// and decodes to the same value, and lacks no essential element.
 pub fn command_set(data: &[u8]) {
     let options = DecodeOptions::default();
     if let Ok(command) = decode_command_set(data, &options) {
+        if let Some(field) = command.command() {
+            let essential: Vec<u32> = field.essential().iter().map(Element::tag).collect();
+            let missing = command.missing_elements();
+            assert!(
+                !missing.iter().any(|tag| essential.contains(tag)),
+                "decoded without an essential element: {missing:?}"
+            );
+        }
         let mut encoded = Vec::new();
         let encoded_ok = encode_command_set(&command, &mut encoded).is_ok();
         assert!(encoded_ok, "a decoded command set must re-encode");

@@ -123,24 +123,6 @@ fn unknown_command_field_answers_unrecognized_operation() {
 }
 
 #[test]
-fn c_store_rq_without_affected_sop_instance_uid_is_missing_it() {
-    let bytes = hex(&[
-        "00000000 04000000 4a000000",
-        "00000200 1a000000 312e322e3834302e31303030382e352e312e342e312e312e3200",
-        "00000001 02000000 0100",
-        "00001001 02000000 0700",
-        "00000007 02000000 0000",
-        "00000008 02000000 0000",
-    ]);
-    assert_error(
-        &bytes,
-        ErrorKind::Missing,
-        "(0000,1000) Affected SOP Instance UID",
-        0,
-    );
-}
-
-#[test]
 fn duplicated_and_unordered_elements() {
     // Message ID twice: a duplicate, reported at the second one.
     let duplicate = hex(&[

@@ -1,13 +1,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Property tests: every valid command set of every command field
-//! survives encode -> decode unchanged, and no input makes decoding panic.
+//! survives encode -> decode unchanged, only a missing essential element
+//! refuses one, and no input makes decoding panic.
 
 use std::collections::BTreeMap;
 
 use fastdimse_proto::dimse::{
     decode_command_set, encode_command_set, CommandField, CommandSet, Element,
 };
-use fastdimse_proto::DecodeOptions;
+use fastdimse_proto::{DecodeOptions, ErrorKind};
 use proptest::prelude::*;
 
 /// UIDs as decoding returns them: no leading or trailing padding.
@@ -133,6 +134,24 @@ fn select(mut command: CommandSet, keep: u32, only_allowed: bool) -> CommandSet 
     command
 }
 
+/// Clears the mandatory elements whose bit is set in `drop` (besides those
+/// `select` clears); returns the command and the mandatory tags it lacks.
+fn without_mandatory(mut command: CommandSet, drop: u32) -> (CommandSet, Vec<u32>) {
+    let field = command.command().unwrap();
+    let mut dropped = Vec::new();
+    for (bit, element) in Element::ALL.into_iter().enumerate() {
+        let always_present = matches!(
+            element,
+            Element::GroupLength | Element::CommandField | Element::CommandDataSetType
+        );
+        if drop & (1 << bit) != 0 && field.mandatory().contains(element) && !always_present {
+            clear(&mut command, element);
+            dropped.push(element);
+        }
+    }
+    (command, dropped.into_iter().map(Element::tag).collect())
+}
+
 fn encode(command: &CommandSet) -> Vec<u8> {
     let mut out = Vec::new();
     encode_command_set(command, &mut out).unwrap();
@@ -159,6 +178,37 @@ proptest! {
         let command = select(full, keep, true);
         let unknown: Vec<u32> = command.unknown.iter().map(|(tag, _)| *tag).collect();
         prop_assert_eq!(command.unexpected_elements(), unknown);
+    }
+
+    /// A request (not C-CANCEL) lacking only service-specific mandatory
+    /// elements is delivered, naming them; any other lack is an error that
+    /// names the first absent essential element.
+    #[test]
+    fn only_essential_elements_refuse_a_command_set(
+        full in full_command_set(),
+        keep in any::<u32>(),
+        drop in any::<u32>(),
+    ) {
+        let (command, dropped) = without_mandatory(select(full, keep, false), drop);
+        let field = command.command().unwrap();
+        let decoded = decode_command_set(&encode(&command), &DecodeOptions::default());
+        let essential: Vec<Element> = dropped
+            .iter()
+            .filter_map(|tag| Element::from_tag(*tag))
+            .filter(|element| field.essential().contains(*element))
+            .collect();
+        match essential.first() {
+            None => {
+                let decoded = decoded.unwrap();
+                prop_assert_eq!(decoded.missing_elements(), dropped);
+                prop_assert_eq!(&decoded, &command);
+            }
+            Some(first) => {
+                let err = decoded.unwrap_err();
+                prop_assert_eq!(err.kind, ErrorKind::Missing);
+                prop_assert_eq!(err.field, first.name());
+            }
+        }
     }
 
     #[test]

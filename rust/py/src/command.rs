@@ -239,6 +239,12 @@ impl CommandSet {
         self.0.unexpected_elements()
     }
 
+    /// Tags this command makes mandatory that are absent, in tag order: what
+    /// a received request lacks (the core delivers it; the caller refuses it).
+    fn missing_elements(&self) -> Vec<u32> {
+        self.0.missing_elements()
+    }
+
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         encode(py, &self.0)
     }

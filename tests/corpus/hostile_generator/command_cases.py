@@ -79,8 +79,21 @@ def command_cases() -> Iterator[Entry]:
     yield cmd(
         "echo-rq-no-sop-class",
         ECHO_RQ[1:],
+        "ok",
+        "a C-ECHO-RQ without its mandatory Affected SOP Class UID (PS3.7 9.3.5): delivered,"
+        " for the policy to answer with a failure status",
+    )
+    yield cmd(
+        "echo-rq-no-message-id",
+        [element for element in ECHO_RQ if element[0] != 0x00000110],
         "Missing",
-        "a C-ECHO-RQ without its mandatory Affected SOP Class UID (PS3.7 9.3.5)",
+        "a C-ECHO-RQ without Message ID: no response could name it",
+    )
+    yield cmd(
+        "echo-rsp-no-status",
+        [element for element in ECHO_RSP if element[0] != 0x00000900],
+        "Missing",
+        "a C-ECHO-RSP without Status (PS3.7 9.3.5)",
     )
     yield cmd(
         "error-comment-non-ascii",

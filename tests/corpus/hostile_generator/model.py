@@ -371,7 +371,7 @@ def model_command_set(data: bytes) -> None:
     command_field = struct.unpack("<H", present[0x0100])[0]
     if command_field not in KNOWN_COMMAND_FIELDS:
         raise ModelError("UnknownCommandField")
-    if not mandatory_elements(command_field) <= present.keys():
+    if not essential_elements(command_field) <= present.keys():
         raise ModelError("Missing")
 
 
@@ -385,28 +385,16 @@ def read_element(r: Reader) -> tuple[int, bytes]:
     return elem, r.take(length)
 
 
-def mandatory_elements(command_field: int) -> set[int]:
-    """The elements PS3.7 chapters 9 and 10 make mandatory ("M") for each command."""
+def essential_elements(command_field: int) -> set[int]:
+    """The elements a command set is refused without. For a response or a C-CANCEL-RQ, every
+    one PS3.7 chapters 9 and 10 make mandatory ("M"): nothing could answer it. For any other
+    request, what its answer needs: Message ID and Command Data Set Type; one lacking only
+    service-specific elements is delivered, for the policy to answer with a failure status."""
     if command_field & 0x8000:
-        base = {0x0100, 0x0120, 0x0800, 0x0900}
-    elif command_field == 0x0FFF:
-        base = {0x0100, 0x0120, 0x0800}
-    else:
-        base = {0x0100, 0x0110, 0x0800}
-    extra = {
-        0x0001: {0x0002, 0x1000, 0x0700},
-        0x0020: {0x0002, 0x0700},
-        0x0010: {0x0002, 0x0700},
-        0x0021: {0x0002, 0x0700, 0x0600},
-        0x0030: {0x0002},
-        0x0140: {0x0002},
-        0x0100: {0x0002, 0x1000, 0x1002},
-        0x0110: {0x0003, 0x1001},
-        0x0120: {0x0003, 0x1001},
-        0x0150: {0x0003, 0x1001},
-        0x0130: {0x0003, 0x1001, 0x1008},
-    }.get(command_field, set())
-    return base | extra
+        return {0x0100, 0x0120, 0x0800, 0x0900}
+    if command_field == 0x0FFF:
+        return {0x0100, 0x0120, 0x0800}
+    return {0x0100, 0x0110, 0x0800}
 
 
 def check_command_value(elem: int, value: bytes) -> None:

@@ -113,6 +113,9 @@ class C_ECHO(DIMSEPrimitive):
 
     def __init__(self) -> None:
         self.ErrorComment: str | None = None
+        # Not in pynetdicom's: any failure may name its elements (PS3.7 C.4.2), as
+        # the provider's refusal of a request lacking mandatory ones does.
+        self.OffendingElement: int | list[int] | None = None
 
 
 class C_CANCEL:

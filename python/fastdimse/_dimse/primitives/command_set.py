@@ -236,7 +236,9 @@ _SUBOPERATIONS = (
     "NumberOfWarningSuboperations",
 )
 # The elements of each message type's (request, response) besides Command
-# Field and Command Data Set Type (PS3.7 9.3 and 10.3)
+# Field and Command Data Set Type (PS3.7 9.3 and 10.3); every response may name
+# Offending Element as a failure's (PS3.7 C.4.2), where pynetdicom's C-ECHO and
+# N-services do not
 _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     C_STORE: (
         (
@@ -281,7 +283,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     ),
     C_ECHO: (
         ("AffectedSOPClassUID", "MessageID"),
-        ("AffectedSOPClassUID", *_STATUS_ELEMENTS, "ErrorComment"),
+        ("AffectedSOPClassUID", *_STATUS_ELEMENTS, "OffendingElement", "ErrorComment"),
     ),
     C_CANCEL: (("MessageIDBeingRespondedTo",), None),
     N_EVENT_REPORT: (
@@ -289,6 +291,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         (
             "AffectedSOPClassUID",
             *_STATUS_ELEMENTS,
+            "OffendingElement",
             "AffectedSOPInstanceUID",
             "EventTypeID",
             "ErrorID",
@@ -305,6 +308,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         (
             "AffectedSOPClassUID",
             *_STATUS_ELEMENTS,
+            "OffendingElement",
             "AffectedSOPInstanceUID",
             "AttributeIdentifierList",
             "ErrorComment",
@@ -316,6 +320,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         (
             "AffectedSOPClassUID",
             *_STATUS_ELEMENTS,
+            "OffendingElement",
             "AffectedSOPInstanceUID",
             "AttributeIdentifierList",
             "ErrorComment",
@@ -327,6 +332,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         (
             "AffectedSOPClassUID",
             *_STATUS_ELEMENTS,
+            "OffendingElement",
             "AffectedSOPInstanceUID",
             "ActionTypeID",
             "ErrorID",
@@ -338,6 +344,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         (
             "AffectedSOPClassUID",
             *_STATUS_ELEMENTS,
+            "OffendingElement",
             "AffectedSOPInstanceUID",
             "ErrorID",
             "ErrorComment",
@@ -348,6 +355,7 @@ _KEYWORDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...] | None]] = {
         (
             "AffectedSOPClassUID",
             *_STATUS_ELEMENTS,
+            "OffendingElement",
             "AffectedSOPInstanceUID",
             "ErrorComment",
             "ErrorID",

@@ -19,6 +19,9 @@ class _Normalized(DIMSEPrimitive):
     def __init__(self) -> None:
         self.ErrorComment: str | None = None
         self.ErrorID: int | None = None
+        # Not in pynetdicom's: any failure may name its elements (PS3.7 C.4.2), as
+        # the provider's refusal of a request lacking mandatory ones does.
+        self.OffendingElement: int | list[int] | None = None
 
 
 class _Requested(_Normalized):

@@ -3,11 +3,16 @@
 //!
 //! Decoding is one pass over the slice. Every decode error carries the
 //! offset of the offending element's tag (from the start of the command
-//! set); errors about the set as a whole (a missing element, an unknown
-//! Command Field found after the structure checked out) carry offset 0 or
-//! the Command Field's own offset. Ordering rule (PS3.5 7.1: elements in
+//! set); errors about the set as a whole (a missing essential element, an
+//! unknown Command Field found after the structure checked out) carry offset
+//! 0 or the Command Field's own offset. Ordering rule (PS3.5 7.1: elements in
 //! ascending tag order): a tag seen before is `Duplicate`; a tag lower than
 //! its predecessor but not seen before is `InvalidValue`.
+//!
+//! A request lacking only service-specific mandatory elements is not an
+//! error: it decodes, and `CommandSet::missing_elements` names what it lacks,
+//! so that the caller can answer it with a failure status (PS3.7 Annex C)
+//! rather than end the association.
 
 use super::fields::{CommandField, Element, ElementSet};
 use super::CommandSet;
@@ -114,6 +119,22 @@ impl CommandSet {
         tags.extend(self.unknown.iter().map(|(tag, _)| *tag));
         tags.sort_unstable();
         tags
+    }
+
+    /// The mandatory elements of this command that are absent, in tag order.
+    /// Empty when the Command Field is unknown. A decoded command set lacks
+    /// some only if it is a request other than C-CANCEL-RQ, and never its
+    /// essential ones (`CommandField::essential`): the decoder refuses those.
+    pub fn missing_elements(&self) -> Vec<u32> {
+        let Some(field) = self.command() else {
+            return Vec::new();
+        };
+        field
+            .mandatory()
+            .difference(self.present_elements())
+            .iter()
+            .map(Element::tag)
+            .collect()
     }
 
     /// Whether an `Option` element is `Some` (false for the always-present ones).
@@ -284,7 +305,8 @@ fn decode_known(
     Ok(())
 }
 
-/// After the structure: Command Field known, mandatory elements present.
+/// After the structure: Command Field known, essential elements present
+/// (the others a request may lack are left to `missing_elements`).
 fn check_command(
     command: &CommandSet,
     present: ElementSet,
@@ -300,7 +322,7 @@ fn check_command(
             command_field_at,
         ));
     };
-    match field.mandatory().difference(present).iter().next() {
+    match field.essential().difference(present).iter().next() {
         Some(absent) => Err(missing(absent)),
         None => Ok(()),
     }

@@ -184,6 +184,26 @@ impl CommandField {
         base.union(ElementSet::of(extra))
     }
 
+    /// The mandatory elements without which the message is not delivered at
+    /// all. For a response or a C-CANCEL-RQ, every mandatory one: nothing
+    /// could carry a failure status back. For any other request, only what
+    /// its answer needs: Message ID (echoed in the response) and Command Data
+    /// Set Type (whether a data set follows), with Group Length and Command
+    /// Field; a request lacking only service-specific elements is delivered,
+    /// and `CommandSet::missing_elements` names them for the caller to refuse.
+    pub fn essential(self) -> ElementSet {
+        use Element as E;
+        if self.is_response() || self == CommandField::CCancelRq {
+            return self.mandatory();
+        }
+        ElementSet::of(&[
+            E::GroupLength,
+            E::CommandField,
+            E::MessageId,
+            E::CommandDataSetType,
+        ])
+    }
+
     /// Every element this command may carry: the mandatory ones, PS3.7's
     /// U and C elements, and what pynetdicom and DCMTK send besides (every
     /// response may carry Affected SOP Class UID and the status elements
@@ -484,6 +504,17 @@ mod tests {
         }
         for element in Element::ALL {
             assert_eq!(Element::from_tag(element.tag()), Some(element));
+        }
+    }
+
+    #[test]
+    fn essential_elements_are_mandatory_and_only_requests_may_lack_others() {
+        for field in CommandField::ALL {
+            assert!(field.essential().difference(field.mandatory()).is_empty());
+            let optional_to_deliver = !field.mandatory().difference(field.essential()).is_empty();
+            let request = !field.is_response() && field != CommandField::CCancelRq;
+            // C-ECHO-RQ and every other request has a service-specific element.
+            assert_eq!(optional_to_deliver, request, "{}", field.name());
         }
     }
 
