@@ -2,14 +2,14 @@
 //! Length fields the peer merely claims allocate nothing: a counting global
 //! allocator (this file is its own test binary) measures what feeding
 //! headers that claim 4 GB costs, to the receiver and to the data set scan, and
-//! what a data set received into memory holds around its cap. Tests run one at a
-//! time through a lock so that they count only their own allocations.
+//! what a data set received into memory holds around its cap. Each thread counts
+//! its own allocations, so that a test counts none of the tests running beside it.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::{Cursor, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use common::receiver;
@@ -22,25 +22,29 @@ use flate2::Compression;
 /// Counts every byte requested from the system allocator, and every byte given back.
 struct Counting;
 
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-static FREED: AtomicUsize = AtomicUsize::new(0);
+// Per thread: the test harness runs other tests (and their allocations) on other
+// threads at the same time, which a process-wide count would include.
+thread_local! {
+    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
+    static FREED: Cell<usize> = const { Cell::new(0) };
+}
 static SERIAL: Mutex<()> = Mutex::new(());
 
 // SAFETY: forwards to `System` unchanged; only adds a counter.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        add(&ALLOCATED, layout.size());
         // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        FREED.fetch_add(layout.size(), Ordering::Relaxed);
+        add(&FREED, layout.size());
         // SAFETY: `ptr` came from `System.alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
-        FREED.fetch_add(layout.size(), Ordering::Relaxed);
+        add(&ALLOCATED, new_size);
+        add(&FREED, layout.size());
         // SAFETY: as for `alloc` and `dealloc`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -49,12 +53,22 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Adds `bytes` to this thread's `counter`; nothing once the thread's locals are gone.
+fn add(counter: &'static std::thread::LocalKey<Cell<usize>>, bytes: usize) {
+    let _ = counter.try_with(|count| count.set(count.get().wrapping_add(bytes)));
+}
+
+/// Bytes this thread has asked the allocator for so far.
+fn allocated() -> usize {
+    ALLOCATED.with(Cell::get)
+}
+
 const BUDGET: usize = 256 * 1024;
 
 /// Bytes allocated while feeding `stream` to a new receiver in 1 KiB reads.
 fn allocated_while_feeding(config: ReceiverConfig, stream: &[u8]) -> usize {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let before = ALLOCATED.load(Ordering::Relaxed);
+    let before = allocated();
     let mut receiver = Receiver::new(config);
     for piece in stream.chunks(1024) {
         receiver.feed(piece).unwrap();
@@ -63,7 +77,7 @@ fn allocated_while_feeding(config: ReceiverConfig, stream: &[u8]) -> usize {
     let err = receiver.finish().unwrap_err();
     assert!(err.is_truncation(), "{err}");
     drop(receiver);
-    ALLOCATED.load(Ordering::Relaxed) - before
+    allocated() - before
 }
 
 fn unlimited() -> ReceiverConfig {
@@ -96,13 +110,13 @@ fn pdv_claiming_4_gb_allocates_nothing_for_the_claim() {
 fn associate_rq_claims_are_refused_or_buffered_as_they_arrive() {
     // Over the cap: refused from the header.
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let before = ALLOCATED.load(Ordering::Relaxed);
+    let before = allocated();
     let mut receiver = Receiver::new(ReceiverConfig::default());
     assert!(receiver
         .feed(&[0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF])
         .is_err());
     drop(receiver);
-    let used = ALLOCATED.load(Ordering::Relaxed) - before;
+    let used = allocated() - before;
     assert!(used < BUDGET, "{used} bytes allocated");
     drop(_serial);
 
@@ -120,9 +134,9 @@ fn associate_rq_claims_are_refused_or_buffered_as_they_arrive() {
 /// Bytes allocated while `work` runs, alone.
 fn allocated_during<T>(work: impl FnOnce() -> T) -> (usize, T) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let before = ALLOCATED.load(Ordering::Relaxed);
+    let before = allocated();
     let out = work();
-    (ALLOCATED.load(Ordering::Relaxed) - before, out)
+    (allocated() - before, out)
 }
 
 /// An explicit VR little endian OB header claiming `length`, after the
@@ -175,11 +189,15 @@ fn scan_of_a_deflated_data_set_inflates_in_bounded_chunks() {
     assert!(used < BUDGET, "{used} bytes allocated");
 }
 
-/// Bytes allocated and not yet freed, by everyone (the tests hold `SERIAL`).
-fn live() -> usize {
-    ALLOCATED
-        .load(Ordering::Relaxed)
-        .saturating_sub(FREED.load(Ordering::Relaxed))
+/// Bytes this thread allocated and has not freed yet: negative when it freed what
+/// another thread allocated.
+fn live() -> isize {
+    (allocated() as isize).wrapping_sub(FREED.with(Cell::get) as isize)
+}
+
+/// Bytes held now beyond `before` (a `live()` reading), 0 if fewer.
+fn held_since(before: isize) -> usize {
+    usize::try_from(live().wrapping_sub(before)).unwrap_or(0)
 }
 
 /// A C-FIND-RQ and its identifier of `length` bytes, one 16376-byte PDV to a P-DATA-TF.
@@ -202,9 +220,9 @@ fn held_while_receiving(limit: u64, stream: &[u8]) -> (usize, usize, Option<Data
     let mut most = 0;
     for piece in head.chunks(16 * 1024) {
         receiver.feed(piece).unwrap();
-        most = most.max(live().saturating_sub(before));
+        most = most.max(held_since(before));
     }
-    let after = live().saturating_sub(before);
+    let after = held_since(before);
     assert!(receiver.message_pending() && !receiver.has_events());
     receiver.feed(last).unwrap();
     match receiver.next_event() {
@@ -233,5 +251,7 @@ fn a_data_set_over_the_memory_cap_is_freed_when_it_passes_the_cap() {
     // (doubling would take it to 2 MiB).
     let (most, _, data_set) = held_while_receiving(MIB as u64, &c_find_stream(MIB));
     assert!(most <= MIB + BUDGET, "{most} bytes held at most");
+    // And the count sees what is held: the data set, nearly whole before its last byte.
+    assert!(most >= MIB - BUDGET, "{most} bytes held at most");
     assert!(matches!(data_set, Some(DataSet::Memory(bytes)) if bytes.len() == MIB));
 }
