@@ -274,7 +274,8 @@ def test_a_find_without_priority_is_refused_then_served(
 def test_a_modification_list_over_the_cap_is_refused_then_a_good_n_set(
     scp: tuple[int, Handled, Path],
 ) -> None:
-    """As a too-large C-FIND identifier (test_hostile_peers_qr.py): Out of Resources."""
+    """As a too-large C-FIND identifier (test_hostile_peers_qr.py), refused unread, with
+    the N-services' status for it: 0x0213 Resource Limitation (PS3.7 Annex C)."""
     port, handled, _ = scp
     huge = attributes()
     huge.add_new(0x00091010, "OB", bytes(2 * _config.MAX_IN_MEMORY_DATA_SET))
@@ -283,7 +284,7 @@ def test_a_modification_list_over_the_cap_is_refused_then_a_good_n_set(
         peer.associate(associate_rq(contexts=CONTEXTS))
         [refused] = exchange(peer, message(field, 1, elements, data_set=huge))
         [served] = exchange(peer, n_request("N-SET", 2))
-    assert (refused.command_name, refused.status) == ("N-SET-RSP", 0xA700)
+    assert (refused.command_name, refused.status) == ("N-SET-RSP", 0x0213)
     assert (served.message_id_being_responded_to, served.status) == (2, 0x0000)
     assert handled.ids == [2]
 

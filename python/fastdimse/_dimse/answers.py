@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["status_response"]
+__all__ = ["is_n_service", "resource_status", "status_response"]
+
+# The N-services' Command Fields are 0x0100 and above, the C-services' below (PS3.7 E.1).
+_FIRST_N_SERVICE_FIELD = 0x0100
+# A request whose data set cannot be kept: Out of Resources for the C-services (PS3.4
+# B.2.3, C.4), Resource Limitation for the N-services (PS3.7 Annex C).
+_OUT_OF_RESOURCES = 0xA700
+_RESOURCE_LIMITATION = 0x0213
 
 
 def status_response(req: Any, status: int) -> Any:
@@ -21,3 +28,14 @@ def status_response(req: Any, status: int) -> Any:
         rsp.AffectedSOPInstanceUID = req.AffectedSOPInstanceUID
     rsp.Status = status
     return rsp
+
+
+def is_n_service(command_field: int) -> bool:
+    """Whether ``command_field`` (a request's or a response's) is a DIMSE-N service's."""
+    return (command_field & 0x7FFF) >= _FIRST_N_SERVICE_FIELD
+
+
+def resource_status(command_field: int) -> int:
+    """The failure answering a request of ``command_field`` whose data set could not be
+    kept (too large for memory, or its spool file failed)."""
+    return _RESOURCE_LIMITATION if is_n_service(command_field) else _OUT_OF_RESOURCES

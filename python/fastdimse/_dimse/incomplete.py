@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastdimse._dimse.answers import status_response
+from fastdimse._dimse.answers import is_n_service, status_response
 
 __all__ = ["refusal_of_incomplete", "tags_text"]
 
@@ -33,8 +33,6 @@ _STATUS_OF_MISSING: tuple[tuple[int, int, int], ...] = (
 )
 # Anything else (Priority): Unable to Process / Cannot Understand (PS3.4 B, C).
 _UNABLE_TO_PROCESS = 0xC000
-# The N-services' Command Fields are 0x0100 and above, the C-services' below (PS3.7 E.1).
-_FIRST_N_SERVICE_FIELD = 0x0100
 # Error Comment is an LO (PS3.5 6.2).
 _LO_LENGTH = 64
 
@@ -43,7 +41,7 @@ def refusal_of_incomplete(request: Any, command_field: int, missing: Sequence[in
     """The response refusing ``request`` (of ``command_field``), whose command set
     lacks the ``missing`` tags: the status of the first in the table above, the tags
     in Offending Element and in the Error Comment."""
-    column = 1 if command_field >= _FIRST_N_SERVICE_FIELD else 2
+    column = 1 if is_n_service(command_field) else 2
     status = next(
         (row[column] for row in _STATUS_OF_MISSING if row[0] in missing), _UNABLE_TO_PROCESS
     )

@@ -11,7 +11,8 @@ asynchronous operations window (``_dimse.window``), so the reader reads on
 while handlers run. A C-STORE request's data set is written by the core to a
 spool file as it arrives (``spool.py``) and never held in memory; any other
 data set is held in memory up to ``_config.MAX_IN_MEMORY_DATA_SET`` (beyond it
-the core drops it, and a request is answered 0xA700, a response aborts). A
+the core drops it, and a request is answered 0xA700 (an N-service's 0x0213), a
+response aborts). A
 request lacking mandatory elements (the core names them) is not performed but
 refused with the status for them (``_dimse.incomplete``), its data set kept nowhere.
 """
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from fastdimse import _core
 from fastdimse import events as evt
-from fastdimse._dimse.answers import status_response
+from fastdimse._dimse.answers import resource_status, status_response
 from fastdimse._dimse.incomplete import refusal_of_incomplete, tags_text
 from fastdimse._dimse.primitives.c_services import (
     C_ECHO,
@@ -99,8 +100,6 @@ _RESPONSE = 0x8000
 _PENDING = frozenset({0xFF00, 0xFF01})
 # 0x0210: Duplicate Invocation (PS3.7 C.5.5): the Message ID is already in use.
 _DUPLICATE_INVOCATION = 0x0210
-# 0xA700: Out of Resources (PS3.4 B.2.3): the data set could not be stored.
-_OUT_OF_RESOURCES = 0xA700
 
 
 class Request(NamedTuple):
@@ -487,18 +486,19 @@ class DIMSEServiceProvider:
 
     def _refuse_data_set(self, message: _core.Message, problem: str, comment: str) -> None:
         """Answer a request whose data set was not kept (its spool file failed, or it
-        was larger than the in-memory limit) with Out of Resources: no handler sees
-        it, and nothing of it is held."""
+        was larger than the in-memory limit) with Out of Resources (an N-service's:
+        Resource Limitation): no handler sees it, and nothing of it is held."""
         command = message.command
         request = from_command_set(command, None, message.context_id)
+        status = resource_status(command.command_field)
         LOGGER.error(
             "The data set of %s request %s %s: answering 0x%04X",
             type(request).__name__.replace("_", "-"),
             command.message_id,
             problem,
-            _OUT_OF_RESOURCES,
+            status,
         )
-        rsp = status_response(request, _OUT_OF_RESOURCES)
+        rsp = status_response(request, status)
         rsp.ErrorComment = comment[:64]  # LO: at most 64 characters
         # Never performed, so it ends nothing: a request still running under the same
         # Message ID keeps its place and its clean-up.
