@@ -70,6 +70,11 @@ class Association(AssociationCore):
         self._tasks: set[asyncio.Task[None]] = set()
         self._exchanges: set[asyncio.Task[Any]] = set()
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the association runs on (for code on other threads)."""
+        return self._loop
+
     # -- sending --------------------------------------------------------------
 
     async def send_c_echo(self, msg_id: int = 1) -> Dataset:
