@@ -1,8 +1,8 @@
 """``python -m fastdimse qrscp``: it listens before SQLAlchemy or pydicom are imported;
 takes pynetdicom's configuration file and options; re-indexes a directory (--reindex) and
 empties the archive (--clean); says what is missing without the archive extra; and loses
-no acknowledged instance when killed with SIGKILL while it receives. C-CANCEL stops a
-query at the next response."""
+no acknowledged instance when killed with SIGKILL while it receives, nor a committed one
+when killed right after the commitment report. C-CANCEL stops a query at the next response."""
 
 from __future__ import annotations
 
@@ -303,6 +303,36 @@ def test_sigkill_while_receiving_loses_no_acknowledged_instance(tmp_path: Path) 
         for p in (tmp_path / "instances").glob("*.dcm")
     }
     assert set(acknowledged) <= stored
+
+
+def test_committed_instances_survive_sigkill_right_after_the_report(tmp_path: Path) -> None:
+    """--storage-commitment: the moment our SCU has the report, qrscp is killed with
+    SIGKILL; after a restart every committed instance is found, its file whole."""
+    from fastdimse.commitment import COMMITMENT_SOP_CLASS, StorageCommitmentSCU
+
+    started = qrscp(tmp_path, "-aet", "ARCHIVE", "--storage-commitment")
+    datasets = [instance("PA", 7, 1, number) for number in range(1, 6)]
+    store(started.port, datasets)
+    scu = StorageCommitmentSCU()
+    ae = AE("MODALITY")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = DEADLINE
+    ae.add_requested_context(COMMITMENT_SOP_CLASS)
+    assoc = ae.associate(LOCALHOST, started.port, ae_title="ARCHIVE", evt_handlers=scu.handlers)
+    asked = [(ds.SOPClassUID, ds.SOPInstanceUID) for ds in datasets]
+    result = scu.request(assoc, asked, timeout=DEADLINE)
+    os.kill(started.proc.pid, signal.SIGKILL)
+    started.proc.wait(DEADLINE)
+    started.kill()
+    committed = {r.sop_instance_uid for r in result.committed}
+    assert committed == {ds.SOPInstanceUID for ds in datasets} and result.failed == ()
+
+    restarted = qrscp(tmp_path, "-aet", "ARCHIVE")
+    try:
+        assert committed <= set(images(restarted.port))
+    finally:
+        restarted.stop()
+    whole = {dcmread(p).SOPInstanceUID for p in (tmp_path / "instances").glob("*.dcm")}
+    assert committed <= whole
 
 
 # -- C-CANCEL ---------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ are taken from the current directory (pynetdicom takes them from its package's d
 Ours: --reindex indexes the DICOM files under the instance location (or the given paths) in
 place and exits, as DCMTK's dcmqridx does; --fsync makes each instance and its index entry
 durable against power loss before it is acknowledged (without it they survive the process
-being killed, not the machine losing power).
+being killed, not the machine losing power). --storage-commitment serves Storage Commitment
+(``fastdimse.archive.commitment``): results are reported to the requestor's AE title at the
+address its configuration section gives, as C-MOVE destinations are.
 
 It listens before SQLAlchemy, pydicom or the library are imported, so peers can connect at once.
 """
@@ -73,8 +75,18 @@ def main(args: list[str] | None = None) -> None:
     address = (settings["bind_address"], int(settings["port"]))
     sock = listen_early(address[0], address[1], logger)
     archive = open_archive(config, ns, logger)
-    ae = build_ae(settings)
-    serve_forever(ae, sock, address, handlers(archive, logger))
+    services = workflow_services(archive, ns, settings)
+    ae = build_ae(settings, [uid for uid, _ in services])
+    bound = handlers(archive, logger) + [
+        (event_type, _logged(event_type, handler, logger))
+        for _, service in services
+        for event_type, handler in service.handlers
+    ]
+    try:
+        serve_forever(ae, sock, address, bound)
+    finally:
+        for _, service in services:
+            service.close()
 
 
 def read_config(ns: argparse.Namespace, logger: logging.Logger) -> ConfigParser:
@@ -126,11 +138,23 @@ def open_archive(config: ConfigParser, ns: argparse.Namespace, logger: logging.L
     sys.exit(1)
 
 
-def build_ae(settings: Any) -> Any:
+def workflow_services(archive: Any, ns: argparse.Namespace, settings: Any) -> list[Any]:
+    """The services the options ask for besides Q/R: (SOP class, service) pairs, each
+    service with its ``handlers`` and ``close()``."""
+    services: list[Any] = []
+    if ns.storage_commitment:
+        from fastdimse.archive.commitment import StorageCommitmentSCP
+        from fastdimse.commitment import COMMITMENT_SOP_CLASS
+
+        services.append((COMMITMENT_SOP_CLASS, StorageCommitmentSCP(archive, settings["ae_title"])))
+    return services
+
+
+def build_ae(settings: Any, workflow: list[str] | None = None) -> Any:
     """The AE: Verification, every storage class (a requestor may take either role, or both:
-    SCP to receive a C-GET's instances, SCU to store, on one association), and
+    SCP to receive a C-GET's instances, SCU to store, on one association),
     the FIND, GET and MOVE models the archive serves (Patient Root, Study Root, and the
-    retired Patient/Study Only)."""
+    retired Patient/Study Only), and the ``workflow`` SOP classes."""
     from pydicom.uid import ExplicitVRLittleEndian
 
     from fastdimse import AE, ALL_TRANSFER_SYNTAXES
@@ -151,7 +175,7 @@ def build_ae(settings: Any) -> Any:
         ae.add_supported_context(
             str(context.abstract_syntax), explicit_first, scu_role=True, scp_role=True
         )
-    for model in served_sop_classes():
+    for model in [*served_sop_classes(), *(workflow or [])]:
         ae.add_supported_context(model)
     return ae
 
@@ -164,19 +188,23 @@ def handlers(archive: Any, logger: logging.Logger) -> list[tuple[Any, Any]]:
         _log_request(event, "C-ECHO", logger)
         return 0x0000
 
-    def logged(name: str, handler: Any) -> Any:
-        def log_then_handle(event: Any) -> Any:
-            _log_request(event, name, logger)
-            return handler(event)
-
-        return log_then_handle
-
     bound = [(evt.EVT_C_ECHO, on_echo)]
     for event_type, handler in archive.handlers:
         if event_type in (evt.EVT_C_FIND, evt.EVT_C_GET, evt.EVT_C_MOVE):
-            handler = logged(event_type.name.removeprefix("EVT_").replace("_", "-"), handler)
+            handler = _logged(event_type, handler, logger)
         bound.append((event_type, handler))
     return bound
+
+
+def _logged(event_type: Any, handler: Any, logger: logging.Logger) -> Any:
+    """``handler``, logging each request first (as pynetdicom's qrscp logs its requests)."""
+    name = event_type.name.removeprefix("EVT_").replace("_", "-")
+
+    def log_then_handle(event: Any) -> Any:
+        _log_request(event, name, logger)
+        return handler(event)
+
+    return log_then_handle
 
 
 def reindex(config: ConfigParser, ns: argparse.Namespace, logger: logging.Logger) -> int:
@@ -260,6 +288,16 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
     db.add_argument(
         "--fsync",
         help="make each instance and its index entry durable before acknowledging it",
+        action="store_true",
+    )
+    workflow = parser.add_argument_group("Workflow Options")
+    workflow.add_argument(
+        "--storage-commitment",
+        help=(
+            "serve Storage Commitment Push Model: instances held are synced, then committed; "
+            "results go to the requestor on its association or at the address configured "
+            "for its AE title (as C-MOVE destinations are), and survive a restart"
+        ),
         action="store_true",
     )
     return parser.parse_args(args)
