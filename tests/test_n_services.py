@@ -299,3 +299,37 @@ def test_each_n_sop_class_finds_its_service_class(
     found = uid_to_service_class(sop_class)
     assert found is getattr(service_class_n, class_name) is getattr(service_class, class_name)
     assert str(getattr(sop_classes, keyword)) == sop_class
+
+
+def test_a_failure_naming_several_offending_elements_is_sent(assoc: tuple[Answers, Any]) -> None:
+    """Offending Element with several tags (pynetdicom's MultiValue) reaches the peer."""
+    answers, association = assoc
+
+    def invalid(event: Any) -> Any:
+        status = dataset(Status=0x0106)
+        status.OffendingElement = [0x00100010, 0x00100020]
+        return status, None
+
+    answers.by_event[evt.EVT_N_SET] = invalid
+    status, got = association.send_n_set(dataset(PatientID="X"), MPPS, INSTANCE)
+    assert (status.Status, got) == (0x0106, None)
+    assert [int(tag) for tag in status.OffendingElement] == [0x00100010, 0x00100020]
+    still_serves(answers, association)
+
+
+def test_a_response_that_cannot_be_encoded_is_replaced_by_0110(
+    assoc: tuple[Answers, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An Error Comment over LO's 64 characters: the peer still gets an answer."""
+    answers, association = assoc
+    failure = Dataset()
+    failure.Status = 0x0112
+    with warnings.catch_warnings():  # pydicom warns at once; the encoder must refuse it
+        warnings.simplefilter("ignore")
+        failure.ErrorComment = "x" * 100
+    answers.by_event[evt.EVT_N_GET] = lambda event: (failure, None)
+    with caplog.at_level(logging.ERROR, logger="fastdimse"):
+        status, got = association.send_n_get([0x00100020], DISPLAY, INSTANCE)
+    assert (status.Status, got) == (0x0110, None)
+    assert "could not be encoded" in caplog.text
+    still_serves(answers, association)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from fastdimse import _core
 from fastdimse import events as evt
-from fastdimse._dimse.answers import resource_status, status_response
+from fastdimse._dimse.answers import is_n_service, resource_status, status_response
 from fastdimse._dimse.incomplete import refusal_of_incomplete, tags_text
 from fastdimse._dimse.primitives.c_services import (
     C_ECHO,
@@ -38,7 +38,12 @@ from fastdimse._dimse.primitives.c_services import (
     C_MOVE,
     C_STORE,
 )
-from fastdimse._dimse.primitives.command_set import data_set_of, from_command_set, to_command_set
+from fastdimse._dimse.primitives.command_set import (
+    command_field_of,
+    data_set_of,
+    from_command_set,
+    to_command_set,
+)
 from fastdimse._dimse.primitives.n_services import (
     N_ACTION,
     N_CREATE,
@@ -98,6 +103,9 @@ _C_CANCEL_RQ = 0x0FFF
 _RESPONSE = 0x8000
 # PS3.7 C.5: a response status is final unless Pending (0xFF00, 0xFF01).
 _PENDING = frozenset({0xFF00, 0xFF01})
+# A response that cannot be encoded is replaced by one with the service's failure.
+_PROCESSING_FAILURE = 0x0110  # N-services (PS3.7 Annex C)
+_UNABLE_TO_PROCESS = 0xC000  # C-services (PS3.4 B, C)
 # 0x0210: Duplicate Invocation (PS3.7 C.5.5): the Message ID is already in use.
 _DUPLICATE_INVOCATION = 0x0210
 
@@ -219,7 +227,19 @@ class DIMSEServiceProvider:
         0x0210 that refuses a duplicate while the original still runs).
         """
         primitive._context_id = context_id
-        command = to_command_set(primitive)
+        try:
+            command = to_command_set(primitive)
+            encoded = command.encode()
+        except (TypeError, ValueError) as error:
+            if getattr(primitive, "MessageIDBeingRespondedTo", None) is None:
+                raise  # a request of ours: the caller hears of it
+            # A response the handler made unencodable (an Error Comment too long, ...):
+            # the peer still gets an answer, the failure the service has for it.
+            primitive = self._unencodable(primitive, error)
+            primitive._context_id = context_id
+            command = to_command_set(primitive)
+            encoded = command.encode()
+            data_set = None
         final = bool(command.command_field & _RESPONSE) and (command.status or 0) not in _PENDING
         if final:
             # The final answer: done with the request before the peer can see it,
@@ -233,7 +253,7 @@ class DIMSEServiceProvider:
         if data_set is None:
             stream = data_set_of(primitive, command.command_field)
             data_set = None if stream is None else stream.getvalue()
-        payload = _core.fragment_message(self.peer_max_pdu, context_id, command.encode(), data_set)
+        payload = _core.fragment_message(self.peer_max_pdu, context_id, encoded, data_set)
         self._last_chunk = payload  # see __init__
         log_dimse(LOGGER, primitive, sent=True)
         sent = self.sink.send_message(payload)
@@ -245,6 +265,23 @@ class DIMSEServiceProvider:
             )
             return
         self.user.notify(EVT_DIMSE_SENT, primitive)
+
+    def _unencodable(self, rsp: Any, error: Exception) -> Any:
+        """The response sent in place of ``rsp``, which cannot be encoded: its IDs and
+        0x0110 (Processing failure) for an N-service, 0xC000 (Unable to process) for a
+        C-service (PS3.7 Annex C, PS3.4)."""
+        field = command_field_of(rsp, True)
+        status = _PROCESSING_FAILURE if is_n_service(field) else _UNABLE_TO_PROCESS
+        LOGGER.error(
+            "The %s response could not be encoded (%s): answering 0x%04X instead",
+            type(rsp).__name__.replace("_", "-"),
+            error,
+            status,
+        )
+        fallback = type(rsp)()
+        fallback.MessageIDBeingRespondedTo = rsp.MessageIDBeingRespondedTo
+        fallback.Status = status
+        return fallback
 
     def send_file_msg(self, message: FileMessage) -> None:
         """Send a message whose data set is read from its file (``file_message``),

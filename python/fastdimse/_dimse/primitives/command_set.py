@@ -104,7 +104,8 @@ def to_command_set(primitive: DimsePrimitiveType, is_response: bool | None = Non
         if value is None:
             continue
         if arg in _TAG_LIST_ARGS:
-            value = [int(v) for v in value] if isinstance(value, list) else [int(value)]
+            # One tag, or several (a list, or the MultiValue pydicom makes of them).
+            value = [int(value)] if isinstance(value, int) else [int(v) for v in value]
         elif arg in _AE_ARGS:
             value = value if _config.USE_SHORT_DIMSE_AET else value.ljust(16)
         kwargs[arg] = value
