@@ -35,7 +35,6 @@ sqlalchemy = pytest.importorskip("sqlalchemy")
 
 from fastdimse.archive import Archive  # noqa: E402
 from fastdimse.archive.levels import Level  # noqa: E402
-from fastdimse.archive.schema import METADATA  # noqa: E402
 
 P_FIND = PatientRootQueryRetrieveInformationModelFind
 P_GET = PatientRootQueryRetrieveInformationModelGet
@@ -115,19 +114,6 @@ def corpus() -> list[Dataset]:
         *(instance("PA", 2, 1, n, Modality="MR", **s2) for n in (1, 2)),
         instance("PB", 3, 1, 1, **s3),
     ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: Any, tmp_path: Path) -> Iterator[str]:
-    """The index's database: an SQLite file, or a PostgreSQL database emptied after."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "index.sqlite")
-        return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    engine = sqlalchemy.create_engine(url)
-    METADATA.drop_all(engine)
-    engine.dispose()
 
 
 class Served:
