@@ -183,6 +183,26 @@ def test_character_sets_of_n_create_and_n_set_are_merged(
     )
 
 
+def test_an_index_made_before_the_mpps_table_gets_it(tmp_path: Path, database: str) -> None:
+    """A new table on an existing database just appears: no schema version, no re-index."""
+    import sqlalchemy
+
+    from fastdimse.archive import database_url
+    from fastdimse.archive.mpps_store import MPPS_TABLE
+
+    with serving("threaded", tmp_path / "store", database):
+        pass
+    engine = sqlalchemy.create_engine(database_url(database))
+    MPPS_TABLE.drop(engine)  # as an index made before it had none
+    assert not sqlalchemy.inspect(engine).has_table("mpps")
+    engine.dispose()
+    with serving("threaded", tmp_path / "store", database) as again:
+        with Modality(fastdimse, again.port) as modality:
+            uid = instance_uid(1)
+            assert modality.assoc.send_n_create(new_step(1), MPPS, uid)[0].Status == 0x0000
+        assert stored(again, uid).PatientID == "PID1"
+
+
 def test_the_record_survives_a_restart(tmp_path: Path, database: str) -> None:
     uid = instance_uid(1)
     with serving("threaded", tmp_path / "store", database) as first:
