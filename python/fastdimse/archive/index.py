@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from fastdimse.archive import mpps_store  # noqa: F401  (its table, created with the others)
+import fastdimse.archive.mpps_store  # noqa: F401  (its table, created with the others)
 from fastdimse.archive.levels import Level
 from fastdimse.archive.records import LevelRecord, patient_key
 from fastdimse.archive.schema import (
