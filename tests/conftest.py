@@ -12,8 +12,16 @@ from helpers import LOCALHOST, Server, start_server
 # tests/test_helpers.py runs pytest on small test files of its own; the store apps' tests
 # share the fixtures of tests/apps_store_support.py, the hostile peers' tests those of
 # tests/hostile_peers_support.py; the archive's tests use the PostgreSQL server of
-# tests/postgres_server.py.
-pytest_plugins = ["pytester", "apps_store_support", "hostile_peers_support", "postgres_server"]
+# tests/postgres_server.py, the databases of tests/archive_support.py and the MPPS SCP
+# of tests/mpps_support.py.
+pytest_plugins = [
+    "pytester",
+    "apps_store_support",
+    "archive_support",
+    "hostile_peers_support",
+    "mpps_support",
+    "postgres_server",
+]
 
 
 @pytest.fixture

@@ -58,24 +58,6 @@ def postgres_url() -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def index_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An archive index's database: an SQLite file, or this server's database, emptied
-    of the archive's tables after the test."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "index.sqlite")
-        return
-    import sqlalchemy
-
-    from fastdimse.archive.schema import METADATA
-
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    engine = sqlalchemy.create_engine(url)
-    METADATA.drop_all(engine)
-    engine.dispose()
-
-
 def require_postgres() -> None:
     """PostgreSQL is installed, or the test is a missing peer (skipped, failed under CI)."""
     try:

@@ -116,11 +116,6 @@ def corpus() -> list[Dataset]:
     ]
 
 
-@pytest.fixture
-def database(index_database: str) -> str:
-    return index_database
-
-
 class Served:
     """An Archive behind a threaded server of ours, loaded with the corpus."""
 

@@ -48,11 +48,6 @@ def reference(number: int) -> Reference:
     return Reference(CTImageStorage, f"{ROOT}.1.1.{number}")
 
 
-@pytest.fixture
-def database(index_database: str) -> str:
-    return index_database
-
-
 def scp_ae(title: str = "ARCHIVE") -> AE:
     ae = AE(title)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = DEADLINE

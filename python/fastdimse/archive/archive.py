@@ -6,10 +6,13 @@
 Each instance is indexed as it is stored, before its C-STORE is answered.
 C-FIND answers once per matching entity at the query level (PS3.4 C.4.1.3);
 C-GET and C-MOVE send the files below the matched entities, streamed from disk.
+Modality Performed Procedure Steps are recorded in the same database
+(``Archive.mpps``, ``mpps.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,6 +31,7 @@ from fastdimse._files.store import (
 )
 from fastdimse.archive.index import Index
 from fastdimse.archive.levels import Model, model_of
+from fastdimse.archive.mpps import PerformedSteps
 from fastdimse.archive.query import (
     IDENTIFIER_DOES_NOT_MATCH,
     QueryError,
@@ -81,14 +85,22 @@ class Archive:
     @property
     def handlers(self) -> list[tuple[Any, Any]]:
         """The event handlers to bind to an AE: C-STORE, C-FIND, C-GET, C-MOVE, and the
-        SOP Class Extended Negotiation that accepts relational queries."""
+        SOP Class Extended Negotiation that accepts relational queries; then the
+        Modality Performed Procedure Step SCP's N-CREATE, N-SET and N-GET."""
         return [
             (evt.EVT_C_STORE, self.store),
             (evt.EVT_C_FIND, self.find),
             (evt.EVT_C_GET, self.get),
             (evt.EVT_C_MOVE, self.move),
             (evt.EVT_SOP_EXTENDED, self.negotiate),
+            # Modality Performed Procedure Step (PS3.4 F): EVT_N_CREATE, EVT_N_SET, EVT_N_GET.
+            *self.mpps.handlers,
         ]
+
+    @functools.cached_property
+    def mpps(self) -> PerformedSteps:
+        """The Modality Performed Procedure Steps recorded in the index's database."""
+        return PerformedSteps(self.index.engine)
 
     def close(self) -> None:
         self.index.close()

@@ -35,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-import fastdimse.archive.commitment_ledger  # noqa: F401  (its table, for create_all)
+import fastdimse.archive.commitment_ledger
+import fastdimse.archive.mpps_store  # noqa: F401  (its table, created with the others)
 from fastdimse.archive.levels import Level
 from fastdimse.archive.records import LevelRecord, patient_key
 from fastdimse.archive.schema import (
