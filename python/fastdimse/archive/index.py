@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 import fastdimse.archive.commitment_ledger  # noqa: F401  (its table, for create_all)
+import fastdimse.archive.worklist_tables  # noqa: F401  (its table, for create_all)
 from fastdimse.archive.levels import Level
 from fastdimse.archive.records import LevelRecord, patient_key
 from fastdimse.archive.schema import (
