@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydicom import dcmread
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 from sqlalchemy import Connection, delete, or_, select
@@ -226,10 +228,17 @@ def _worklist_files(tops: list[str]) -> Iterator[str]:
 
 
 def _column_value(owner: Dataset, spec: ColumnSpec) -> str | None:
-    element = owner.data_element(spec.keyword)
+    element = _element(owner, spec.keyword)
     return stored_form(spec.vr, element.value) if element is not None else None
 
 
 def _value_text(owner: Dataset, keyword: str) -> str:
-    element = owner.data_element(keyword)
+    element = _element(owner, keyword)
     return (stored_form("SH", element.value) or "") if element is not None else ""
+
+
+def _element(owner: Dataset, keyword: str) -> DataElement | None:
+    # By tag: pydicom's get() of a keyword gives the value, not the element.
+    tag = tag_for_keyword(keyword)
+    element: DataElement | None = owner.get(tag) if tag is not None else None
+    return element
