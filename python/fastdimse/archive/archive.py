@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,8 +61,9 @@ UNABLE_TO_PROCESS = 0xC001  # PS3.4 C.4.1.1.4 (C000-CFFF): the index failed
 _RELATIONAL = 0
 
 # What answers a C-FIND: the response identifiers, read through a connection.
-_Search = Callable[[Connection], Iterator[Any]]
+_Search = Callable[[Connection], Generator[Any, None, None]]
 _Query = TypeVar("_Query")
+_Found = TypeVar("_Found")
 
 
 class Archive:
@@ -124,8 +126,8 @@ class Archive:
             yield search, None
             return
         try:
-            with self.index.connect() as connection:
-                for response in search(connection):
+            with self.index.connect() as connection, closing(search(connection)) as responses:
+                for response in responses:
                     if event.is_cancelled:
                         yield Status.CANCEL, None
                         return
@@ -241,12 +243,16 @@ class Archive:
             if isinstance(wanted, int):
                 return wanted
             worklist = WorklistResponder(wanted.identifier)
-            return lambda connection: map(worklist.response, search_worklist(connection, wanted))
+            return lambda connection: _answers(
+                worklist.response, search_worklist(connection, wanted)
+            )
         query = self._plan(event)
         if isinstance(query, int):
             return query
         responder = Responder(event.identifier, query, str(event.assoc.ae.ae_title))
-        return lambda connection: map(responder.response, matches(self.index, connection, query))
+        return lambda connection: _answers(
+            responder.response, matches(self.index, connection, query)
+        )
 
     def _plan(self, event: Any) -> Any:
         """The query of the event's identifier, or the status that refuses it."""
@@ -341,6 +347,20 @@ def _read_back(path: Path, request: Any) -> tuple[Any, str]:
             request.AffectedSOPInstanceUID,
         )
     return records, syntax
+
+
+def _answers(
+    respond: Callable[[_Found], Any], found: Iterator[_Found]
+) -> Generator[Any, None, None]:
+    """The response to each match. Closing it (a C-CANCEL) closes the search at once, not
+    when collected: a search that holds its cursor in a ``with`` closes it then."""
+    try:
+        for match in found:
+            yield respond(match)
+    finally:
+        close = getattr(found, "close", None)
+        if close is not None:
+            close()
 
 
 def _planned(event: Any, planner: Callable[[Dataset], _Query]) -> _Query | int:

@@ -5,7 +5,8 @@ matching module): a key with a column of ``worklist_tables`` is matched in SQL, 
 is a key of the Scheduled Procedure Step Sequence's Item that has one (a worklist item
 holds one Item, so the Item's keys are the row's); every other key, sequences among
 them (C.2.2.2.6), is matched in Python on the item's stored attributes. ``search``
-yields the stored attributes of each matching item, by scheduled start.
+yields the stored attributes of each matching item, by scheduled start. Every key is
+matched, none left unsupported, so each match is answered 0xFF00, never 0xFF01.
 
 An item without a value for a key matches it only by universal or empty value matching
 (K.2.2.1.1.1: an unknown value fails to match any value). A date and a time key are each
@@ -16,12 +17,12 @@ steps within both, day by day. (DCMTK's wlmscpfs matches such a pair as one rang
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pydicom.dataset import Dataset
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, Select, and_, or_, select
 
 from fastdimse.archive.levels import Column as ColumnSpec
 from fastdimse.archive.matching import (
@@ -39,7 +40,7 @@ from fastdimse.archive.query import _check_lengths as check_lengths
 from fastdimse.archive.records import decode_attributes
 from fastdimse.archive.worklist_tables import ITEM_COLUMNS, ORDER, STEP_COLUMNS, WORKLIST
 
-__all__ = ["WorklistQuery", "plan", "search"]
+__all__ = ["WorklistQuery", "plan", "search", "statement_of"]
 
 _STEPS = 0x00400100  # Scheduled Procedure Step Sequence
 # Rows fetched at a time while matches are answered.
@@ -89,25 +90,30 @@ def plan(identifier: Dataset) -> WorklistQuery:
     return WorklistQuery(identifier, tuple(where), tuple(rechecked), tuple(python))
 
 
-def search(connection: Connection, query: WorklistQuery) -> Iterator[bytes]:
+def search(connection: Connection, query: WorklistQuery) -> Generator[bytes, None, None]:
     """The stored attributes of each item that matches, by scheduled start."""
+    statement = statement_of(query).execution_options(yield_per=_BATCH)
+    # Rows as the database makes them (a server-side cursor on PostgreSQL): the first
+    # response goes at once. Closed when the search is, even half way (a C-CANCEL).
+    with connection.execute(statement) as rows:
+        for attributes, several, *values in rows:
+            if several and not all(
+                matches(condition, _split(value))
+                for (_, condition), value in zip(query.rechecked, values, strict=True)
+            ):
+                continue
+            if query.python and not _matches_stored(query.python, decode_attributes(attributes)):
+                continue
+            yield attributes
+
+
+def statement_of(query: WorklistQuery) -> Select[Any]:
+    """The SELECT of the rows that pass the SQL tests: their attributes, whether a
+    column holds several values, and the values of the columns to match again."""
     columns = [WORKLIST.c.attributes, WORKLIST.c.several]
     columns += [WORKLIST.c[name] for name, _ in query.rechecked]
     statement = select(*columns).order_by(*ORDER)
-    if query.where:
-        statement = statement.where(and_(*query.where))
-    # Rows as the database makes them (a server-side cursor on PostgreSQL): the first
-    # response goes at once.
-    for row in connection.execute(statement.execution_options(yield_per=_BATCH)):
-        attributes, several, *values = row
-        if several and not all(
-            matches(condition, _split(value))
-            for (_, condition), value in zip(query.rechecked, values, strict=True)
-        ):
-            continue
-        if query.python and not _matches_stored(query.python, decode_attributes(attributes)):
-            continue
-        yield attributes
+    return statement.where(and_(*query.where)) if query.where else statement
 
 
 def _on_column(
