@@ -163,6 +163,7 @@ def test_wl_files_are_imported_with_and_without_file_meta(
     directory = tmp_path / "worklist" / "WLMSCP"
     files = write_worklist(directory, items())
     assert {path.read_bytes()[128:132] == b"DICM" for path in files} == {True, False}
+    write_wl(items()[-1], files[-1], meta=False, implicit=True)
     (directory / "notes.txt").write_text("not a worklist file")
     (directory / "broken.wl").write_bytes(b"\x00" * 16)
     with caplog.at_level(logging.WARNING, logger="fastdimse.archive"):

@@ -133,12 +133,13 @@ def _dump(ds: Dataset, lines: list[str]) -> None:
         lines.append(f"{tag} {element.VR} [{text}]")
 
 
-def write_wl(ds: Dataset, path: Path, *, meta: bool = True) -> Path:
+def write_wl(ds: Dataset, path: Path, *, meta: bool = True, implicit: bool = False) -> Path:
     """``ds`` as a worklist file made by dump2dcm: a DICOM file, or with ``meta=False``
-    a bare data set (``-F``, no preamble nor File Meta Information)."""
+    a bare data set (``-F``, no preamble nor File Meta Information); in Explicit VR
+    Little Endian, or Implicit with ``implicit``."""
     dump = path.with_suffix(".dump")
     dump.write_bytes(dump_text(ds).encode(ENCODING))
-    options = [] if meta else ["-F"]
+    options = ([] if meta else ["-F"]) + (["+ti"] if implicit else ["+te"])
     result = run_dcmtk("dump2dcm", *options, str(dump), str(path))
     assert result.returncode == 0, result.stdout
     dump.unlink()
