@@ -36,7 +36,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 import fastdimse.archive.commitment_ledger  # noqa: F401  (its table, for create_all)
-import fastdimse.archive.worklist_tables  # noqa: F401  (its table, for create_all)
 from fastdimse.archive.levels import Level
 from fastdimse.archive.records import LevelRecord, patient_key
 from fastdimse.archive.schema import (
@@ -47,6 +46,7 @@ from fastdimse.archive.schema import (
     parent_key,
     unique_column,
 )
+from fastdimse.archive.worklist_tables import WORKLIST  # noqa: F401  (its table, for create_all)
 
 __all__ = ["Index", "IndexedInstance", "database_url"]
 
