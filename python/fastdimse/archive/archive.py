@@ -1,10 +1,13 @@
-"""The Archive: a store directory and its index, served over Query/Retrieve.
+"""The Archive: a store directory and its index, served over Query/Retrieve, and a
+Modality Worklist in the same database.
 
     archive = Archive("instances")          # index in instances.sqlite beside it
+    archive.import_worklist("worklist")     # the *.wl files DCMTK's wlmscpfs serves
     ae.start_server(("", 11112), evt_handlers=archive.handlers)
 
 Each instance is indexed as it is stored, before its C-STORE is answered.
-C-FIND answers once per matching entity at the query level (PS3.4 C.4.1.3);
+C-FIND answers once per matching entity at the query level (PS3.4 C.4.1.3), or once
+per worklist item for the Modality Worklist model (PS3.4 K.6.1, ``worklist``);
 C-GET and C-MOVE send the files below the matched entities, streamed from disk.
 Modality Performed Procedure Steps are recorded in the same database
 (``Archive.mpps``, ``mpps.py``).
@@ -15,9 +18,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydicom.dataset import Dataset
+from sqlalchemy import Connection
 
 from fastdimse import evt
 from fastdimse._files.scan import scan_bytes, scan_file
@@ -41,6 +48,10 @@ from fastdimse.archive.query import (
 )
 from fastdimse.archive.reading import read_records
 from fastdimse.archive.responses import Responder
+from fastdimse.archive.worklist import MODALITY_WORKLIST_FIND, Worklist, WorklistKey
+from fastdimse.archive.worklist_query import plan as plan_worklist
+from fastdimse.archive.worklist_query import search as search_worklist
+from fastdimse.archive.worklist_responses import WorklistResponder
 from fastdimse.errors import DataSetError
 from fastdimse.status import Status
 
@@ -52,6 +63,11 @@ UNABLE_TO_PROCESS = 0xC001  # PS3.4 C.4.1.1.4 (C000-CFFF): the index failed
 # The byte of SOP Class Extended Negotiation that asks for relational queries
 # and retrievals (PS3.4 C.5.1.1, C.5.2.1, C.5.3.1).
 _RELATIONAL = 0
+
+# What answers a C-FIND: the response identifiers, read through a connection.
+_Search = Callable[[Connection], Generator[Any, None, None]]
+_Query = TypeVar("_Query")
+_Found = TypeVar("_Found")
 
 
 class Archive:
@@ -81,6 +97,7 @@ class Archive:
         self.files = FileStore(self.directory, fsync=fsync, validate=False)
         self.index = Index(database, self.directory, durable=fsync)
         self.store = _StoreHandler(self)
+        self.worklist = Worklist(self.index)
 
     @property
     def handlers(self) -> list[tuple[Any, Any]]:
@@ -114,19 +131,19 @@ class Archive:
     # -- the handlers ---------------------------------------------------------------
 
     def find(self, event: Any) -> Iterator[tuple[int, Any]]:
-        """EVT_C_FIND: one pending response per matching entity, then success."""
-        query = self._plan(event)
-        if isinstance(query, int):
-            yield query, None
+        """EVT_C_FIND: one pending response per matching entity (Query/Retrieve) or
+        worklist item (Modality Worklist), then success."""
+        search = self._search(event)
+        if isinstance(search, int):
+            yield search, None
             return
-        responder = Responder(event.identifier, query, str(event.assoc.ae.ae_title))
         try:
-            with self.index.connect() as connection:
-                for row in matches(self.index, connection, query):
+            with self.index.connect() as connection, closing(search(connection)) as responses:
+                for response in responses:
                     if event.is_cancelled:
                         yield Status.CANCEL, None
                         return
-                    yield Status.PENDING, responder.response(row)
+                    yield Status.PENDING, response
         except Exception:
             LOGGER.exception("The index failed while answering a C-FIND")
             yield UNABLE_TO_PROCESS, None
@@ -201,7 +218,53 @@ class Archive:
             removed += 1
         return removed, failed
 
+    # -- the worklist ----------------------------------------------------------------
+
+    def add_worklist_item(self, item: Dataset) -> WorklistKey:
+        """Add a Modality Worklist item (a Scheduled Procedure Step and what it belongs
+        to, PS3.4 K.6.1.2), or replace the item of its key; its key. ``ValueError`` when
+        it is no worklist item (see ``worklist.WorklistKey.of``)."""
+        return self.worklist.add(item)
+
+    def remove_worklist_item(self, item: WorklistKey | Dataset) -> bool:
+        """Forget the worklist item of a key (or of an item's key); whether it was there."""
+        return self.worklist.remove(item)
+
+    def import_worklist(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        prune: bool = False,
+    ) -> int:
+        """Add the worklist item of each file in ``paths`` (a directory: its ``*.wl``
+        files, as DCMTK's wlmscpfs reads them); how many. Files that are no worklist
+        item are skipped (and logged). Re-importing a file updates its item. ``prune``:
+        forget the items imported earlier from files under ``paths`` that are gone."""
+        return self.worklist.import_files(paths, prune=prune)
+
+    def worklist_items(self) -> list[Dataset]:
+        """Every worklist item, by scheduled start."""
+        return self.worklist.items()
+
     # -- helpers ---------------------------------------------------------------------
+
+    def _search(self, event: Any) -> _Search | int:
+        """What answers the event's C-FIND, or the status that refuses it."""
+        if str(event.request.AffectedSOPClassUID) == MODALITY_WORKLIST_FIND:
+            wanted = _planned(event, plan_worklist)
+            if isinstance(wanted, int):
+                return wanted
+            worklist = WorklistResponder(wanted.identifier)
+            return lambda connection: _answers(
+                worklist.response, search_worklist(connection, wanted)
+            )
+        query = self._plan(event)
+        if isinstance(query, int):
+            return query
+        responder = Responder(event.identifier, query, str(event.assoc.ae.ae_title))
+        return lambda connection: _answers(
+            responder.response, matches(self.index, connection, query)
+        )
 
     def _plan(self, event: Any) -> Any:
         """The query of the event's identifier, or the status that refuses it."""
@@ -210,21 +273,9 @@ class Archive:
         if model is None:
             LOGGER.error("The archive does not serve %s", uid)
             return UNABLE_TO_PROCESS
-        try:
-            # Checked whole first: pydicom would read a value cut short as if complete.
-            scan_bytes(event.request.Identifier.getvalue(), str(event.context.transfer_syntax))
-            identifier = event.identifier
-            relational = _relational(event, uid)
-            return plan(identifier, model, relational=relational)
-        except QueryError as error:
-            LOGGER.error("Invalid identifier: %s", error)
-            return error.status
-        except DataSetError as error:
-            LOGGER.error("The identifier does not parse: %s", error)
-            return IDENTIFIER_DOES_NOT_MATCH
-        except Exception as error:
-            LOGGER.error("The identifier could not be decoded: %s", error)
-            return IDENTIFIER_DOES_NOT_MATCH
+        return _planned(
+            event, lambda identifier: plan(identifier, model, relational=_relational(event, uid))
+        )
 
     def _instances(self, event: Any) -> Any:
         query = self._plan(event)
@@ -308,6 +359,37 @@ def _read_back(path: Path, request: Any) -> tuple[Any, str]:
             request.AffectedSOPInstanceUID,
         )
     return records, syntax
+
+
+def _answers(
+    respond: Callable[[_Found], Any], found: Iterator[_Found]
+) -> Generator[Any, None, None]:
+    """The response to each match. Closing it (a C-CANCEL) closes the search at once, not
+    when collected: a search that holds its cursor in a ``with`` closes it then."""
+    try:
+        for match in found:
+            yield respond(match)
+    finally:
+        close = getattr(found, "close", None)
+        if close is not None:
+            close()
+
+
+def _planned(event: Any, planner: Callable[[Dataset], _Query]) -> _Query | int:
+    """``planner``'s query of the event's identifier, or the status that refuses it."""
+    try:
+        # Checked whole first: pydicom would read a value cut short as if complete.
+        scan_bytes(event.request.Identifier.getvalue(), str(event.context.transfer_syntax))
+        return planner(event.identifier)
+    except QueryError as error:
+        LOGGER.error("Invalid identifier: %s", error)
+        return error.status
+    except DataSetError as error:
+        LOGGER.error("The identifier does not parse: %s", error)
+        return IDENTIFIER_DOES_NOT_MATCH
+    except Exception as error:
+        LOGGER.error("The identifier could not be decoded: %s", error)
+        return IDENTIFIER_DOES_NOT_MATCH
 
 
 def _send(event: Any, found: list[Any]) -> Iterator[tuple[int, Any]]:

@@ -47,6 +47,7 @@ from fastdimse.archive.schema import (
     parent_key,
     unique_column,
 )
+from fastdimse.archive.worklist_tables import WORKLIST  # noqa: F401  (its table, for create_all)
 
 __all__ = ["Index", "IndexedInstance", "database_url"]
 
