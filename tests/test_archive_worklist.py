@@ -55,8 +55,8 @@ S_FIND = StudyRootQueryRetrieveInformationModelFind
 
 
 @pytest.fixture
-def archive(tmp_path: Path, index_database: str) -> Iterator[Archive]:
-    with Archive(tmp_path / "store", index_database) as opened:
+def archive(tmp_path: Path, database: str) -> Iterator[Archive]:
+    with Archive(tmp_path / "store", database) as opened:
         yield opened
 
 
@@ -204,13 +204,11 @@ def test_pruning_forgets_the_items_of_files_gone(archive: Archive, tmp_path: Pat
     assert [step_id(ds) for ds in archive.worklist_items()] == ["SPS1", "SPS3", "SPS6"]
 
 
-def test_the_worklist_table_appears_in_an_existing_index(
-    tmp_path: Path, index_database: str
-) -> None:
+def test_the_worklist_table_appears_in_an_existing_index(tmp_path: Path, database: str) -> None:
     """An index made before the worklist existed gets its table when next opened."""
-    with Archive(tmp_path / "store", index_database) as before:
+    with Archive(tmp_path / "store", database) as before:
         WORKLIST.drop(before.index.engine)
-    with Archive(tmp_path / "store", index_database) as after:
+    with Archive(tmp_path / "store", database) as after:
         after.add_worklist_item(item(STEPS[0]))
         assert len(after.worklist_items()) == 1
 
