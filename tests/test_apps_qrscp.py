@@ -335,6 +335,51 @@ def test_committed_instances_survive_sigkill_right_after_the_report(tmp_path: Pa
     assert committed <= whole
 
 
+def test_worklist_and_mpps_from_the_command_line(tmp_path: Path) -> None:
+    """--worklist DIR imports DIR's .wl files and serves them; --mpps records a step
+    IN PROGRESS -> COMPLETED and refuses a change after; both kept across a restart."""
+    from fastdimse.sop_class import ModalityWorklistInformationFind as MWL
+    from mpps_support import MAY_NO_LONGER_BE_UPDATED, MPPS, instance_uid, new_step
+    from worklist_data import STEP_IDS, items, step_id, write_worklist
+
+    write_worklist(tmp_path / "worklist", items())
+    options = ("-aet", "ARCHIVE", "--mpps", "--worklist")
+    started = qrscp(tmp_path, *options, str(tmp_path / "worklist"))
+    ae = AE("MODALITY")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = DEADLINE
+    ae.add_requested_context(MWL)
+    ae.add_requested_context(MPPS)
+    try:
+        assoc = ae.associate(LOCALHOST, started.port, ae_title="ARCHIVE")
+        query = Dataset()
+        query.PatientName = ""
+        query.ScheduledProcedureStepSequence = [Dataset()]
+        query.ScheduledProcedureStepSequence[0].ScheduledProcedureStepID = ""
+        found = [step_id(ds) for st, ds in assoc.send_c_find(query, MWL) if ds is not None]
+        uid = instance_uid(1)
+        created, _ = assoc.send_n_create(new_step(1), MPPS, uid)
+        completed = Dataset()
+        completed.PerformedProcedureStepStatus = "COMPLETED"
+        done, _ = assoc.send_n_set(completed, MPPS, uid)
+        after, _ = assoc.send_n_set(completed, MPPS, uid)
+        assoc.release()
+    finally:
+        started.stop()
+    assert sorted(found) == sorted(STEP_IDS)
+    assert (created.Status, done.Status) == (0x0000, 0x0000)
+    assert (after.Status, after.ErrorID) == (0x0110, MAY_NO_LONGER_BE_UPDATED)
+
+    restarted = qrscp(tmp_path, "-aet", "ARCHIVE", "--mpps", "--worklist")
+    try:
+        assoc = ae.associate(LOCALHOST, restarted.port, ae_title="ARCHIVE")
+        again, _ = assoc.send_n_set(completed, MPPS, uid)
+        still = [ds for st, ds in assoc.send_c_find(query, MWL) if ds is not None]
+        assoc.release()
+    finally:
+        restarted.stop()
+    assert again.Status == 0x0110 and len(still) == len(STEP_IDS)
+
+
 # -- C-CANCEL ---------------------------------------------------------------------------------
 
 

@@ -16,7 +16,10 @@ place and exits, as DCMTK's dcmqridx does; --fsync makes each instance and its i
 durable against power loss before it is acknowledged (without it they survive the process
 being killed, not the machine losing power). --storage-commitment serves Storage Commitment
 (``fastdimse.archive.commitment``): results are reported to the requestor's AE title at the
-address its configuration section gives, as C-MOVE destinations are.
+address its configuration section gives, as C-MOVE destinations are. --mpps serves Modality
+Performed Procedure Step (``fastdimse.archive.mpps``, PS3.4 F's state rules) and --worklist
+[dir] Modality Worklist (``fastdimse.archive.worklist``), both kept in the same database; dir's
+DCMTK .wl files are imported first.
 
 It listens before SQLAlchemy, pydicom or the library are imported, so peers can connect at once.
 """
@@ -75,17 +78,17 @@ def main(args: list[str] | None = None) -> None:
     address = (settings["bind_address"], int(settings["port"]))
     sock = listen_early(address[0], address[1], logger)
     archive = open_archive(config, ns, logger)
-    services = workflow_services(archive, ns, settings)
-    ae = build_ae(settings, [uid for uid, _ in services])
+    contexts, services = workflow(archive, ns, settings, logger)
+    ae = build_ae(settings, contexts)
     bound = handlers(archive, logger) + [
         (event_type, _logged(event_type, handler, logger))
-        for _, service in services
+        for service in services
         for event_type, handler in service.handlers
     ]
     try:
         serve_forever(ae, sock, address, bound)
     finally:
-        for _, service in services:
+        for service in services:
             service.close()
 
 
@@ -138,16 +141,31 @@ def open_archive(config: ConfigParser, ns: argparse.Namespace, logger: logging.L
     sys.exit(1)
 
 
-def workflow_services(archive: Any, ns: argparse.Namespace, settings: Any) -> list[Any]:
-    """The services the options ask for besides Q/R: (SOP class, service) pairs, each
-    service with its ``handlers`` and ``close()``."""
+def workflow(
+    archive: Any, ns: argparse.Namespace, settings: Any, logger: logging.Logger
+) -> tuple[list[str], list[Any]]:
+    """What the workflow options add to Q/R: the SOP classes to accept, and the services
+    besides the archive's own handlers (each with ``handlers`` and ``close()``)."""
+    contexts: list[str] = []
     services: list[Any] = []
     if ns.storage_commitment:
         from fastdimse.archive.commitment import StorageCommitmentSCP
         from fastdimse.commitment import COMMITMENT_SOP_CLASS
 
-        services.append((COMMITMENT_SOP_CLASS, StorageCommitmentSCP(archive, settings["ae_title"])))
-    return services
+        contexts.append(COMMITMENT_SOP_CLASS)
+        services.append(StorageCommitmentSCP(archive, settings["ae_title"]))
+    if ns.mpps:
+        from fastdimse.archive.mpps_rules import MPPS, MPPS_RETRIEVE
+
+        contexts += [MPPS, MPPS_RETRIEVE]
+    if ns.worklist is not None:
+        from fastdimse.sop_class import ModalityWorklistInformationFind
+
+        contexts.append(str(ModalityWorklistInformationFind))
+        if ns.worklist:
+            count = archive.import_worklist(ns.worklist, prune=True)
+            logger.info(f"Worklist: {count} item{'s' if count != 1 else ''} from {ns.worklist}")
+    return contexts, services
 
 
 def build_ae(settings: Any, workflow: list[str] | None = None) -> Any:
@@ -189,8 +207,9 @@ def handlers(archive: Any, logger: logging.Logger) -> list[tuple[Any, Any]]:
         return 0x0000
 
     bound = [(evt.EVT_C_ECHO, on_echo)]
+    requests = (evt.EVT_C_FIND, evt.EVT_C_GET, evt.EVT_C_MOVE)
     for event_type, handler in archive.handlers:
-        if event_type in (evt.EVT_C_FIND, evt.EVT_C_GET, evt.EVT_C_MOVE):
+        if event_type in (*requests, evt.EVT_N_CREATE, evt.EVT_N_SET, evt.EVT_N_GET):
             handler = _logged(event_type, handler, logger)
         bound.append((event_type, handler))
     return bound
@@ -299,6 +318,21 @@ def parse_args(args: list[str] | None = None) -> argparse.Namespace:
             "for its AE title (as C-MOVE destinations are), and survive a restart"
         ),
         action="store_true",
+    )
+    workflow.add_argument(
+        "--mpps",
+        help="serve Modality Performed Procedure Step (and its Retrieve), kept in the database",
+        action="store_true",
+    )
+    workflow.add_argument(
+        "--worklist",
+        metavar="[d]irectory",
+        nargs="?",
+        const="",
+        help=(
+            "serve Modality Worklist from the database; with d, first import the DCMTK .wl "
+            "files under d (items whose files are gone are dropped)"
+        ),
     )
     return parser.parse_args(args)
 
