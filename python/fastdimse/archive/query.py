@@ -26,7 +26,7 @@ from fastdimse.archive.matching import matches as match
 from fastdimse.archive.records import decode_attributes
 from fastdimse.archive.schema import TABLES, parent_key
 
-__all__ = ["Plan", "QueryError", "Row", "instances", "matches", "plan"]
+__all__ = ["Plan", "QueryError", "Row", "check_lengths", "instances", "matches", "plan"]
 
 IDENTIFIER_DOES_NOT_MATCH = 0xA900  # PS3.4 C.4.1.1.4: Identifier does not match SOP Class
 _UNABLE_TO_PROCESS = 0xC000  # PS3.4 C.4.1.1.4: Unable to process (C000-CFFF)
@@ -85,7 +85,7 @@ def plan(identifier: Dataset, model: Model, *, relational: bool = False) -> Plan
         conditions = conditions_of(identifier)
     except MatchError as error:
         raise QueryError(str(error)) from None
-    _check_lengths(conditions)
+    check_lengths(conditions)
     placed: list[tuple[Level, Condition]] = []
     needs: set[Level] = set()
     for condition in conditions:
@@ -110,13 +110,15 @@ def matches(index: Index, connection: Connection, query: Plan) -> Iterator[Row]:
     statement, python = _select(query)
     # Rows as the database makes them (a server-side cursor on PostgreSQL, whose client
     # would otherwise fetch all of them first): the first response goes at once.
-    for result in connection.execute(statement.execution_options(yield_per=_BATCH)):
-        found = result._mapping
-        stored = {level: found[f"a{int(level)}"] for level in query.needs}
-        counts = {k: found[k] for k in COUNTS if k in found}
-        row = Row(found["pk"], stored, counts)
-        if all(_matches_python(level, c, row) for level, c in python):
-            yield row
+    # Closed with the generator: a C-FIND cancelled half way leaves no cursor open.
+    with connection.execute(statement.execution_options(yield_per=_BATCH)) as results:
+        for result in results:
+            found = result._mapping
+            stored = {level: found[f"a{int(level)}"] for level in query.needs}
+            counts = {k: found[k] for k in COUNTS if k in found}
+            row = Row(found["pk"], stored, counts)
+            if all(_matches_python(level, c, row) for level, c in python):
+                yield row
 
 
 def instances(index: Index, connection: Connection, query: Plan) -> list[IndexedInstance]:
@@ -127,7 +129,7 @@ def instances(index: Index, connection: Connection, query: Plan) -> list[Indexed
     return index.instances(connection, _below(query.level, pks))
 
 
-def _check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
+def check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
     """A key value longer than its VR allows (PS3.5 6.2) names nothing an archive holds:
     the identifier is refused before it reaches the database (a 64 KiB wild card would
     otherwise be an expensive pattern, or one the database refuses)."""
@@ -135,7 +137,7 @@ def _check_lengths(conditions: list[Condition] | tuple[Condition, ...]) -> None:
         limit = _MAX_LENGTHS.get(condition.vr)
         if limit is not None and any(len(value) > limit for value in condition.values):
             raise QueryError(f"a value of {condition.keyword or condition.tag} is too long")
-        _check_lengths(condition.items)
+        check_lengths(condition.items)
 
 
 # PS3.5 Table 6.2-1: the longest values of the VRs a key is usually given in (PN: 64

@@ -33,10 +33,7 @@ from fastdimse.archive.matching import (
     matches,
     to_sql,
 )
-from fastdimse.archive.query import QueryError
-
-# Shared with the Q/R planner: the limit of each key's length, checked before any SQL.
-from fastdimse.archive.query import _check_lengths as check_lengths
+from fastdimse.archive.query import QueryError, check_lengths
 from fastdimse.archive.records import decode_attributes
 from fastdimse.archive.worklist_tables import ITEM_COLUMNS, ORDER, STEP_COLUMNS, WORKLIST
 
