@@ -315,11 +315,9 @@ class AssociationCore:
         status = Dataset()
         if getattr(rsp, "is_valid_response", False):
             status.Status = rsp.Status
-            # And Offending Element, which pynetdicom's N-service responses lack: a
-            # failure that names its elements (PS3.7 C.4.2) is not cut short.
-            for keyword in (*getattr(rsp, "STATUS_OPTIONAL_KEYWORDS", ()), "OffendingElement"):
+            for keyword in getattr(rsp, "STATUS_OPTIONAL_KEYWORDS", ()):
                 value = getattr(rsp, keyword, None)
-                if value is not None and keyword not in status:
+                if value is not None:
                     setattr(status, keyword, value)
         else:
             LOGGER.error(
