@@ -327,3 +327,23 @@ def test_the_asyncio_scp_reports_on_the_same_association(tmp_path: Path) -> None
         archive.close()
     assert result.committed == (reference(0), reference(1))
     assert result.failed == (Failure(NEVER_SENT, 0x0112),)
+
+
+def test_an_asyncio_scu_gets_the_report(served: Served) -> None:
+    """``request_async`` on a ``fastdimse.aio`` association, the report on it."""
+    store(served.port, range(2))
+    scu = StorageCommitmentSCU()
+
+    async def scenario() -> Any:
+        ae = aio.AE("MODALITY")
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = DEADLINE
+        ae.add_requested_context(COMMITMENT_SOP_CLASS)
+        async with ae.associate(
+            LOCALHOST, served.port, ae_title="ARCHIVE", evt_handlers=scu.handlers
+        ) as assoc:
+            asked = [reference(0), reference(1), NEVER_SENT]
+            return await scu.request_async(assoc, asked, timeout=DEADLINE)
+
+    result = asyncio.run(asyncio.wait_for(scenario(), 2 * DEADLINE))
+    assert result.committed == (reference(0), reference(1))
+    assert result.failed == (Failure(NEVER_SENT, 0x0112),)

@@ -166,24 +166,41 @@ class StorageCommitmentSCU:
         Raises ``RuntimeError`` when the N-ACTION is refused or unanswered, and
         ``TimeoutError`` when no result came in time (nothing may be taken as
         committed then)."""
-        from pydicom.uid import generate_uid
-
-        references = tuple(
-            i if isinstance(i, Reference) else Reference(str(i[0]), str(i[1])) for i in instances
-        )
-        request = CommitmentRequest(transaction_uid or str(generate_uid()), references)
+        request = _request_of(instances, transaction_uid)
         expected = self.expect(request.transaction_uid)
         try:
             status, _ = assoc.send_n_action(
                 request.to_dataset(), ACTION_REQUEST, COMMITMENT_SOP_CLASS, COMMITMENT_INSTANCE
             )
-            code = getattr(status, "Status", None)
-            if code is None or int(code) != 0x0000:
-                shown = "no response" if code is None else f"0x{int(code):04X}"
-                raise RuntimeError(f"the storage commitment request was refused: {shown}")
+            _check_accepted(status)
             if not keep_open:
                 assoc.release()
             return expected.wait(timeout)
+        finally:
+            expected.forget()
+
+    async def request_async(
+        self,
+        assoc: Any,
+        instances: Iterable[tuple[str, str] | Reference],
+        *,
+        timeout: float = 60.0,
+        transaction_uid: str | None = None,
+        keep_open: bool = True,
+    ) -> CommitmentResult:
+        """``request`` on a ``fastdimse.aio`` association: the same, awaited."""
+        import asyncio
+
+        request = _request_of(instances, transaction_uid)
+        expected = self.expect(request.transaction_uid)
+        try:
+            status, _ = await assoc.send_n_action(
+                request.to_dataset(), ACTION_REQUEST, COMMITMENT_SOP_CLASS, COMMITMENT_INSTANCE
+            )
+            _check_accepted(status)
+            if not keep_open:
+                await assoc.release()
+            return await asyncio.to_thread(expected.wait, timeout)
         finally:
             expected.forget()
 
@@ -250,6 +267,25 @@ class ExpectedResult:
         with self._scu._lock:
             if self._scu._waiting.get(self.transaction_uid) is self:
                 del self._scu._waiting[self.transaction_uid]
+
+
+def _request_of(
+    instances: Iterable[tuple[str, str] | Reference], transaction_uid: str | None
+) -> CommitmentRequest:
+    from pydicom.uid import generate_uid
+
+    references = tuple(
+        i if isinstance(i, Reference) else Reference(str(i[0]), str(i[1])) for i in instances
+    )
+    return CommitmentRequest(transaction_uid or str(generate_uid()), references)
+
+
+def _check_accepted(status: Any) -> None:
+    """RuntimeError unless the N-ACTION was answered Success."""
+    code = getattr(status, "Status", None)
+    if code is None or int(code) != 0x0000:
+        shown = "no response" if code is None else f"0x{int(code):04X}"
+        raise RuntimeError(f"the storage commitment request was refused: {shown}")
 
 
 def _transaction_uid_of(ds: Dataset) -> str:
