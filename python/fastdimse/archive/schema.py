@@ -9,6 +9,7 @@ take the keys that have no column and against which those keys are matched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -25,17 +26,23 @@ from sqlalchemy import (
 )
 
 from fastdimse.archive.levels import COLUMNS, Level
+from fastdimse.archive.levels import Column as ColumnSpec
+from fastdimse.archive.matching import WILDCARD_VRS
 
-__all__ = ["ARCHIVE", "METADATA", "SCHEMA_VERSION", "TABLES", "parent_key", "unique_column"]
+__all__ = [
+    "ARCHIVE",
+    "METADATA",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "matching_columns",
+    "parent_key",
+    "unique_column",
+]
 
 # Stored in the ``archive`` table; an index of another version is rebuilt, not read.
 SCHEMA_VERSION = 1
 
 METADATA = MetaData()
-
-# Text columns get PostgreSQL's pattern operator class too, so that a wildcard
-# key with a literal prefix ("SMITH*") uses the index (equality still does).
-_TEXT_VRS = frozenset({"AE", "CS", "LO", "PN", "SH", "UI", "IS", "LT", "ST", "UC"})
 
 
 def parent_key(level: Level) -> str:
@@ -48,6 +55,26 @@ def unique_column(level: Level) -> str:
     return next(c.name for c in COLUMNS[level] if c.keyword == level.unique_key)
 
 
+def matching_columns(
+    table: str, specs: Iterable[ColumnSpec], *, unique: str | None = None
+) -> tuple[list[Column[Any]], list[Index]]:
+    """The indexed columns of ``specs`` in ``table`` (a PN's folded copy too), and their
+    indexes; the column named ``unique`` holds distinct values. A column whose VR takes
+    wild cards gets PostgreSQL's pattern operator class too, so that a key with a literal
+    prefix ("SMITH*") uses an index (equality uses the plain one)."""
+    columns: list[Column[Any]] = []
+    indexes: list[Index] = []
+    for spec in specs:
+        for name in [spec.name, spec.folded_name] if spec.folded else [spec.name]:
+            columns.append(Column(name, String(256)))
+            indexes.append(Index(f"ix_{table}_{name}", name, unique=name == unique))
+            if spec.vr in WILDCARD_VRS:
+                ops = {name: "text_pattern_ops"}
+                pattern = Index(f"ixp_{table}_{name}", name, postgresql_ops=ops)
+                indexes.append(pattern.ddl_if(dialect="postgresql"))
+    return columns, indexes
+
+
 def _table(level: Level, *extra: Column[Any]) -> Table:
     columns: list[Column[Any]] = [Column("pk", Integer, primary_key=True, autoincrement=True)]
     indexes: list[Index] = []
@@ -55,17 +82,11 @@ def _table(level: Level, *extra: Column[Any]) -> Table:
         parent = Level(level - 1)
         columns.append(Column(parent_key(level), ForeignKey(f"{parent.table}.pk"), nullable=False))
         indexes.append(Index(f"ix_{level.table}_parent", parent_key(level)))
-    for spec in COLUMNS[level]:
-        names = [spec.name, spec.folded_name] if spec.folded else [spec.name]
-        for name in names:
-            columns.append(Column(name, String(256)))
-            ops = {name: "text_pattern_ops"} if spec.vr in _TEXT_VRS else {}
-            # A UID names one entity; a Patient ID only with its issuer (patient_key).
-            unique = level is not Level.PATIENT and name == unique_column(level)
-            indexes.append(Index(f"ix_{level.table}_{name}", name, unique=unique))
-            if ops:
-                pattern = Index(f"ixp_{level.table}_{name}", name, postgresql_ops=ops)
-                indexes.append(pattern.ddl_if(dialect="postgresql"))
+    # A UID names one entity; a Patient ID only with its issuer (patient_key).
+    unique = None if level is Level.PATIENT else unique_column(level)
+    matched, matched_indexes = matching_columns(level.table, COLUMNS[level], unique=unique)
+    columns += matched
+    indexes += matched_indexes
     columns.append(Column("attributes", LargeBinary, nullable=False))
     return Table(level.table, METADATA, *columns, *extra, *indexes)
 

@@ -17,13 +17,10 @@ existing database gets it the first time it is opened.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import Boolean, Column, Integer, LargeBinary, String, Table, Text
 
 from fastdimse.archive.levels import Column as ColumnSpec
-from fastdimse.archive.matching import WILDCARD_VRS
-from fastdimse.archive.schema import METADATA
+from fastdimse.archive.schema import METADATA, matching_columns
 
 __all__ = ["ITEM_COLUMNS", "ORDER", "STEP_COLUMNS", "WORKLIST"]
 
@@ -48,31 +45,18 @@ STEP_COLUMNS: tuple[ColumnSpec, ...] = (
 _NAME = "worklist_item"
 
 
-def _columns() -> list[Any]:
-    columns: list[Any] = []
-    for spec in ITEM_COLUMNS + STEP_COLUMNS:
-        for name in [spec.name, spec.folded_name] if spec.folded else [spec.name]:
-            columns.append(Column(name, String(256)))
-            columns.append(Index(f"ix_{_NAME}_{name}", name))
-            if spec.vr in WILDCARD_VRS:
-                # A wild card with a literal prefix ("SMITH*") uses PostgreSQL's index
-                # only with the pattern operator class.
-                pattern = Index(
-                    f"ixp_{_NAME}_{name}", name, postgresql_ops={name: "text_pattern_ops"}
-                )
-                columns.append(pattern.ddl_if(dialect="postgresql"))
-    return columns
-
+_COLUMNS, _INDEXES = matching_columns(_NAME, ITEM_COLUMNS + STEP_COLUMNS)
 
 WORKLIST = Table(
     _NAME,
     METADATA,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("item_key", String(256), nullable=False, unique=True),
-    *_columns(),
+    *_COLUMNS,
     Column("several", Boolean, nullable=False, index=True),
     Column("source", Text, index=True),
     Column("attributes", LargeBinary, nullable=False),
+    *_INDEXES,
 )
 
 # Worklist items by scheduled start (then as they were added).
