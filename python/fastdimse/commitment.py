@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fastdimse._dimse.answers import PROCESSING_FAILURE
+
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
@@ -45,8 +47,6 @@ COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"  # its well-known SOP Instance (P
 ACTION_REQUEST = 1  # Action Type ID: Request Storage Commitment (PS3.4 J.3.2.1)
 EVENT_ALL_COMMITTED = 1  # Event Type ID: Storage Commitment Request Successful (J.3.3.1)
 EVENT_FAILURES = 2  # Event Type ID: Storage Commitment Request Complete - Failures Exist
-# PS3.7 Annex C: an N-EVENT-REPORT for a transaction nobody waits for, no other status fitting.
-_PROCESSING_FAILURE = 0x0110
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class CommitmentResult:
         uid = _transaction_uid_of(ds)
         committed = tuple(_reference_of(i) for i in ds.get("ReferencedSOPSequence", []))
         failed = tuple(
-            Failure(_reference_of(i), int(i.get("FailureReason", _PROCESSING_FAILURE)))
+            Failure(_reference_of(i), int(i.get("FailureReason", PROCESSING_FAILURE)))
             for i in ds.get("FailedSOPSequence", [])
         )
         return cls(uid, committed, failed)
@@ -221,7 +221,7 @@ class StorageCommitmentSCU:
             result = CommitmentResult.from_dataset(event.event_information)
         except (ValueError, TypeError, AttributeError) as error:
             LOGGER.error("Unreadable storage commitment result: %s", error)
-            return _PROCESSING_FAILURE, None
+            return PROCESSING_FAILURE, None
         with self._lock:
             expected = self._waiting.get(result.transaction_uid)
         if expected is None:
@@ -229,7 +229,7 @@ class StorageCommitmentSCU:
                 "A storage commitment result for transaction %s, which no request waits for",
                 result.transaction_uid,
             )
-            return _PROCESSING_FAILURE, None
+            return PROCESSING_FAILURE, None
         LOGGER.info(
             "Storage commitment %s: %d committed, %d failed",
             result.transaction_uid,

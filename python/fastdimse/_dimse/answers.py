@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_n_service", "resource_status", "status_response"]
+__all__ = [
+    "PROCESSING_FAILURE",
+    "UNABLE_TO_PROCESS",
+    "failure_status",
+    "is_n_service",
+    "resource_status",
+    "status_response",
+]
+
+# The general failures: Processing failure for the N-services (PS3.7 Annex C), Unable to
+# process (C000-CFFF, "Cannot understand" for C-STORE) for the C-services (PS3.4).
+PROCESSING_FAILURE = 0x0110
+UNABLE_TO_PROCESS = 0xC000
 
 # The N-services' Command Fields are 0x0100 and above, the C-services' below (PS3.7 E.1).
 _FIRST_N_SERVICE_FIELD = 0x0100
@@ -33,6 +45,11 @@ def status_response(req: Any, status: int) -> Any:
 def is_n_service(command_field: int) -> bool:
     """Whether ``command_field`` (a request's or a response's) is a DIMSE-N service's."""
     return (command_field & 0x7FFF) >= _FIRST_N_SERVICE_FIELD
+
+
+def failure_status(command_field: int) -> int:
+    """The general failure of the service of ``command_field``."""
+    return PROCESSING_FAILURE if is_n_service(command_field) else UNABLE_TO_PROCESS
 
 
 def resource_status(command_field: int) -> int:

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastdimse._dimse.answers import is_n_service, status_response
+from fastdimse._dimse.answers import (
+    PROCESSING_FAILURE,
+    UNABLE_TO_PROCESS,
+    failure_status,
+    is_n_service,
+    status_response,
+)
 
 __all__ = ["refusal_of_incomplete", "tags_text"]
 
@@ -25,14 +31,13 @@ _STATUS_OF_MISSING: tuple[tuple[int, int, int], ...] = (
     (0x00000003, 0x0118, 0x0122),
     # Affected / Requested SOP Instance UID: Invalid Object Instance; a C-STORE's
     # is Cannot Understand.
-    (0x00001000, 0x0117, 0xC000),
-    (0x00001001, 0x0117, 0xC000),
-    (0x00001002, 0x0113, 0xC000),  # Event Type ID: No Such Event Type
-    (0x00001008, 0x0123, 0xC000),  # Action Type ID: No Such Action
-    (0x00000600, 0xC000, 0xA801),  # Move Destination: Move Destination Unknown
+    (0x00001000, 0x0117, UNABLE_TO_PROCESS),
+    (0x00001001, 0x0117, UNABLE_TO_PROCESS),
+    (0x00001002, 0x0113, UNABLE_TO_PROCESS),  # Event Type ID: No Such Event Type
+    (0x00001008, 0x0123, UNABLE_TO_PROCESS),  # Action Type ID: No Such Action
+    (0x00000600, PROCESSING_FAILURE, 0xA801),  # Move Destination: Move Destination Unknown
 )
-# Anything else (Priority): Unable to Process / Cannot Understand (PS3.4 B, C).
-_UNABLE_TO_PROCESS = 0xC000
+# Anything else (Priority): the service's general failure.
 # Error Comment is an LO (PS3.5 6.2).
 _LO_LENGTH = 64
 
@@ -43,7 +48,8 @@ def refusal_of_incomplete(request: Any, command_field: int, missing: Sequence[in
     in Offending Element and in the Error Comment."""
     column = 1 if is_n_service(command_field) else 2
     status = next(
-        (row[column] for row in _STATUS_OF_MISSING if row[0] in missing), _UNABLE_TO_PROCESS
+        (row[column] for row in _STATUS_OF_MISSING if row[0] in missing),
+        failure_status(command_field),
     )
     rsp = status_response(request, status)
     rsp.OffendingElement = list(missing)

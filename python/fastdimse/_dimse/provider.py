@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from fastdimse import _core
 from fastdimse import events as evt
-from fastdimse._dimse.answers import is_n_service, resource_status, status_response
+from fastdimse._dimse.answers import failure_status, resource_status, status_response
 from fastdimse._dimse.incomplete import refusal_of_incomplete, tags_text
 from fastdimse._dimse.primitives.c_services import (
     C_ECHO,
@@ -103,9 +103,6 @@ _C_CANCEL_RQ = 0x0FFF
 _RESPONSE = 0x8000
 # PS3.7 C.5: a response status is final unless Pending (0xFF00, 0xFF01).
 _PENDING = frozenset({0xFF00, 0xFF01})
-# A response that cannot be encoded is replaced by one with the service's failure.
-_PROCESSING_FAILURE = 0x0110  # N-services (PS3.7 Annex C)
-_UNABLE_TO_PROCESS = 0xC000  # C-services (PS3.4 B, C)
 # 0x0210: Duplicate Invocation (PS3.7 C.5.5): the Message ID is already in use.
 _DUPLICATE_INVOCATION = 0x0210
 
@@ -270,8 +267,7 @@ class DIMSEServiceProvider:
         """The response sent in place of ``rsp``, which cannot be encoded: its IDs and
         0x0110 (Processing failure) for an N-service, 0xC000 (Unable to process) for a
         C-service (PS3.7 Annex C, PS3.4)."""
-        field = command_field_of(rsp, True)
-        status = _PROCESSING_FAILURE if is_n_service(field) else _UNABLE_TO_PROCESS
+        status = failure_status(command_field_of(rsp, True))
         LOGGER.error(
             "The %s response could not be encoded (%s): answering 0x%04X instead",
             type(rsp).__name__.replace("_", "-"),

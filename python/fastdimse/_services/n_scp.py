@@ -18,6 +18,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from fastdimse import events as evt
+from fastdimse._dimse.answers import PROCESSING_FAILURE
 from fastdimse._dimse.primitives.n_services import (
     N_ACTION,
     N_CREATE,
@@ -28,20 +29,19 @@ from fastdimse._dimse.primitives.n_services import (
 )
 from fastdimse._files.encoding import encode_data_set
 from fastdimse._services.steps import HandlerCall
+from fastdimse.status import STATUS_SUCCESS, STATUS_WARNING
 
 if TYPE_CHECKING:
     from fastdimse._services.base import Serve, ServiceClass
     from fastdimse._upper.contexts import PresentationContext
 
-__all__ = ["N_SERVICES", "PROCESSING_FAILURE", "serve_n"]
+__all__ = ["N_SERVICES", "serve_n"]
 
 LOGGER = logging.getLogger("fastdimse.service_class")
 
-# PS3.7 C.5.18: Failure, Processing failure.
-PROCESSING_FAILURE = 0x0110
 
-# Where the Success and Warning categories come from (fastdimse.status).
-_SUCCESS_OR_WARNING = ("Success", "Warning")
+# The categories whose response carries the handler's data set.
+_SUCCESS_OR_WARNING = (STATUS_SUCCESS, STATUS_WARNING)
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,11 @@ def serve_n(service: ServiceClass, req: Any, context: PresentationContext) -> Se
     found = service.statuses.get(int(rsp.Status))
     if found is None or found[0] not in _SUCCESS_OR_WARNING:
         return rsp  # an unknown status or a failure: no data set
-    if isinstance(req, N_CREATE) and found[0] == "Success" and req.AffectedSOPInstanceUID is None:
+    if (
+        isinstance(req, N_CREATE)
+        and found[0] == STATUS_SUCCESS
+        and req.AffectedSOPInstanceUID is None
+    ):
         if not _take_created_instance(rsp, dataset):
             return rsp
     if dataset:

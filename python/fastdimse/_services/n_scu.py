@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Protocol
 
+from fastdimse._dimse.answers import PROCESSING_FAILURE
 from fastdimse._dimse.primitives.n_services import (
     N_ACTION,
     N_CREATE,
@@ -37,9 +38,6 @@ __all__ = [
 ]
 
 LOGGER = logging.getLogger("fastdimse.assoc")
-
-# PS3.7 C: Failure, Processing failure: a reply that cannot be decoded.
-PROCESSING_FAILURE = 0x0110
 
 
 class Contexts(Protocol):

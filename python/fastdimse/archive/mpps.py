@@ -26,8 +26,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from fastdimse import evt
+from fastdimse._dimse.answers import PROCESSING_FAILURE
 from fastdimse._files.encoding import encode_data_set
-from fastdimse._services.n_scp import PROCESSING_FAILURE
 from fastdimse.archive.mpps_rules import (
     DUPLICATE_SOP_INSTANCE,
     MPPS,

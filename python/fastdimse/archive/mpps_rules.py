@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
+from fastdimse._dimse.answers import PROCESSING_FAILURE
 from fastdimse._services.base import STATUS_UNRECOGNISED_OPERATION
-from fastdimse._services.n_scp import PROCESSING_FAILURE
 from fastdimse._sop_class_table import PROCEDURE_STEP_CLASSES
 
 __all__ = [
