@@ -21,7 +21,13 @@ from pydicom.uid import ExplicitVRLittleEndian
 from fastdimse import AE, aio
 from fastdimse.archive import Archive
 from fastdimse.archive.commitment import StorageCommitmentSCP
-from fastdimse.commitment import COMMITMENT_SOP_CLASS, Failure, Reference, StorageCommitmentSCU
+from fastdimse.commitment import (
+    COMMITMENT_SOP_CLASS,
+    CommitmentRequest,
+    Failure,
+    Reference,
+    StorageCommitmentSCU,
+)
 from fastdimse.sop_class import CTImageStorage, MRImageStorage
 from helpers import DEADLINE, LOCALHOST, wait_until
 
@@ -347,3 +353,42 @@ def test_an_asyncio_scu_gets_the_report(served: Served) -> None:
     result = asyncio.run(asyncio.wait_for(scenario(), 2 * DEADLINE))
     assert result.committed == (reference(0), reference(1))
     assert result.failed == (Failure(NEVER_SENT, 0x0112),)
+
+
+class _EndingAssociation:
+    """An association that ends as the report is sent on it (the requestor released
+    it between the check and the send): its send raises, as a real one's does."""
+
+    is_established = True
+
+    class dimse:
+        class performed:
+            @staticmethod
+            def when_idle(callback: Any) -> None:
+                callback()
+
+    def send_n_event_report(self, *args: Any) -> Any:
+        raise RuntimeError("The association is not established")
+
+
+def test_a_report_whose_association_ends_as_it_is_sent_goes_on_a_new_one(
+    tmp_path: Path, database: str
+) -> None:
+    scu = StorageCommitmentSCU()
+    listener = AE("MODALITY")
+    listener.acse_timeout = listener.dimse_timeout = listener.network_timeout = DEADLINE
+    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
+    server = listener.start_server((LOCALHOST, 0), block=False, evt_handlers=scu.handlers)
+    address = (LOCALHOST, int(server.server_address[1]))
+    served = Served(tmp_path / "store", database, destinations={"MODALITY": address})
+    try:
+        store(served.port, range(1))
+        request = CommitmentRequest("1.2.3.15.5", (reference(0),))
+        expected = scu.expect(request.transaction_uid)
+        pk = served.commitment.ledger.add("MODALITY", served.commitment.commit(request))
+        served.commitment.reporter.after_response(_EndingAssociation(), pk)
+        result = expected.wait(DEADLINE)
+    finally:
+        served.close()
+        listener.shutdown()
+    assert result.committed == (reference(0),)

@@ -13,7 +13,7 @@ import heapq
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastdimse.commitment import COMMITMENT_INSTANCE, COMMITMENT_SOP_CLASS
@@ -101,9 +101,9 @@ class Reporter:
             return
         delivered = False
         if assoc is not None and assoc.is_established:
-            delivered = self._on_association(assoc, stored)
+            delivered = _attempt(self._on_association, assoc, stored)
         if not delivered:
-            delivered = self._on_new_association(stored)
+            delivered = _attempt(self._on_new_association, stored)
         self.ledger.attempted(pk, reported=delivered)
         if delivered:
             LOGGER.info(
@@ -169,6 +169,16 @@ class Reporter:
         finally:
             if assoc.is_established:
                 assoc.release()
+
+
+def _attempt(deliver: Callable[..., bool], *arguments: Any) -> bool:
+    """``deliver(*arguments)``; False when it raised (the association ended as the
+    report was sent, say): the next way, or the next attempt, follows all the same."""
+    try:
+        return deliver(*arguments)
+    except Exception as error:  # any failure to deliver is retried, never fatal
+        LOGGER.warning("A storage commitment report was not delivered: %s", error)
+        return False
 
 
 def _answered(status: Any, stored: Stored) -> bool:
