@@ -104,6 +104,16 @@ def store(port: int, numbers: range) -> None:
     assoc.release()
 
 
+def listening(scu: StorageCommitmentSCU, port: int = 0) -> tuple[AE, tuple[str, int]]:
+    """The SCU's listening AE, titled MODALITY, taking reports (with the SCP role the
+    reporter proposes); the AE and its address."""
+    listener = AE("MODALITY")
+    listener.acse_timeout = listener.dimse_timeout = listener.network_timeout = DEADLINE
+    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
+    server = listener.start_server((LOCALHOST, port), block=False, evt_handlers=scu.handlers)
+    return listener, (LOCALHOST, int(server.server_address[1]))
+
+
 class FsyncSpy:
     """``os.fsync`` counted by path, optionally failing for some paths."""
 
@@ -167,11 +177,7 @@ def test_the_report_comes_on_a_new_association_once_the_requestor_has_left(
     """PS3.4 J.3.3.1.3: the SCP opens an association to the requestor (its address
     configured as a C-MOVE destination's) and proposes the SCP role."""
     scu = StorageCommitmentSCU()
-    listener = AE("MODALITY")
-    listener.acse_timeout = listener.dimse_timeout = listener.network_timeout = DEADLINE
-    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
-    server = listener.start_server((LOCALHOST, 0), block=False, evt_handlers=scu.handlers)
-    address = (LOCALHOST, int(server.server_address[1]))
+    listener, address = listening(scu)
     served = Served(tmp_path / "store", database, destinations={"MODALITY": address})
     try:
         store(served.port, range(2))
@@ -188,11 +194,7 @@ def test_a_result_not_delivered_is_reported_after_a_restart(tmp_path: Path, data
     """The requestor is away: the result stays in the database, and a new SCP on the same
     database reports it once the requestor listens."""
     scu = StorageCommitmentSCU()
-    listener = AE("MODALITY")
-    listener.acse_timeout = listener.dimse_timeout = listener.network_timeout = DEADLINE
-    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
-    server = listener.start_server((LOCALHOST, 0), block=False, evt_handlers=scu.handlers)
-    port = int(server.server_address[1])
+    listener, (_, port) = listening(scu)
     listener.shutdown()  # the port is known, nobody listens on it
     destinations = {"MODALITY": (LOCALHOST, port)}
     first = Served(tmp_path / "store", database, destinations=destinations, retries=1)
@@ -207,10 +209,7 @@ def test_a_result_not_delivered_is_reported_after_a_restart(tmp_path: Path, data
     first.close()
 
     waiting = scu.expect("1.2.3.15.1")
-    listener = AE("MODALITY")
-    listener.acse_timeout = listener.dimse_timeout = listener.network_timeout = DEADLINE
-    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
-    listener.start_server((LOCALHOST, port), block=False, evt_handlers=scu.handlers)
+    listener, _ = listening(scu, port)
     second = Served(tmp_path / "store", database, destinations=destinations)
     try:
         result = waiting.wait(DEADLINE)
@@ -288,14 +287,12 @@ def test_malformed_requests_get_their_status_then_a_good_request(
 def test_a_report_nobody_waits_for_is_answered_0110() -> None:
     """Our SCU answers a result for a transaction it does not know 0x0110."""
     scu = StorageCommitmentSCU()
-    listener = AE("MODALITY")
-    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
-    server = listener.start_server((LOCALHOST, 0), block=False, evt_handlers=scu.handlers)
+    listener, address = listening(scu)
     try:
         reporter = AE("ARCHIVE")
         reporter.acse_timeout = reporter.dimse_timeout = reporter.network_timeout = DEADLINE
         reporter.add_requested_context(COMMITMENT_SOP_CLASS)
-        assoc = reporter.associate(LOCALHOST, int(server.server_address[1]))
+        assoc = reporter.associate(*address)
         info = commitment_request("1.2.3.15.4", [reference(0)])
         status, _ = assoc.send_n_event_report(info, 1, COMMITMENT_SOP_CLASS, INSTANCE)
         assoc.release()
@@ -375,11 +372,7 @@ def test_a_report_whose_association_ends_as_it_is_sent_goes_on_a_new_one(
     tmp_path: Path, database: str
 ) -> None:
     scu = StorageCommitmentSCU()
-    listener = AE("MODALITY")
-    listener.acse_timeout = listener.dimse_timeout = listener.network_timeout = DEADLINE
-    listener.add_supported_context(COMMITMENT_SOP_CLASS, scu_role=True, scp_role=True)
-    server = listener.start_server((LOCALHOST, 0), block=False, evt_handlers=scu.handlers)
-    address = (LOCALHOST, int(server.server_address[1]))
+    listener, address = listening(scu)
     served = Served(tmp_path / "store", database, destinations={"MODALITY": address})
     try:
         store(served.port, range(1))
