@@ -139,10 +139,12 @@ class ServiceClass:
             self.dimse.send_msg(rsp, context_id_of(context))
 
     def serve(self, req: Any, context: PresentationContext) -> Serve:
-        """Answer a request this service class does not implement yet."""
+        """Answer a request on a context whose SOP class no service class serves (one
+        the AE accepted all the same, e.g. a private one not registered)."""
         LOGGER.error(
-            "%s is not implemented yet: answering 0x%04X",
-            type(self).__name__,
+            "No service class serves the SOP class of context %s (see "
+            "fastdimse.sop_class.register_uid): answering 0x%04X",
+            context.context_id,
             STATUS_UNRECOGNISED_OPERATION,
         )
         return status_response(req, STATUS_UNRECOGNISED_OPERATION)
