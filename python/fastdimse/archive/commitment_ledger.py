@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, LargeBinary, String, Table, select
 
+from fastdimse.archive.records import decode_attributes, encode_attributes
 from fastdimse.archive.schema import METADATA
 from fastdimse.commitment import CommitmentResult
 
@@ -17,9 +18,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 __all__ = ["COMMITMENTS", "Ledger", "Stored"]
-
-# The encoding of a stored result.
-_EXPLICIT = "1.2.840.10008.1.2.1"
 
 COMMITMENTS = Table(
     "commitment",
@@ -56,9 +54,7 @@ class Ledger:
         self.engine = engine
 
     def add(self, requestor: str, result: CommitmentResult) -> int:
-        from fastdimse._files.encoding import encode_data_set
-
-        data = encode_data_set(result.to_dataset(), _EXPLICIT)
+        data = encode_attributes(result.to_dataset())
         with self.engine.begin() as connection:
             inserted = connection.execute(
                 COMMITMENTS.insert().values(
@@ -107,7 +103,5 @@ class Ledger:
 
 
 def _stored(row: Any) -> Stored:
-    from fastdimse._files.encoding import decode_data_set
-
-    result = CommitmentResult.from_dataset(decode_data_set(bytes(row.result), _EXPLICIT))
+    result = CommitmentResult.from_dataset(decode_attributes(bytes(row.result)))
     return Stored(int(row.pk), str(row.requestor), result, bool(row.reported), int(row.attempts))

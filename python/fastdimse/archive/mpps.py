@@ -21,13 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from fastdimse import evt
 from fastdimse._dimse.answers import PROCESSING_FAILURE
-from fastdimse._files.encoding import encode_data_set
 from fastdimse.archive.mpps_rules import (
     DUPLICATE_SOP_INSTANCE,
     MPPS,
@@ -41,6 +40,7 @@ from fastdimse.archive.mpps_rules import (
     requested,
 )
 from fastdimse.archive.mpps_store import PerformedStep, StepTable, keys_of
+from fastdimse.archive.records import encode_attributes
 from fastdimse.status import Status
 
 __all__ = ["PerformedStep", "PerformedSteps"]
@@ -99,7 +99,7 @@ class PerformedSteps:
         attributes.SOPClassUID = MPPS
         attributes.SOPInstanceUID = uid
         try:
-            created = self._table.insert(uid, keys_of(attributes), _encoded(attributes))
+            created = self._table.insert(uid, keys_of(attributes), encode_attributes(attributes))
         except (SQLAlchemyError, ValueError) as error:
             return _failed("N-CREATE", uid, error)
         if not created:
@@ -131,7 +131,9 @@ class PerformedSteps:
                 if refusal is not None:
                     return _refuse("N-SET", uid, refusal)
                 applied = merge(stored, modification)
-                if self._table.replace(uid, step.version, keys_of(stored), _encoded(stored)):
+                if self._table.replace(
+                    uid, step.version, keys_of(stored), encode_attributes(stored)
+                ):
                     LOGGER.info("MPPS %s set, %s", uid, stored.PerformedProcedureStepStatus)
                     return Status.SUCCESS, applied
                 LOGGER.debug("MPPS %s changed while being set: read again", uid)
@@ -167,11 +169,6 @@ def _decoded(event: Any, name: str) -> Dataset | Refusal:
         LOGGER.error("The %s does not decode: %s", name.replace("_", " "), error)
         return Refusal(PROCESSING_FAILURE, "the data set does not decode")
     return ds
-
-
-def _encoded(ds: Dataset) -> bytes:
-    """The attributes to store; ValueError when they cannot be encoded."""
-    return encode_data_set(ds, ExplicitVRLittleEndian)
 
 
 def _unknown() -> Refusal:

@@ -29,6 +29,7 @@ __all__ = [
     "PIXEL_DATA",
     "LevelRecord",
     "decode_attributes",
+    "encode_attributes",
     "patient_key",
     "records_from_spans",
     "records_of",
@@ -90,7 +91,7 @@ def records_from_spans(spans: dict[int, bytes]) -> dict[Level, LevelRecord]:
 def records_of(dataset: Dataset) -> dict[Level, LevelRecord]:
     """The rows of an instance read by pydicom (its file meta ignored): those of its
     Explicit VR Little Endian encoding, as ``records_from_spans`` cuts them."""
-    spans = element_spans(encode_data_set(dataset, ExplicitVRLittleEndian), PIXEL_DATA)
+    spans = element_spans(encode_attributes(dataset), PIXEL_DATA)
     if spans is None:
         raise ValueError("the data set could not be encoded whole: it cannot be indexed")
     return records_from_spans(spans)
@@ -99,6 +100,12 @@ def records_of(dataset: Dataset) -> dict[Level, LevelRecord]:
 def patient_key(patient_id: str | None, issuer: str | None) -> str:
     """Who a patient is: the Patient ID within its issuer (PS3.4 C.6.1.1.2)."""
     return f"{patient_id or ''}\\{issuer or ''}"
+
+
+def encode_attributes(dataset: Dataset) -> bytes:
+    """A row's attributes as the archive's tables keep them (Explicit VR Little Endian);
+    ValueError when they cannot be encoded."""
+    return encode_data_set(dataset, ExplicitVRLittleEndian)
 
 
 def decode_attributes(encoded: bytes) -> Dataset:

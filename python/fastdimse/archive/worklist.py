@@ -29,15 +29,13 @@ from pydicom import dcmread
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian
 from sqlalchemy import Connection, delete, or_, select
 
-from fastdimse._files.encoding import encode_data_set
 from fastdimse._sop_class_table import BASIC_WORKLIST_CLASSES
 from fastdimse.archive.index import Index
 from fastdimse.archive.levels import Column as ColumnSpec
 from fastdimse.archive.matching import fold, stored_form
-from fastdimse.archive.records import decode_attributes
+from fastdimse.archive.records import decode_attributes, encode_attributes
 from fastdimse.archive.worklist_tables import ITEM_COLUMNS, ORDER, STEP_COLUMNS, WORKLIST
 
 __all__ = ["MODALITY_WORKLIST_FIND", "Worklist", "WorklistKey", "scheduled_step"]
@@ -170,7 +168,7 @@ def _row(item: Dataset, source: str | None) -> _Row:
                 values[spec.folded_name] = fold(text) if text is not None else None
     values["several"] = several
     try:
-        values["attributes"] = encode_data_set(item, ExplicitVRLittleEndian)
+        values["attributes"] = encode_attributes(item)
     except ValueError as error:
         raise ValueError(f"the item cannot be encoded: {error}") from None
     return _Row(key, source, values)
